@@ -1,0 +1,75 @@
+# Shared by every bats file: `load helper`.
+#
+# MDT_ROOT is the root-owned prefix that `make test-install` filled with a
+# helper built for the tests (config, registry and cgroup names of its own).
+# Scripts are run from there, as an installed student would run them.
+
+MDT_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+MDT_ROOT=${MDT_ROOT:-/var/lib/minidocker-test}
+MDT_BIN=$MDT_ROOT/bin
+MDT_HELPER=$MDT_ROOT/libexec/minidocker/mdhelper
+MDT_CONF=$MDT_ROOT/etc/minidocker/minidocker.conf
+MDT_SYSROOTFS=$MDT_ROOT/state/rootfs
+MDT_USER=mdtest1
+export MD_SYSTEM_ROOTFS=$MDT_SYSROOTFS
+
+# Run a command as the unprivileged test user, with a clean login-like
+# environment, from a directory that user can read.
+as_user() {
+	as "$MDT_USER" "$@"
+}
+
+as() {
+	local user=$1
+	shift
+	(cd / && runuser -u "$user" -- env -i HOME="/home/$user" USER="$user" \
+		LOGNAME="$user" PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" \
+		MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS" "$@")
+}
+
+# Skip, saying why, unless every named command exists.
+require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (sudo make deps)"
+	done
+}
+
+# Write the test config (root-owned, 0644) from stdin.
+write_conf() {
+	mkdir -p "${MDT_CONF%/*}"
+	cat > "$MDT_CONF"
+	chown root:root "$MDT_CONF"
+	chmod 644 "$MDT_CONF"
+}
+
+# The config most tests start from: the test group may run containers on the
+# system rootfs directory and in their homes.
+default_conf() {
+	write_conf <<CONF
+permit :mdtestgrp memory=512M cpus=0-63 pids=256 containers=3 rootfs=$MDT_SYSROOTFS rootfs=~
+permit root userns=host rootfs=$MDT_SYSROOTFS rootfs=/
+CONF
+}
+
+# Assert helpers, so a failure prints what was expected and what came.
+assert_status() {
+	[ "$status" -eq "$1" ] || {
+		echo "expected status $1, got $status; output:"
+		echo "$output"
+		return 1
+	}
+}
+assert_output() {
+	[ "$output" = "$1" ] || {
+		echo "expected output: $1"
+		echo "got output:      $output"
+		return 1
+	}
+}
+assert_output_contains() {
+	case "$output" in
+	*"$1"*) ;;
+	*) echo "expected output to contain: $1"; echo "got: $output"; return 1 ;;
+	esac
+}

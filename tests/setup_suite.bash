@@ -1,0 +1,32 @@
+# Runs once per `bats` invocation: the unprivileged test users and group.
+# CI runs as root with no terminal; a student is never root, so every
+# container test runs as one of these users through runuser.
+#
+#   mdtest1  in mdtestgrp, with a /etc/subuid and /etc/subgid range
+#   mdtest2  in mdtestgrp, without a subordinate range
+#   mdtest3  in no group the test configs permit
+
+setup_suite() {
+	[ "$(id -u)" = 0 ] || { echo "# the suite needs root (sudo make check)" >&3; return 1; }
+	getent group mdtestgrp >/dev/null || groupadd --system mdtestgrp
+	for u in mdtest1 mdtest2 mdtest3; do
+		id "$u" >/dev/null 2>&1 && continue
+		useradd --create-home --shell /bin/sh "$u"
+	done
+	usermod -a -G mdtestgrp mdtest1
+	usermod -a -G mdtestgrp mdtest2
+	touch /etc/subuid /etc/subgid
+	sed -i '/^mdtest[0-9]:/d' /etc/subuid /etc/subgid
+	echo "mdtest1:3000000:65536" >> /etc/subuid
+	echo "mdtest1:3000000:65536" >> /etc/subgid
+}
+
+teardown_suite() {
+	for u in mdtest1 mdtest2 mdtest3; do
+		pkill -KILL -u "$u" 2>/dev/null || true
+		id "$u" >/dev/null 2>&1 && userdel --remove "$u" 2>/dev/null
+	done
+	getent group mdtestgrp >/dev/null && groupdel mdtestgrp
+	sed -i '/^mdtest[0-9]:/d' /etc/subuid /etc/subgid
+	return 0
+}
