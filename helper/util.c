@@ -1,0 +1,154 @@
+/* util.c: dying, logging, small safe wrappers.
+ *
+ * MUST: every failure of a privileged step ends the helper through die(),
+ * with one line naming what failed; nothing is retried silently. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static char caller_user[64] = "?";
+static long caller_uid = -1;
+static int exit_status = MD_EXIT_REFUSED;
+
+void util_set_caller(const char *user, uid_t uid)
+{
+	snprintf(caller_user, sizeof caller_user, "%s", user);
+	caller_uid = (long)uid;
+}
+
+void util_set_exit_status(int status)
+{
+	exit_status = status;
+}
+
+static void vreport(int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (with_errno) {
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
+	}
+	fprintf(stderr, "mdhelper: %s\n", msg);
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "deny user=%s uid=%ld: %s",
+	       caller_user, caller_uid, msg);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(0, fmt, ap);
+	va_end(ap);
+	_exit(exit_status);
+}
+
+void die_errno(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(1, fmt, ap);
+	va_end(ap);
+	_exit(exit_status);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mdhelper: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void audit(int allowed, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	syslog(LOG_AUTHPRIV | (allowed ? LOG_INFO : LOG_NOTICE), "%s user=%s uid=%ld: %s",
+	       allowed ? "allow" : "deny", caller_user, caller_uid, msg);
+}
+
+void autoclose(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_at(int dirfd, const char *name, const char *text)
+{
+	AUTOCLOSE int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	return write_all(fd, text, strlen(text));
+}
+
+ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	AUTOCLOSE int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0 || size == 0)
+		return -1;
+	while (got < size - 1) {
+		ssize_t n = read(fd, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+void xsnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		die("internal error: a name or path is too long");
+}

@@ -1,0 +1,45 @@
+/* util.h: dying, logging, small safe wrappers shared by every helper file. */
+#ifndef MD_UTIL_H
+#define MD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Exit status when minidocker itself refuses or fails (as docker run). */
+#define MD_EXIT_REFUSED 125
+
+#define MD_NORETURN __attribute__((noreturn))
+#define MD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* One line on stderr, "mdhelper: ...", a syslog record, exit 125. */
+MD_NORETURN MD_PRINTF(1, 2) void die(const char *fmt, ...);
+/* Same, with ": strerror(errno)" appended. */
+MD_NORETURN MD_PRINTF(1, 2) void die_errno(const char *fmt, ...);
+/* A line on stderr without exiting. */
+MD_PRINTF(1, 2) void warnx_(const char *fmt, ...);
+/* Record an allow or deny decision in syslog authpriv (SECURITY.md 37). */
+MD_PRINTF(2, 3) void audit(int allowed, const char *fmt, ...);
+
+/* Called once identity is known, so that audit lines name the caller. */
+void util_set_caller(const char *user, uid_t uid);
+/* In a forked child whose exit status must not be 125 on failure. */
+void util_set_exit_status(int status);
+
+/* Close an fd kept in a variable marked __attribute__((cleanup(autoclose))). */
+void autoclose(int *fd);
+#define AUTOCLOSE __attribute__((cleanup(autoclose)))
+
+/* Write all of buf to fd or return -1. */
+int write_all(int fd, const void *buf, size_t len);
+/* Write a string to a file relative to dirfd, no O_CREAT, no symlink follow;
+ * returns 0 or -1 with errno set. */
+int write_file_at(int dirfd, const char *name, const char *text);
+/* Read up to size-1 bytes of a file relative to dirfd into buf, NUL ended;
+ * returns bytes read or -1. */
+ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size);
+
+/* snprintf that dies on truncation: paths and ids never get cut short. */
+MD_PRINTF(3, 4) void xsnprintf(char *buf, size_t size, const char *fmt, ...);
+
+#endif
