@@ -86,6 +86,7 @@ install: all
 	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdhelper
 	chmod $(BINMODE) $(DESTDIR)$(LIBEXECDIR)/mdhelper
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
 	# Never overwrite an administrator's config: the new one goes beside it.
 	if [ -f $(DESTDIR)$(CONFDIR)/minidocker.conf ]; then \
@@ -94,13 +95,19 @@ install: all
 		install -m 644 etc/minidocker.conf $(DESTDIR)$(CONFDIR)/minidocker.conf; \
 	fi
 	[ -n "$(DESTDIR)" ] || getent group $(GROUP) >/dev/null || groupadd --system $(GROUP)
+	# The system rootfs `default`: busybox and the demo programs.
+	if [ -z "$(DESTDIR)" ] && [ ! -d $(STATEDIR)/rootfs/default ]; then \
+		MD_LIBEXEC=$(BUILDDIR) MD_SYSTEM_ROOTFS=$(STATEDIR)/rootfs \
+			sh scripts/mdrootfs.sh --system busybox default; \
+	fi
 	if [ -f etc/mdnet.service ] && [ -d /run/systemd/system ] && [ -z "$(DESTDIR)" ]; then \
 		sed 's|@BINDIR@|$(BINDIR)|g' etc/mdnet.service > $(SYSTEMDDIR)/mdnet.service; \
 		systemctl daemon-reload || true; \
 	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/loop $(DESTDIR)$(LIBEXECDIR)/mem
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/loop \
+		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(SYSTEMDDIR)/mdnet.service

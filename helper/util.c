@@ -16,6 +16,12 @@
 static char caller_user[64] = "?";
 static long caller_uid = -1;
 static int exit_status = MD_EXIT_REFUSED;
+static void (*cleanup)(void);
+
+void util_set_cleanup(void (*fn)(void))
+{
+	cleanup = fn;
+}
 
 void util_set_caller(const char *user, uid_t uid)
 {
@@ -33,6 +39,8 @@ static void vreport(int with_errno, const char *fmt, va_list ap)
 	int saved = errno;
 	char msg[1024];
 
+	if (cleanup)
+		cleanup(); /* e.g. the terminal back to cooked before the message */
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (with_errno) {
 		size_t n = strlen(msg);

@@ -23,6 +23,8 @@ MD_PRINTF(2, 3) void audit(int allowed, const char *fmt, ...);
 
 /* Called once identity is known, so that audit lines name the caller. */
 void util_set_caller(const char *user, uid_t uid);
+/* Run fn (e.g. restore the caller's terminal) before dying. */
+void util_set_cleanup(void (*fn)(void));
 /* In a forked child whose exit status must not be 125 on failure. */
 void util_set_exit_status(int status);
 

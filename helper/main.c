@@ -1,0 +1,122 @@
+/* mdhelper: the only privileged part of minidocker.
+ *
+ * main() reads as the life of a request: make the process safe, learn who
+ * is calling, read the administrator's whitelist, find the caller's rule,
+ * check the request against it, then do exactly that. Every refusal is one
+ * line on stderr and exit 125. See SECURITY.md for each MUST. */
+#define _GNU_SOURCE
+#include "config.h"
+#include "ids.h"
+#include "policy.h"
+#include "request.h"
+#include "rootfs.h"
+#include "run.h"
+#include "sanitize.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help[] =
+	"Usage: mdhelper run [OPTION]... -- COMMAND [ARG]...\n"
+	"       mdhelper check\n"
+	"       mdhelper --help | --version\n"
+	"\n"
+	"The setuid-root helper of minidocker. People use mdrun.sh; mdhelper\n"
+	"takes exact values and checks each one against " MD_CONFIG ".\n"
+	"\n"
+	"run options:\n"
+	"  --rootfs DIR          the container's root directory (absolute, required)\n"
+	"  --hostname NAME       default administrator\n"
+	"  --name NAME           the container's name\n"
+	"  --workdir DIR         directory to start in, inside the container (default /)\n"
+	"  --env KEY=VALUE       set an environment variable (repeatable)\n"
+	"  --userns private|host private (default): a user namespace maps root to you\n"
+	"  --net none            loopback only\n"
+	"  --memory BYTES, --memory-swap BYTES, --cpus N, --cpuset-cpus LIST,\n"
+	"  --pids-limit N        resource limits (cgroups)\n"
+	"\n"
+	"check: print what the configuration allows you.\n"
+	"\n"
+	"Exit status: the command's own; 125 refused or failed; 126 command not\n"
+	"executable; 127 command not found; 128+N killed by signal N.\n";
+
+/* The registry directory: root-owned, 0700, at a path fixed at build time.
+ * The container's rootfs is bind-mounted over it in the child's private
+ * mount namespace, so it also serves as the pivot_root staging point. */
+static void ensure_rundir(void)
+{
+	struct stat st;
+	AUTOCLOSE int fd = -1;
+
+	if (mkdir(MD_RUNDIR, 0700) < 0 && errno != EEXIST)
+		die_errno("mkdir(\"%s\")", MD_RUNDIR);
+	fd = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die_errno("open(\"%s\")", MD_RUNDIR);
+	if (st.st_uid != 0 || (st.st_mode & 077))
+		die("%s must be owned by root with mode 0700", MD_RUNDIR);
+}
+
+static int verb_check(const struct config *cfg, const struct rule *r, struct caller *c)
+{
+	caller_subids(c);
+	policy_print(cfg, r, c);
+	return 0;
+}
+
+static int verb_run(const struct config *cfg, const struct rule *r,
+		    struct caller *c, const struct saved_state *saved,
+		    int argc, char **argv)
+{
+	struct request req;
+	struct run run = { .req = &req, .caller = c, .saved = saved };
+
+	request_parse(&req, argc, argv);
+	policy_check(cfg, r, c, &req);
+	if (req.memory || req.memory_swap || req.cpus || req.cpuset || req.pids)
+		die("resource limits are not available yet: this mdhelper has no cgroup support");
+	caller_subids(c);
+	ensure_rundir();
+	rootfs_open(&run.rootfs, req.rootfs, c);
+	if (req.name)
+		xsnprintf(run.id, sizeof run.id, "%s", req.name);
+	else
+		xsnprintf(run.id, sizeof run.id, "md-%u-%d", (unsigned)c->uid, (int)getpid());
+	run.use_pty = isatty(0) && isatty(1);
+	audit(1, "run %s rootfs=%s hostname=%s command=%s", run.id, req.rootfs,
+	      req.hostname, req.argv[0]);
+	return run_container(&run);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	struct saved_state saved;
+	struct config cfg;
+	struct caller caller;
+	const struct rule *rule;
+	const char *verb;
+
+	sanitize_process(argc, argv, envp, &saved);
+	verb = argc > 1 ? argv[1] : "";
+	if (!strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (!strcmp(verb, "--version")) {
+		puts("mdhelper " MD_VERSION);
+		return 0;
+	}
+	if (strcmp(verb, "run") && strcmp(verb, "check"))
+		die("unknown command: %s (mdhelper --help)", *verb ? verb : "(none)");
+	caller_identify(&caller);
+	config_load(&cfg, MD_CONFIG);
+	rule = policy_rule(&cfg, &caller);
+	if (!strcmp(verb, "check"))
+		return verb_check(&cfg, rule, &caller);
+	return verb_run(&cfg, rule, &caller, &saved, argc - 2, argv + 2);
+}

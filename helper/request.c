@@ -1,0 +1,116 @@
+/* request.c: parse the arguments of `mdhelper run`.
+ *
+ * The helper's argv is written by mdrun.sh, but anybody can call the helper
+ * with anything: every value is checked here against a fixed pattern and a
+ * length, and anything else is refused, never escaped (SECURITY.md 6, 10). */
+#include "request.h"
+#include "parse.h"
+#include "util.h"
+
+#include <string.h>
+
+const char request_usage[] =
+	"usage: mdhelper run --rootfs DIR [--hostname NAME] [--name NAME] "
+	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none] "
+	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
+	"[--pids-limit N] -- COMMAND [ARG]...";
+
+/* KEY=VALUE with KEY a portable shell identifier. */
+static int valid_env(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (const char *c = s; c < eq; c++)
+		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			return 0;
+	return 1;
+}
+
+static uint64_t number_option(const char *opt, const char *v, uint64_t max)
+{
+	uint64_t n;
+
+	if (parse_u64(v, max, &n) < 0 || n == 0)
+		die("%s: not a valid number: %s", opt, v);
+	return n;
+}
+
+/* One option and its value; returns how many argv words it used. */
+static int option(struct request *req, const char *opt, const char *v)
+{
+	if (!v)
+		die("%s needs a value", opt);
+	if (!strcmp(opt, "--rootfs")) {
+		if (!valid_abs_path(v))
+			die("rootfs must be an absolute path without . or .. components: %s", v);
+		req->rootfs = v;
+	} else if (!strcmp(opt, "--hostname")) {
+		if (!valid_dns_label(v, 63))
+			die("invalid hostname: %s (a-z, 0-9 and -, at most 63 characters)", v);
+		req->hostname = v;
+	} else if (!strcmp(opt, "--name")) {
+		if (!valid_name(v))
+			die("invalid name: %s (a-z, 0-9, _ . -, at most 63 characters)", v);
+		req->name = v;
+	} else if (!strcmp(opt, "--workdir")) {
+		if (!valid_abs_path(v))
+			die("workdir must be an absolute path without . or .. components: %s", v);
+		req->workdir = v;
+	} else if (!strcmp(opt, "--env")) {
+		if (!valid_env(v))
+			die("invalid environment variable: %s (KEY=VALUE)", v);
+		if (req->nenv == REQ_MAX_ENV)
+			die("too many --env options (at most %d)", REQ_MAX_ENV);
+		req->env[req->nenv++] = v;
+	} else if (!strcmp(opt, "--userns")) {
+		if (strcmp(v, "private") && strcmp(v, "host"))
+			die("--userns must be private or host: %s", v);
+		req->userns_host = !strcmp(v, "host");
+	} else if (!strcmp(opt, "--net")) {
+		if (strcmp(v, "none"))
+			die("--net %s: only --net none is supported", v);
+		req->net_none = 1;
+	} else if (!strcmp(opt, "--memory")) {
+		req->memory = number_option(opt, v, UINT64_MAX / 2);
+	} else if (!strcmp(opt, "--memory-swap")) {
+		req->memory_swap = number_option(opt, v, UINT64_MAX / 2);
+	} else if (!strcmp(opt, "--pids-limit")) {
+		req->pids = number_option(opt, v, 4194304);
+	} else if (!strcmp(opt, "--cpus")) {
+		req->cpus = (unsigned)number_option(opt, v, 1024);
+	} else if (!strcmp(opt, "--cpuset-cpus")) {
+		uint64_t mask[16];
+		if (parse_cpulist(v, mask) < 0)
+			die("--cpuset-cpus: not a valid CPU list: %s", v);
+		req->cpuset = v;
+	} else {
+		die("unknown option: %s", opt);
+	}
+	return 2;
+}
+
+void request_parse(struct request *req, int argc, char **argv)
+{
+	int i = 0;
+
+	memset(req, 0, sizeof *req);
+	req->hostname = "administrator";
+	req->workdir = "/";
+	while (i < argc && strcmp(argv[i], "--") != 0) {
+		if (strncmp(argv[i], "--", 2) != 0)
+			die("expected an option or --, got: %s", argv[i]);
+		i += option(req, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+	}
+	if (i >= argc || i + 1 == argc)
+		die("no command given");
+	if (!req->rootfs)
+		die("--rootfs is required");
+	if (req->memory_swap && req->memory_swap < req->memory)
+		die("--memory-swap must be at least --memory");
+	if (req->cpus && req->cpuset)
+		die("--cpus and --cpuset-cpus cannot be used together");
+	req->argv = &argv[i + 1];
+}

@@ -1,0 +1,32 @@
+/* request.h: what the caller asks `mdhelper run` for, parsed strictly. */
+#ifndef MD_REQUEST_H
+#define MD_REQUEST_H
+
+#include <stdint.h>
+
+#define REQ_MAX_ENV 256
+#define REQ_MAX_ARGS 1024
+#define REQ_MAX_ARG_LEN (64 * 1024)
+#define REQ_MAX_TOTAL (512 * 1024)
+
+struct request {
+	const char *rootfs;       /* absolute path, checked by rootfs.c */
+	const char *hostname;     /* valid_dns_label(…, 63) */
+	const char *name;         /* valid_name, or NULL */
+	const char *workdir;      /* absolute path inside the container */
+	const char *env[REQ_MAX_ENV]; /* KEY=VALUE */
+	int nenv;
+	int userns_host;          /* --userns host: root callers only */
+	int net_none;             /* --net none (the only network until bridges) */
+	uint64_t memory, memory_swap, pids; /* 0: not asked */
+	unsigned cpus;            /* --cpus N; 0: not asked */
+	const char *cpuset;       /* --cpuset-cpus LIST, or NULL */
+	char *const *argv;        /* the command; never empty */
+};
+
+/* Parse `run` arguments (argv after the verb). Dies with a usage message,
+ * exit 125, on anything it does not accept. */
+extern const char request_usage[];
+void request_parse(struct request *req, int argc, char **argv);
+
+#endif

@@ -1,0 +1,99 @@
+/* rootfs.c: resolve the caller's rootfs path to one fd.
+ *
+ * MUST:
+ * - resolve as the caller (setfsuid/setfsgid), so the helper never reaches
+ *   a directory the caller could not; "not found" and "permission denied"
+ *   read the same (CVE-2022-47952);
+ * - open nothing but O_PATH as root on a path the caller chose (CVE-2018-6556);
+ * - follow no symlink in any component (O_NOFOLLOW walk; SECURITY.md 9);
+ * - refuse "/" and any component writable by, or owned by, another user:
+ *   they could swap the tree under the container;
+ * - after this, use the fd, never the path (no TOCTOU). */
+#define _GNU_SOURCE
+#include "rootfs.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void refuse_unsafe(const struct stat *st, const struct caller *c,
+			  const char *path, const char *sofar)
+{
+	if (st->st_uid != 0 && st->st_uid != c->uid)
+		die("rootfs %s: %s belongs to another user", path, sofar);
+	if (st->st_mode & S_IWOTH)
+		die("rootfs %s: %s is writable by other users", path, sofar);
+	/* Group-writable is fine only for the caller's own group on their
+	 * own directory (Debian's user private groups). */
+	if ((st->st_mode & S_IWGRP) && !(st->st_uid == c->uid && st->st_gid == c->gid))
+		die("rootfs %s: %s is writable by its group", path, sofar);
+}
+
+static int step(int dirfd, const char *name, const char *path)
+{
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT || errno == EACCES || errno == ENOTDIR)
+			die("rootfs %s: not found or not accessible", path);
+		die_errno("rootfs %s", path);
+	}
+	return fd;
+}
+
+static int walk(const char *path, const struct caller *c)
+{
+	char copy[4096], sofar[4096] = "";
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *save = NULL;
+
+	if (fd < 0)
+		die_errno("open(\"/\")");
+	xsnprintf(copy, sizeof copy, "%s", path);
+	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		struct stat st;
+		int next = step(fd, name, path);
+		size_t len = strlen(sofar);
+
+		close(fd);
+		fd = next;
+		xsnprintf(sofar + len, sizeof sofar - len, "/%s", name);
+		if (fstat(fd, &st) < 0)
+			die_errno("fstat(\"%s\")", sofar);
+		if (S_ISLNK(st.st_mode))
+			die("rootfs %s: %s is a symbolic link", path, sofar);
+		if (!S_ISDIR(st.st_mode))
+			die("rootfs %s: not found or not accessible", path);
+		refuse_unsafe(&st, c, path, sofar);
+	}
+	return fd;
+}
+
+void rootfs_open(struct rootfs *r, const char *path, const struct caller *c)
+{
+	struct stat st;
+	int check;
+
+	if (strcmp(path, "/") == 0)
+		die("rootfs /: the host's root cannot be a container's root");
+	/* Everything the walk touches is looked up with the caller's rights. */
+	setfsgid(c->gid);
+	setfsuid(c->uid);
+	r->fd = walk(path, c);
+	/* The caller must be able to list and enter it themselves. */
+	check = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (check < 0)
+		die("rootfs %s: not found or not accessible", path);
+	close(check);
+	setfsuid(0);
+	setfsgid(0);
+	if (setfsuid((uid_t)-1) != 0)
+		die("cannot restore fsuid");
+	if (fstat(r->fd, &st) < 0)
+		die_errno("fstat(\"%s\")", path);
+	r->read_only = st.st_uid == 0;
+}

@@ -1,0 +1,278 @@
+/* run.c: a container's life, from clone to the exit status.
+ *
+ * Parent (the helper, root, never ptraceable)      Child (becomes PID 1)
+ *   clone(NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET) ----->  waits for 'C'
+ *   [cgroup, network: later issues]          'C' ->  hostname, lo up, mounts,
+ *                                                    cgroup ns, drop groups,
+ *                                                    unshare(NEWUSER)
+ *   write uid/gid maps                   <- 'U'
+ *                                        'M' ->      become ns root, caps
+ *                                                    setsid, pty, workdir,
+ *                                                    no_new_privs, pdeathsig
+ *   (receive the pty master)             <- 'X' [fd]
+ *                                        'G' ->      exec (socket closes)
+ *   relay, forward signals, wait, report
+ *
+ * MUST: the namespaces other than the user namespace are created by host
+ * root, so they belong to the host's user namespace and container root
+ * cannot change its hostname, network or mounts (DESIGN.md); the child
+ * drops to the caller's credentials before running anything of the
+ * caller's; only fds 0-2 survive the exec (SECURITY.md 25). */
+#define _GNU_SOURCE
+#include "run.h"
+#include "exec.h"
+#include "mount.h"
+#include "pty.h"
+#include "sync.h"
+#include "util.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <unistd.h>
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		die_errno("socket");
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		die_errno("SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		die_errno("bringing lo up");
+}
+
+/* cd to the workdir without following symlinks or /proc magic, and check
+ * where we landed (SECURITY.md 26, CVE-2024-21626). */
+static void enter_workdir(const char *dir)
+{
+	char copy[4096], cwd[4096];
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *save = NULL;
+
+	xsnprintf(copy, sizeof copy, "%s", dir);
+	for (char *name = strtok_r(copy, "/", &save); name && fd >= 0;
+	     name = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0 || fchdir(fd) < 0)
+		die("workdir %s: not a directory in the container (symlinks are refused)", dir);
+	close(fd);
+	if (!getcwd(cwd, sizeof cwd) || strcmp(cwd, dir) != 0)
+		die("workdir %s: not reachable inside the container", dir);
+}
+
+static void set_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		die("cannot set no_new_privs");
+}
+
+static void enter_user_namespace(const struct run *run, int sock)
+{
+	/* Host groups go while we are still host root (SECURITY.md 19). */
+	if (setgroups(0, NULL) < 0)
+		die_errno("setgroups");
+	if (unshare(CLONE_NEWUSER) < 0)
+		die_errno("unshare(CLONE_NEWUSER)");
+	sync_send(sock, 'U', -1);
+	sync_expect(sock, 'M');
+	become_container_root(run->caller->subgid_count > 0);
+}
+
+/* A bind mount's source must be in our own mount namespace, and the fd the
+ * parent opened is in the host's: walk the path again, just as strictly,
+ * and insist it is the very directory the parent checked. */
+static void reopen_rootfs(struct run *run)
+{
+	struct rootfs again;
+	struct stat a, b;
+
+	rootfs_open(&again, run->req->rootfs, run->caller);
+	if (fstat(again.fd, &a) < 0 || fstat(run->rootfs.fd, &b) < 0)
+		die_errno("fstat of the rootfs");
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		die("rootfs %s changed while the container was starting", run->req->rootfs);
+	close(run->rootfs.fd);
+	run->rootfs = again;
+}
+
+static void unblock_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+MD_NORETURN static void child_main(struct run *run, int sock)
+{
+	const struct request *req = run->req;
+	int master = -1, status;
+
+	sync_expect(sock, 'C');
+	if (sethostname(req->hostname, strlen(req->hostname)) < 0)
+		die_errno("sethostname");
+	loopback_up();
+	reopen_rootfs(run);
+	mount_container(run->rootfs.fd, run->rootfs.read_only, run->caller->uid,
+			run->caller->gid);
+	close(run->rootfs.fd);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die_errno("unshare(CLONE_NEWCGROUP)");
+	if (req->userns_host)
+		restrict_host_root();
+	else
+		enter_user_namespace(run, sock);
+	if (setsid() < 0)
+		die_errno("setsid");
+	if (run->use_pty)
+		master = pty_open_in_container();
+	enter_workdir(req->workdir);
+	set_no_new_privs();
+	/* Credentials changed above, which cleared the death signal: set it
+	 * now, then make sure the helper is still there to deliver it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_PDEATHSIG)");
+	sync_send(sock, 'X', master);
+	if (master >= 0)
+		close(master);
+	sync_expect(sock, 'G');
+	restore_rlimits(run->saved);
+	unblock_signals();
+	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sock)
+				close(fd);
+	status = exec_command(req, run->use_pty ? run->saved->term : NULL);
+	sync_send(sock, 'E', -1);
+	_exit(status);
+}
+
+static pid_t clone_child(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+			   CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, 0);
+
+	if (pid < 0)
+		die_errno("clone");
+	return (pid_t)pid;
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGWINCH);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(&set, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die_errno("sigprocmask");
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		die_errno("signalfd");
+	return fd;
+}
+
+/* A signal arrived: returns 1 once the child has exited. */
+static int on_signal(int sigfd, pid_t child, int master, int *wstatus)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGWINCH && master >= 0)
+			pty_resize(master);
+		else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH)
+			kill(child, (int)si.ssi_signo);
+	}
+	return waitpid(child, wstatus, WNOHANG) == child;
+}
+
+/* Relay and wait until the container's PID 1 exits. */
+static int supervise(pid_t child, int sigfd, int master)
+{
+	struct pollfd p[3] = { { sigfd, POLLIN, 0 }, { master, POLLIN, 0 }, { 0, POLLIN, 0 } };
+	int wstatus = 0, nfds = master >= 0 ? 3 : 1;
+
+	for (;;) {
+		if (poll(p, (nfds_t)nfds, -1) < 0 && errno != EINTR)
+			die_errno("poll");
+		if ((p[0].revents & POLLIN) && on_signal(sigfd, child, master, &wstatus))
+			break;
+		if (nfds > 1 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !pty_relay_out(master))
+			p[1].fd = -1; /* the container closed its terminal */
+		if (nfds > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !pty_relay_in(master))
+			p[2].fd = -1;
+	}
+	/* Drain what the container wrote just before it exited. */
+	while (master >= 0 && p[1].fd >= 0 && poll(&p[1], 1, 0) > 0 && pty_relay_out(master))
+		;
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return WEXITSTATUS(wstatus);
+}
+
+int run_container(struct run *run)
+{
+	int sv[2], sigfd, master = -1, status;
+	pid_t child;
+
+	sync_pair(sv);
+	sigfd = block_signals();
+	child = clone_child();
+	if (child == 0) {
+		close(sv[0]);
+		close(sigfd);
+		child_main(run, sv[1]);
+	}
+	close(sv[1]);
+	close(run->rootfs.fd);
+	sync_send(sv[0], 'C', -1);
+	if (!run->req->userns_host) {
+		if (sync_recv(sv[0], NULL) != 'U')
+			return waitpid(child, NULL, 0), MD_EXIT_REFUSED;
+		write_id_maps(child, run->caller);
+		sync_send(sv[0], 'M', -1);
+	}
+	if (sync_recv(sv[0], &master) != 'X')
+		return waitpid(child, NULL, 0), MD_EXIT_REFUSED;
+	if (master >= 0) {
+		util_set_cleanup(pty_restore_caller);
+		pty_prepare_caller(master);
+	}
+	sync_send(sv[0], 'G', -1);
+	/* EOF: the command is running; 'E': it could not be run, and the
+	 * child exits 126 or 127 after saying why. Either way, see it out. */
+	sync_recv(sv[0], NULL);
+	close(sv[0]);
+	status = supervise(child, sigfd, master);
+	pty_restore_caller();
+	return status;
+}

@@ -1,0 +1,24 @@
+/* run.h: start a container and see it to its end. */
+#ifndef MD_RUN_H
+#define MD_RUN_H
+
+#include "ids.h"
+#include "request.h"
+#include "rootfs.h"
+#include "sanitize.h"
+
+struct run {
+	const struct request *req;
+	const struct caller *caller;
+	const struct saved_state *saved;
+	struct rootfs rootfs;
+	char id[64];        /* the container's id: its name or md-<uid>-<pid> */
+	int use_pty;        /* stdin and stdout are terminals */
+};
+
+/* Returns the exit status for the caller: the command's own, 126/127 when
+ * it cannot be run, 128+N when killed by signal N. Dies (125) on failure
+ * before the command runs, leaving nothing behind. */
+int run_container(struct run *run);
+
+#endif

@@ -1,0 +1,122 @@
+/* sanitize.c: the first thing mdhelper does.
+ *
+ * MUST (SECURITY.md 12-15):
+ * - refuse unless running setuid root (AT_SECURE) or as real root, and
+ *   refuse argc == 0;
+ * - bound the number and length of arguments and the environment's size;
+ * - reopen 0-2 on /dev/null if closed, close every other fd;
+ * - clear the environment (LD_*, IFS, ENV, BASH_ENV, PATH, GCONV_PATH…
+ *   mean nothing after this) and set a fixed PATH;
+ * - fixed umask; no core dumps; no file size limit that could cut a write
+ *   to a state file short; PR_SET_DUMPABLE 0 so the caller cannot ptrace or
+ *   read our memory. */
+#define _GNU_SOURCE
+#include "sanitize.h"
+#include "request.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define MAX_ENV_BYTES (1024 * 1024)
+
+static void fix_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(MD_EXIT_REFUSED);
+	}
+}
+
+static void close_other_fds(void)
+{
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+	for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+		close((int)fd);
+}
+
+static void bound_arguments(int argc, char **argv, char **envp)
+{
+	size_t total = 0, env = 0;
+	int n = 0;
+
+	if (argc > REQ_MAX_ARGS + 64)
+		die("too many arguments");
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+		if (len > REQ_MAX_ARG_LEN)
+			die("argument %d is too long", i);
+		total += len + 1;
+	}
+	if (total > REQ_MAX_TOTAL)
+		die("arguments are too long altogether");
+	for (char **e = envp; *e; e++, n++)
+		env += strlen(*e) + 1;
+	if (n > 4096 || env > MAX_ENV_BYTES)
+		die("the environment is too large");
+}
+
+/* Keep TERM only if it looks like a terminal name, for the pty. */
+static void save_term(struct saved_state *s)
+{
+	const char *t = getenv("TERM");
+
+	s->term[0] = '\0';
+	if (!t || strlen(t) >= sizeof s->term || !*t)
+		return;
+	for (const char *c = t; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.' || *c == '+'))
+			return;
+	strcpy(s->term, t);
+}
+
+static void set_limits(struct saved_state *s)
+{
+	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	static const struct rlimit none = { 0, 0 };
+	struct rlimit nofile = { 4096, 4096 };
+
+	for (int r = 0; r < SAVED_RLIMITS && r < RLIM_NLIMITS; r++)
+		if (getrlimit(r, &s->limits[r]) < 0)
+			die_errno("getrlimit");
+	if (setrlimit(RLIMIT_CORE, &none) < 0 || setrlimit(RLIMIT_FSIZE, &unlimited) < 0 ||
+	    setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		die_errno("setrlimit");
+}
+
+void restore_rlimits(const struct saved_state *s)
+{
+	for (int r = 0; r < SAVED_RLIMITS && r < RLIM_NLIMITS; r++)
+		setrlimit(r, &s->limits[r]); /* best effort: they are the caller's own */
+}
+
+void sanitize_process(int argc, char **argv, char **envp, struct saved_state *s)
+{
+	if (argc < 1 || !argv[0])
+		_exit(MD_EXIT_REFUSED);
+	fix_std_fds();
+	close_other_fds();
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_DUMPABLE)");
+	if (geteuid() != 0 || (!getauxval(AT_SECURE) && getuid() != 0))
+		die("not installed setuid root (ask your administrator to run make install)");
+	bound_arguments(argc, argv, envp);
+	save_term(s);
+	if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) < 0)
+		die("cannot reset the environment");
+	umask(022);
+	set_limits(s);
+	openlog("mdhelper", LOG_PID, LOG_AUTHPRIV);
+}

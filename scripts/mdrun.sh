@@ -1,0 +1,151 @@
+#!/bin/sh
+# Usage: mdrun.sh [OPTION]... [--] [COMMAND [ARG]...]
+# Summary: run a command in a minidocker container
+#
+# Starts COMMAND (default: the rootfs's bash, else sh) as PID 1 of a
+# container with its own hostname, process tree, mounts, IPC and network,
+# as root of a user namespace that is you on the host. What you may ask for
+# is set by your administrator in /etc/minidocker/minidocker.conf: see it
+# with `mdctl.sh check` (or `mdhelper check`).
+#
+# Options:
+#   -r, --rootfs NAME|DIR  root filesystem: a name from `mdrootfs.sh list`
+#                          (yours first, then the system's) or a directory
+#                          (default: default)
+#   -H, --hostname NAME    hostname inside (default: administrator)
+#   -m, --memory SIZE      memory limit, e.g. 10M (k, M, G suffixes)
+#       --memory-swap SIZE memory plus swap limit
+#   -c, --cpus N           number of CPUs
+#       --cpuset-cpus LIST CPUs to run on, e.g. 0-1,3
+#       --pids-limit N     most processes inside
+#   -n, --name NAME        the container's name
+#   -e, --env KEY=VALUE    set an environment variable (repeatable)
+#   -w, --workdir DIR      directory to start in (default: /)
+#       --userns private|host
+#                          private (default); host: no user namespace, for
+#                          root only and only where the config allows it
+#       --net none         loopback only (the default for now)
+#   -h, --help             show this help
+#       --version          show the version
+#
+# With a terminal, the container gets a terminal of its own (Ctrl-C and
+# job control work inside). Without one (makefiles, pipes, CI) input and
+# output pass straight through and mdrun.sh prints nothing of its own.
+#
+# Exit status: the command's own; 2 bad usage; 125 refused or failed (one
+# line on stderr says why); 126 command not executable; 127 command not
+# found; 128+N killed by signal N.
+#
+# Examples:
+#   mdrun.sh                              a shell in the default rootfs
+#   mdrun.sh -r default -- ps -ef
+#   mdrun.sh --hostname lab1 -- hostname
+set -eu
+
+PROG=${0##*/}
+md_here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+MD_LIBEXEC=${MD_LIBEXEC:-$md_here/../libexec/minidocker}
+# shellcheck source=mdlib.sh # sourced from libexec when installed, beside us in the tree
+if [ -f "$MD_LIBEXEC/mdlib.sh" ]; then . "$MD_LIBEXEC/mdlib.sh"; else . "$md_here/mdlib.sh"; fi
+
+VERSION=0.1.0
+
+# Resolve a rootfs name or directory to an absolute directory.
+resolve_rootfs() {
+	case $1 in
+	/*) printf '%s\n' "$1"; return ;;
+	*/* | . | ..) (CDPATH='' cd -- "$1" 2>/dev/null && pwd -P) ||
+		md_die "rootfs $1: not found"; return ;;
+	esac
+	md_is_name "$1" || md_die "rootfs $1: not a valid name (see mdrootfs.sh list)"
+	for dir in "$(md_user_rootfs_dir)" "$(md_system_rootfs_dir)"; do
+		if [ -d "$dir/$1" ]; then
+			printf '%s/%s\n' "$dir" "$1"
+			return
+		fi
+	done
+	md_die "rootfs $1: not found (build it with: mdrootfs.sh busybox $1)"
+}
+
+size_arg() {
+	md_parse_size "$2" || md_usage_error "$1: not a size: $2 (e.g. 10M, 512k, 1G)"
+}
+
+count_arg() {
+	case $2 in
+	'' | *[!0-9]* | 0*) md_usage_error "$1: not a positive number: $2" ;;
+	esac
+	printf '%s\n' "$2"
+}
+
+# The default command: the rootfs's bash, else its sh.
+default_shell() {
+	for sh in /bin/bash /usr/bin/bash /bin/sh /usr/bin/sh; do
+		if [ -x "$1$sh" ] || [ -L "$1$sh" ]; then
+			printf '%s\n' "$sh"
+			return
+		fi
+	done
+	echo /bin/sh
+}
+
+# Options are turned into the helper's exact arguments by rotation: each
+# original word is shifted off the front and its translation appended at
+# the back, so values keep every byte (no arrays in POSIX sh, no eval).
+main() {
+	rootfs=default
+	left=$#
+	while [ "$left" -gt 0 ]; do
+		opt=$1
+		case $opt in
+		--) shift; left=$((left - 1)); break ;;
+		-h | --help) md_help "$0"; exit 0 ;;
+		--version) echo "mdrun.sh (minidocker) $VERSION"; exit 0 ;;
+		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
+		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
+		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
+		-w | --workdir | --userns | --net)
+			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
+			val=$2
+			shift 2
+			left=$((left - 2))
+			;;
+		-?*) md_usage_error "unknown option: $opt" ;;
+		*) break ;;
+		esac
+		case $opt in
+		-r | --rootfs) rootfs=$val ;;
+		-H | --hostname) set -- "$@" --hostname "$val" ;;
+		-m | --memory) set -- "$@" --memory "$(size_arg "$opt" "$val")" ;;
+		--memory-swap) set -- "$@" --memory-swap "$(size_arg "$opt" "$val")" ;;
+		-c | --cpus) set -- "$@" --cpus "$(count_arg "$opt" "$val")" ;;
+		--cpuset-cpus) set -- "$@" --cpuset-cpus "$val" ;;
+		--pids-limit) set -- "$@" --pids-limit "$(count_arg "$opt" "$val")" ;;
+		-n | --name) set -- "$@" --name "$val" ;;
+		-e | --env) set -- "$@" --env "$val" ;;
+		-w | --workdir) set -- "$@" --workdir "$val" ;;
+		--userns) set -- "$@" --userns "$val" ;;
+		--net)
+			case $val in
+			none) set -- "$@" --net none ;;
+			*) md_usage_error "--net $val: only --net none is supported yet" ;;
+			esac ;;
+		*) md_usage_error "unknown option: $opt" ;;
+		esac
+	done
+	dir=$(resolve_rootfs "$rootfs")
+	set -- "$@" --rootfs "$dir" --
+	if [ "$left" -eq 0 ]; then
+		set -- "$@" "$(default_shell "$dir")"
+	fi
+	while [ "$left" -gt 0 ]; do
+		set -- "$@" "$1"
+		shift
+		left=$((left - 1))
+	done
+	helper=${MDHELPER:-$MD_LIBEXEC/mdhelper}
+	[ -x "$helper" ] || md_die "mdhelper not found at $helper (is minidocker installed? see INSTALL)"
+	exec "$helper" run "$@"
+}
+
+main "$@"
