@@ -46,6 +46,8 @@ static int option(struct request *req, const char *opt, const char *v)
 	if (!strcmp(opt, "--rootfs")) {
 		if (!valid_abs_path(v))
 			die("rootfs must be an absolute path without . or .. components: %s", v);
+		if (strcmp(v, "/") == 0)
+			die("rootfs /: the host's root cannot be a container's root");
 		req->rootfs = v;
 	} else if (!strcmp(opt, "--hostname")) {
 		if (!valid_dns_label(v, 63))

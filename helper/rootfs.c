@@ -45,31 +45,37 @@ static int step(int dirfd, const char *name, const char *path)
 	return fd;
 }
 
+/* Open every component as the caller; only once the whole path is
+ * reachable are owners and modes judged, so that an unreachable path reads
+ * "not found or not accessible" whatever lies on the way. */
 static int walk(const char *path, const struct caller *c)
 {
-	char copy[4096], sofar[4096] = "";
-	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char copy[4096], prefix[64][4096 / 64 * 2];
+	struct stat st[64];
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), n = 0;
 	char *save = NULL;
 
 	if (fd < 0)
 		die_errno("open(\"/\")");
 	xsnprintf(copy, sizeof copy, "%s", path);
 	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
-		struct stat st;
 		int next = step(fd, name, path);
-		size_t len = strlen(sofar);
 
 		close(fd);
 		fd = next;
-		xsnprintf(sofar + len, sizeof sofar - len, "/%s", name);
-		if (fstat(fd, &st) < 0)
-			die_errno("fstat(\"%s\")", sofar);
-		if (S_ISLNK(st.st_mode))
-			die("rootfs %s: %s is a symbolic link", path, sofar);
-		if (!S_ISDIR(st.st_mode))
+		if (n == 64 || fstat(fd, &st[n]) < 0)
+			die("rootfs %s: too deep", path);
+		if (S_ISLNK(st[n].st_mode) || !S_ISDIR(st[n].st_mode)) {
+			xsnprintf(prefix[0], sizeof prefix[0], "%.*s", (int)(name - copy + strlen(name)), path);
+			if (S_ISLNK(st[n].st_mode))
+				die("rootfs %s: %s is a symbolic link", path, prefix[0]);
 			die("rootfs %s: not found or not accessible", path);
-		refuse_unsafe(&st, c, path, sofar);
+		}
+		xsnprintf(prefix[n], sizeof prefix[n], "%.*s", (int)(name - copy + strlen(name)), path);
+		n++;
 	}
+	for (int i = 0; i < n; i++)
+		refuse_unsafe(&st[i], c, path, prefix[i]);
 	return fd;
 }
 
@@ -78,8 +84,6 @@ void rootfs_open(struct rootfs *r, const char *path, const struct caller *c)
 	struct stat st;
 	int check;
 
-	if (strcmp(path, "/") == 0)
-		die("rootfs /: the host's root cannot be a container's root");
 	/* Everything the walk touches is looked up with the caller's rights. */
 	setfsgid(c->gid);
 	setfsuid(c->uid);

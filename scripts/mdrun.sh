@@ -67,15 +67,15 @@ resolve_rootfs() {
 	md_die "rootfs $1: not found (build it with: mdrootfs.sh busybox $1)"
 }
 
+# Append "--OPTION BYTES" for a size, or stop with a usage error.
 size_arg() {
-	md_parse_size "$2" || md_usage_error "$1: not a size: $2 (e.g. 10M, 512k, 1G)"
+	md_bytes=$(md_parse_size "$2") || md_usage_error "$1: not a size: $2 (e.g. 10M, 512k, 1G)"
 }
 
 count_arg() {
 	case $2 in
 	'' | *[!0-9]* | 0*) md_usage_error "$1: not a positive number: $2" ;;
 	esac
-	printf '%s\n' "$2"
 }
 
 # The default command: the rootfs's bash, else its sh.
@@ -116,11 +116,11 @@ main() {
 		case $opt in
 		-r | --rootfs) rootfs=$val ;;
 		-H | --hostname) set -- "$@" --hostname "$val" ;;
-		-m | --memory) set -- "$@" --memory "$(size_arg "$opt" "$val")" ;;
-		--memory-swap) set -- "$@" --memory-swap "$(size_arg "$opt" "$val")" ;;
-		-c | --cpus) set -- "$@" --cpus "$(count_arg "$opt" "$val")" ;;
+		-m | --memory) size_arg "$opt" "$val"; set -- "$@" --memory "$md_bytes" ;;
+		--memory-swap) size_arg "$opt" "$val"; set -- "$@" --memory-swap "$md_bytes" ;;
+		-c | --cpus) count_arg "$opt" "$val"; set -- "$@" --cpus "$val" ;;
 		--cpuset-cpus) set -- "$@" --cpuset-cpus "$val" ;;
-		--pids-limit) set -- "$@" --pids-limit "$(count_arg "$opt" "$val")" ;;
+		--pids-limit) count_arg "$opt" "$val"; set -- "$@" --pids-limit "$val" ;;
 		-n | --name) set -- "$@" --name "$val" ;;
 		-e | --env) set -- "$@" --env "$val" ;;
 		-w | --workdir) set -- "$@" --workdir "$val" ;;

@@ -9,9 +9,12 @@
 setup_suite() {
 	[ "$(id -u)" = 0 ] || { echo "# the suite needs root (sudo make check)" >&3; return 1; }
 	getent group mdtestgrp >/dev/null || groupadd --system mdtestgrp
+	# Users that already exist (another run in progress) are left to it.
+	MDT_CREATED_USERS=
 	for u in mdtest1 mdtest2 mdtest3; do
 		id "$u" >/dev/null 2>&1 && continue
 		useradd --create-home --shell /bin/sh "$u"
+		MDT_CREATED_USERS="$MDT_CREATED_USERS $u"
 	done
 	usermod -a -G mdtestgrp mdtest1
 	usermod -a -G mdtestgrp mdtest2
@@ -22,7 +25,8 @@ setup_suite() {
 }
 
 teardown_suite() {
-	for u in mdtest1 mdtest2 mdtest3; do
+	[ -n "${MDT_CREATED_USERS:-}" ] || return 0
+	for u in $MDT_CREATED_USERS; do
 		pkill -KILL -u "$u" 2>/dev/null || true
 		id "$u" >/dev/null 2>&1 && userdel --remove "$u" 2>/dev/null
 	done
