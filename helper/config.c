@@ -114,6 +114,21 @@ static int rule_option(struct rule *r, const char *key, const char *v, unsigned 
 	}
 }
 
+static int grow_rules(struct config *cfg)
+{
+	struct rule *more;
+	int cap = cfg->cap ? cfg->cap * 2 : 16;
+
+	if (cfg->nrules < cfg->cap)
+		return 0;
+	more = realloc(cfg->rules, (size_t)cap * sizeof *more);
+	if (!more)
+		return -1;
+	cfg->rules = more;
+	cfg->cap = cap;
+	return 0;
+}
+
 static int parse_rule(struct config *cfg, int line, char **w, int n)
 {
 	struct rule *r;
@@ -125,6 +140,8 @@ static int parse_rule(struct config *cfg, int line, char **w, int n)
 		return conf_error(cfg, line, "bad user or group name"), -1;
 	if (cfg->nrules == CONF_MAX_RULES)
 		return conf_error(cfg, line, "too many rules (at most %d)", CONF_MAX_RULES), -1;
+	if (grow_rules(cfg) < 0)
+		return conf_error(cfg, line, "out of memory"), -1;
 	r = &cfg->rules[cfg->nrules];
 	memset(r, 0, sizeof *r);
 	r->line = line;
@@ -190,9 +207,6 @@ int config_parse(struct config *cfg, const char *file, const char *text, size_t 
 	cfg->file = file;
 	if (len > CONF_MAX_BYTES)
 		return conf_error(cfg, 0, "file too large"), -1;
-	cfg->rules = calloc(CONF_MAX_RULES, sizeof *cfg->rules);
-	if (!cfg->rules)
-		return conf_error(cfg, 0, "out of memory"), -1;
 	for (size_t pos = 0; pos < len && !cfg->nerrors;) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -220,7 +234,7 @@ void config_free(struct config *cfg)
 {
 	free(cfg->rules);
 	cfg->rules = NULL;
-	cfg->nrules = 0;
+	cfg->nrules = cfg->cap = 0;
 }
 
 /* Root-owned and not writable by group or other, or die naming it. */

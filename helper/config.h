@@ -39,7 +39,7 @@ struct rule {
 struct config {
 	const char *file;         /* for file:line messages */
 	struct rule *rules;
-	int nrules;
+	int nrules, cap;
 	char bridge[16];          /* the `bridge` line: name and gateway */
 	uint32_t gateway;
 	unsigned gateway_prefix;
