@@ -100,6 +100,7 @@ int main(int argc, char **argv, char **envp)
 	struct caller caller;
 	const struct rule *rule;
 	const char *verb;
+	int status;
 
 	sanitize_process(argc, argv, envp, &saved);
 	verb = argc > 1 ? argv[1] : "";
@@ -117,6 +118,9 @@ int main(int argc, char **argv, char **envp)
 	config_load(&cfg, MD_CONFIG);
 	rule = policy_rule(&cfg, &caller);
 	if (!strcmp(verb, "check"))
-		return verb_check(&cfg, rule, &caller);
-	return verb_run(&cfg, rule, &caller, &saved, argc - 2, argv + 2);
+		status = verb_check(&cfg, rule, &caller);
+	else
+		status = verb_run(&cfg, rule, &caller, &saved, argc - 2, argv + 2);
+	config_free(&cfg);
+	return status;
 }
