@@ -43,26 +43,26 @@
 set -eu
 
 PROG=${0##*/}
-md_here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# No command substitution on the way to the helper: every fork costs start-up
+# time (the issue's budget for mdrun.sh is 10 ms over the helper).
+case $0 in */*) md_here=${0%/*} ;; *) md_here=. ;; esac
 MD_LIBEXEC=${MD_LIBEXEC:-$md_here/../libexec/minidocker}
 # shellcheck source=mdlib.sh # sourced from libexec when installed, beside us in the tree
 if [ -f "$MD_LIBEXEC/mdlib.sh" ]; then . "$MD_LIBEXEC/mdlib.sh"; else . "$md_here/mdlib.sh"; fi
 
 VERSION=0.1.0
 
-# Resolve a rootfs name or directory to an absolute directory.
+# Resolve a rootfs name or directory to an absolute directory in $dir.
 resolve_rootfs() {
 	case $1 in
-	/*) printf '%s\n' "$1"; return ;;
-	*/* | . | ..) (CDPATH='' cd -- "$1" 2>/dev/null && pwd -P) ||
+	/*) dir=$1; return ;;
+	*/* | . | ..) dir=$(CDPATH='' cd -- "$1" 2>/dev/null && pwd -P) ||
 		md_die "rootfs $1: not found"; return ;;
 	esac
 	md_is_name "$1" || md_die "rootfs $1: not a valid name (see mdrootfs.sh list)"
-	for dir in "$(md_user_rootfs_dir)" "$(md_system_rootfs_dir)"; do
-		if [ -d "$dir/$1" ]; then
-			printf '%s/%s\n' "$dir" "$1"
-			return
-		fi
+	for dir in "${HOME:?HOME is not set}/.local/share/minidocker/rootfs/$1" \
+		"${MD_SYSTEM_ROOTFS:-/var/lib/minidocker/rootfs}/$1"; do
+		[ -d "$dir" ] && return
 	done
 	md_die "rootfs $1: not found (build it with: mdrootfs.sh busybox $1)"
 }
@@ -78,15 +78,13 @@ count_arg() {
 	esac
 }
 
-# The default command: the rootfs's bash, else its sh.
+# The default command, in $shell: the rootfs's bash, else its sh.
 default_shell() {
-	for sh in /bin/bash /usr/bin/bash /bin/sh /usr/bin/sh; do
-		if [ -x "$1$sh" ] || [ -L "$1$sh" ]; then
-			printf '%s\n' "$sh"
+	for shell in /bin/bash /usr/bin/bash /bin/sh; do
+		if [ -x "$1$shell" ] || [ -L "$1$shell" ]; then
 			return
 		fi
 	done
-	echo /bin/sh
 }
 
 # Options are turned into the helper's exact arguments by rotation: each
@@ -133,10 +131,11 @@ main() {
 		*) md_usage_error "unknown option: $opt" ;;
 		esac
 	done
-	dir=$(resolve_rootfs "$rootfs")
+	resolve_rootfs "$rootfs"
 	set -- "$@" --rootfs "$dir" --
 	if [ "$left" -eq 0 ]; then
-		set -- "$@" "$(default_shell "$dir")"
+		default_shell "$dir"
+		set -- "$@" "$shell"
 	fi
 	while [ "$left" -gt 0 ]; do
 		set -- "$@" "$1"

@@ -1,0 +1,50 @@
+#!/bin/sh
+# bench-start.sh: how long a container takes to start, side by side in one
+# run (make bench-start, as root). Medians from hyperfine:
+#   floor    unshare --user --map-root-user --pid --mount --uts --ipc --net
+#            --fork --mount-proc, chroot'ed into the same rootfs
+#   helper   mdhelper run --net none -- /bin/true
+#   mdrun.sh mdrun.sh -r default --net none -- true
+#   bwrap    bubblewrap doing the same, when installed
+# Targets (issue 2): helper <= 1.5x the floor; mdrun.sh <= helper + 10 ms.
+set -eu
+
+top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+root=${TESTROOT:-/var/lib/minidocker-test}
+runs=${RUNS:-200}
+
+die() { echo "bench-start: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (sudo make bench-start): it installs a test helper"
+command -v hyperfine >/dev/null || die "hyperfine is not installed (sudo make deps)"
+
+make -s -C "$top" test-install >/dev/null
+rootfs=$root/state/rootfs/default
+conf=$root/etc/minidocker/minidocker.conf
+cp "$conf" "$conf.bench-saved" 2>/dev/null || :
+trap 'mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"' EXIT INT TERM
+printf 'permit root rootfs=%s\n' "$root/state/rootfs" > "$conf"
+chmod 644 "$conf"
+
+set -- \
+	-n floor "unshare --user --map-root-user --pid --mount --uts --ipc --net --fork --mount-proc --root=$rootfs /bin/true" \
+	-n helper "$root/libexec/minidocker/mdhelper run --rootfs $rootfs --net none -- /bin/true" \
+	-n mdrun.sh "env MD_SYSTEM_ROOTFS=$root/state/rootfs $root/bin/mdrun.sh -r default --net none -- true"
+if command -v bwrap >/dev/null; then
+	set -- "$@" -n bwrap "bwrap --unshare-all --bind $rootfs / --proc /proc --dev /dev --hostname administrator /bin/true"
+fi
+
+out=$(mktemp -d /root/bench-start.XXXXXX)
+trap 'mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"; rm -rf "$out"' EXIT INT TERM
+hyperfine -N --warmup 20 --runs "$runs" --style basic --export-json "$out/start.json" "$@" </dev/null >/dev/null
+python3 - "$out/start.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+ms = lambda n: r[n]["median"] * 1000
+print("%-10s %10s %10s" % ("", "median ms", "vs floor"))
+for n in r:
+    print("%-10s %10.2f %9.2fx" % (n, ms(n), ms(n) / ms("floor")))
+print()
+print("helper / floor = %.2f (target <= 1.5)" % (ms("helper") / ms("floor")))
+print("mdrun.sh - helper = %.2f ms (target <= 10)" % (ms("mdrun.sh") - ms("helper")))
+PY
