@@ -127,7 +127,7 @@ demo:
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
 lint:
-	shellcheck -s sh $(wildcard scripts/*.sh) tests/demo.sh
+	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr helper/
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "ids.h"
+#include "limits.h"
 #include "policy.h"
 #include "request.h"
 #include "rootfs.h"
@@ -78,8 +79,7 @@ static int verb_run(const struct config *cfg, const struct rule *r,
 
 	request_parse(&req, argc, argv);
 	policy_check(cfg, r, c, &req);
-	if (req.memory || req.memory_swap || req.cpus || req.cpuset || req.pids)
-		die("resource limits are not available yet: this mdhelper has no cgroup support");
+	limits_compute(&run.limits, cfg, r, &req);
 	caller_subids(c);
 	ensure_rundir();
 	rootfs_open(&run.rootfs, req.rootfs, c);

@@ -110,6 +110,34 @@ int parse_cpulist(const char *s, uint64_t mask[16])
 	}
 }
 
+static int cpu_set(const uint64_t mask[16], unsigned c)
+{
+	return c < 1024 && (mask[c / 64] >> (c % 64)) & 1;
+}
+
+int format_cpulist(const uint64_t mask[16], char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned c = 0; c < 1024; c++) {
+		unsigned end = c;
+		int w;
+
+		if (!cpu_set(mask, c))
+			continue;
+		while (cpu_set(mask, end + 1))
+			end++;
+		w = end > c ? snprintf(buf + n, size - n, "%s%u-%u", n ? "," : "", c, end)
+			    : snprintf(buf + n, size - n, "%s%u", n ? "," : "", c);
+		if (w < 0 || (size_t)w >= size - n)
+			return -1;
+		n += (size_t)w;
+		c = end;
+	}
+	return 0;
+}
+
 unsigned cpumask_count(const uint64_t mask[16])
 {
 	unsigned n = 0;

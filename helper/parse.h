@@ -18,6 +18,8 @@ void format_size(uint64_t bytes, char *buf, size_t size);
 
 /* A CPU list as in cpuset files: "0-3,6", ascending ranges, CPUs < 1024. */
 int parse_cpulist(const char *s, uint64_t mask[16]);
+/* Write a mask back as a list ("0-3,6"); -1 if it does not fit. */
+int format_cpulist(const uint64_t mask[16], char *buf, size_t size);
 /* How many CPUs a mask holds. */
 unsigned cpumask_count(const uint64_t mask[16]);
 

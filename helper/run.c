@@ -22,6 +22,7 @@
 #include "run.h"
 #include "exec.h"
 #include "mount.h"
+#include "parse.h"
 #include "pty.h"
 #include "sync.h"
 #include "util.h"
@@ -43,6 +44,22 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <unistd.h>
+
+/* What to undo if the helper dies between cgroup creation and the end. */
+static struct run *active;
+static pid_t active_child;
+
+static void abort_run(void)
+{
+	pty_restore_caller();
+	if (active_child > 0) {
+		kill(active_child, SIGKILL);
+		waitpid(active_child, NULL, 0);
+	}
+	if (active)
+		cg_destroy(&active->cg);
+	active = NULL;
+}
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
@@ -132,6 +149,10 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	const struct request *req = run->req;
 	int master = -1, status;
 
+	/* This process owns nothing of the parent's: its failures must not
+	 * remove the cgroup, and its cgroup fds go now. */
+	util_set_cleanup(NULL);
+	cg_release(&run->cg);
 	sync_expect(sock, 'C');
 	if (sethostname(req->hostname, strlen(req->hostname)) < 0)
 		die_errno("sethostname");
@@ -239,6 +260,28 @@ static int supervise(pid_t child, int sigfd, int master)
 	return WEXITSTATUS(wstatus);
 }
 
+/* The end of every run: terminal back, the child reaped if it is still
+ * there, the OOM killer named, the cgroup gone. */
+static int finish(struct run *run, pid_t unreaped, int status)
+{
+	char limit[32];
+
+	pty_restore_caller();
+	if (unreaped > 0)
+		waitpid(unreaped, NULL, 0);
+	active_child = 0;
+	/* The status stays the command's own: a shell whose child the OOM
+	 * killer took may go on, but the student is told either way. */
+	if (status >= 0 && cg_oom_kills(&run->cg) > 0) {
+		format_size(run->limits.memory, limit, sizeof limit);
+		warnx_("container killed: out of memory (limit %s)", limit);
+	}
+	cg_destroy(&run->cg);
+	active = NULL;
+	util_set_cleanup(NULL);
+	return status;
+}
+
 int run_container(struct run *run)
 {
 	int sv[2], sigfd, master = -1, status;
@@ -246,6 +289,9 @@ int run_container(struct run *run)
 
 	sync_pair(sv);
 	sigfd = block_signals();
+	cg_create(&run->cg, run->id, &run->limits);
+	active = run;
+	util_set_cleanup(abort_run);
 	child = clone_child();
 	if (child == 0) {
 		close(sv[0]);
@@ -253,26 +299,27 @@ int run_container(struct run *run)
 		child_main(run, sv[1]);
 	}
 	close(sv[1]);
+	active_child = child;
 	close(run->rootfs.fd);
+	/* In its cgroup before it runs anything (and before it makes its
+	 * cgroup namespace, so the container sees its group as the root). */
+	cg_enter(&run->cg, child);
 	sync_send(sv[0], 'C', -1);
 	if (!run->req->userns_host) {
 		if (sync_recv(sv[0], NULL) != 'U')
-			return waitpid(child, NULL, 0), MD_EXIT_REFUSED;
+			return finish(run, child, -1), MD_EXIT_REFUSED;
 		write_id_maps(child, run->caller);
 		sync_send(sv[0], 'M', -1);
 	}
 	if (sync_recv(sv[0], &master) != 'X')
-		return waitpid(child, NULL, 0), MD_EXIT_REFUSED;
-	if (master >= 0) {
-		util_set_cleanup(pty_restore_caller);
+		return finish(run, child, -1), MD_EXIT_REFUSED;
+	if (master >= 0)
 		pty_prepare_caller(master);
-	}
 	sync_send(sv[0], 'G', -1);
 	/* EOF: the command is running; 'E': it could not be run, and the
 	 * child exits 126 or 127 after saying why. Either way, see it out. */
 	sync_recv(sv[0], NULL);
 	close(sv[0]);
 	status = supervise(child, sigfd, master);
-	pty_restore_caller();
-	return status;
+	return finish(run, 0, status);
 }

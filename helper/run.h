@@ -2,6 +2,7 @@
 #ifndef MD_RUN_H
 #define MD_RUN_H
 
+#include "cgroup.h"
 #include "ids.h"
 #include "request.h"
 #include "rootfs.h"
@@ -14,6 +15,8 @@ struct run {
 	struct rootfs rootfs;
 	char id[64];        /* the container's id: its name or md-<uid>-<pid> */
 	int use_pty;        /* stdin and stdout are terminals */
+	struct cg_limits limits; /* written to the container's cgroup */
+	struct cg cg;
 };
 
 /* Returns the exit status for the caller: the command's own, 126/127 when

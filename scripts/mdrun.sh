@@ -13,11 +13,11 @@
 #                          (yours first, then the system's) or a directory
 #                          (default: default)
 #   -H, --hostname NAME    hostname inside (default: administrator)
-#   -m, --memory SIZE      memory limit, e.g. 10M (k, M, G suffixes)
-#       --memory-swap SIZE memory plus swap limit
-#   -c, --cpus N           number of CPUs
-#       --cpuset-cpus LIST CPUs to run on, e.g. 0-1,3
-#       --pids-limit N     most processes inside
+#   -m, --memory SIZE      memory limit (default: 10M; k, M, G suffixes)
+#       --memory-swap SIZE memory plus swap limit (default: no swap)
+#   -c, --cpus N           run on N CPUs (default: 1)
+#       --cpuset-cpus LIST run on these CPUs, e.g. 0-1,3
+#       --pids-limit N     most processes inside (default: your rule's pids=)
 #   -n, --name NAME        the container's name
 #   -e, --env KEY=VALUE    set an environment variable (repeatable)
 #   -w, --workdir DIR      directory to start in (default: /)
@@ -92,6 +92,7 @@ default_shell() {
 # the back, so values keep every byte (no arrays in POSIX sh, no eval).
 main() {
 	rootfs=default
+	memory=10M cpus=1 cpus_given='' cpuset_given=''
 	left=$#
 	while [ "$left" -gt 0 ]; do
 		opt=$1
@@ -114,10 +115,10 @@ main() {
 		case $opt in
 		-r | --rootfs) rootfs=$val ;;
 		-H | --hostname) set -- "$@" --hostname "$val" ;;
-		-m | --memory) size_arg "$opt" "$val"; set -- "$@" --memory "$md_bytes" ;;
+		-m | --memory) memory=$val ;;
 		--memory-swap) size_arg "$opt" "$val"; set -- "$@" --memory-swap "$md_bytes" ;;
-		-c | --cpus) count_arg "$opt" "$val"; set -- "$@" --cpus "$val" ;;
-		--cpuset-cpus) set -- "$@" --cpuset-cpus "$val" ;;
+		-c | --cpus) count_arg "$opt" "$val"; cpus=$val cpus_given=1 ;;
+		--cpuset-cpus) cpuset_given=1; set -- "$@" --cpuset-cpus "$val" ;;
 		--pids-limit) count_arg "$opt" "$val"; set -- "$@" --pids-limit "$val" ;;
 		-n | --name) set -- "$@" --name "$val" ;;
 		-e | --env) set -- "$@" --env "$val" ;;
@@ -131,6 +132,12 @@ main() {
 		*) md_usage_error "unknown option: $opt" ;;
 		esac
 	done
+	if [ -n "$cpuset_given" ]; then
+		[ -z "$cpus_given" ] || md_usage_error "--cpus and --cpuset-cpus cannot be used together"
+		cpus=
+	fi
+	size_arg --memory "$memory"
+	set -- "$@" --memory "$md_bytes" ${cpus:+--cpus "$cpus"}
 	resolve_rootfs "$rootfs"
 	set -- "$@" --rootfs "$dir" --
 	if [ "$left" -eq 0 ]; then

@@ -73,3 +73,17 @@ assert_output_contains() {
 	*) echo "expected output to contain: $1"; echo "got: $output"; return 1 ;;
 	esac
 }
+
+# Kill what runs inside the test user's containers (their effective uid),
+# never the helpers (effective uid root): each helper then sees its
+# container end and removes its cgroup, as it would for a student.
+stop_containers() {
+	local user=${1:-$MDT_USER}
+	pkill -KILL -u "$user" 2>/dev/null || true
+	for _ in $(seq 50); do
+		pgrep -U "$user" -x mdhelper >/dev/null || return 0
+		sleep 0.1
+	done
+	echo "helpers of $user still running" >&2
+	return 1
+}

@@ -12,7 +12,7 @@ setup() {
 }
 
 teardown() {
-	pkill -KILL -u "$MDT_USER" 2>/dev/null || true
+	stop_containers
 	rm -rf "$USER_ROOTFS" /tmp/md-marker-* "/home/$MDT_USER/lab" "/home/$MDT_USER/mdhelper" "/home/$MDT_USER/out"
 }
 

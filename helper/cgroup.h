@@ -1,0 +1,92 @@
+/* cgroup.h: one cgroup per container, on cgroup v1 or v2, with memory, swap,
+ * cpuset and pids limits; OOM kills counted; removed when the container ends.
+ *
+ * Layout: a parent group MD_CGROUP_NAME (fixed at build time) holding one
+ * child per container id.
+ *   v1: /sys/fs/cgroup/{memory,cpuset,pids}/MD_CGROUP_NAME/ID
+ *   v2: /sys/fs/cgroup/MD_CGROUP_NAME/ID, +memory +cpuset +pids enabled in
+ *       the root's and MD_CGROUP_NAME's cgroup.subtree_control; no process
+ *       is ever placed in MD_CGROUP_NAME itself (no-internal-processes rule).
+ * Every group and file stays root-owned: nothing is delegated. */
+#ifndef MD_CGROUP_H
+#define MD_CGROUP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifndef MD_CGROUP_NAME
+#error "MD_CGROUP_NAME must be defined at build time (the Makefile does)"
+#endif
+
+enum cg_mode { CG_V1 = 1, CG_V2 = 2 }; /* hybrid hosts count as CG_V1: the controllers are on v1 */
+
+struct cg_limits {
+	unsigned long long memory;      /* bytes; 0 = no limit */
+	unsigned long long memory_swap; /* memory+swap bytes (docker's --memory-swap); 0 = no swap beyond memory */
+	char cpus[256];                 /* cpuset list e.g. "0-1,3"; "" = all the parent allows */
+	unsigned long long pids;        /* 0 = no limit */
+};
+
+/* The hierarchies a container's group lives in: v1 has one per controller,
+ * v2 uses slot CG_MEMORY for its single group. */
+enum cg_ctl { CG_MEMORY, CG_CPUSET, CG_PIDS, CG_NCTL };
+
+#define CG_ID_MAX 63
+
+struct cg {
+	enum cg_mode mode;
+	int parent_fd[CG_NCTL]; /* MD_CGROUP_NAME in each hierarchy, O_PATH; -1 unused */
+	int fd[CG_NCTL];        /* the container's group, O_PATH; -1 unused */
+	int made[CG_NCTL];      /* 1 while we own a group there that must be removed */
+	char id[CG_ID_MAX + 1];
+};
+
+enum cg_mode cg_detect(void);         /* statfs once, cached (as crun does) */
+int  cg_swap_supported(void);         /* v1: memory.memsw.* present; v2: memory.swap.max present */
+void cg_parent_cpus(char *buf, size_t size); /* the CPUs a container may use here (parent's effective cpuset) */
+int  cg_pick_cpus(unsigned n, const char *allowed, char *out, size_t size); /* first n CPUs of allowed ∩ parent's; -1 if fewer */
+int  cg_cpulist_subset(const char *list, const char *allowed); /* 1 if every CPU of list is in allowed; -1 on a malformed list */
+void cg_create(struct cg *cg, const char *id, const struct cg_limits *lim);  /* die()s on failure, leaving nothing */
+void cg_enter(struct cg *cg, pid_t pid);      /* put pid into every controller's group */
+unsigned long long cg_oom_kills(struct cg *cg); /* from memory.events oom_kill (v2) / memory.oom_control oom_kill (v1) */
+void cg_destroy(struct cg *cg);               /* rmdir every group, retry on EBUSY for a bounded time (as runc), never dies */
+void cg_destroy_by_id(const char *id);        /* for gc: remove a leftover group by its id */
+
+/* Notes on the calls above:
+ * - CPU lists are strict: "N" or "N-M" (N <= M < 4096) joined by ',', no
+ *   spaces, no leading zeros, no trailing newline. allowed == NULL means no
+ *   restriction; allowed == "" is the empty set (nothing is a subset of it).
+ *   A list that is empty is malformed (-1).
+ * - cg_parent_cpus and cg_pick_cpus read the machine's cpuset: they die()
+ *   if /sys/fs/cgroup cannot be read; cg_pick_cpus returns 0 on success.
+ * - cg_create refuses (die) a swap limit below the memory limit, a swap
+ *   limit without a memory limit, a swap limit above memory when the kernel
+ *   does not account swap (cg_swap_supported() == 0), a malformed CPU list,
+ *   and CPUs outside cg_parent_cpus(). It must run with fsuid 0 (the groups
+ *   must be root's). On v1 it copies the root's cpuset.cpus/mems into
+ *   MD_CGROUP_NAME each time, so the parent follows the machine's CPUs;
+ *   administrators restrict CPUs with cpus= in the config, not here.
+ *   With no swap requested it sets v1 memsw = memory (or memory.swappiness
+ *   = 0 when memsw is absent), v2 memory.swap.max = 0.
+ * - cg_enter die()s if a write to cgroup.procs fails; it does not remove
+ *   the group (the caller, which owns the child, cleans up).
+ * - cg_destroy and cg_destroy_by_id warn (warnx_) on what they could not
+ *   remove; ENOENT counts as removed. A zeroed struct cg is safe to destroy.
+ * - Cgroup namespace: clone(CLONE_NEWCGROUP) roots the namespace at the
+ *   cgroup of the process calling clone, i.e. the helper's own, not the
+ *   container's group. To root it at the container's group, the child
+ *   should unshare(CLONE_NEWCGROUP) after cg_enter put it there. */
+
+/* Additions beyond the agreed interface. */
+
+/* Highest memory use the kernel recorded for the group, in bytes
+ * (v1 memory.max_usage_in_bytes, v2 memory.peak); 0 when unavailable. */
+unsigned long long cg_memory_peak(struct cg *cg);
+/* Close the group fds without removing anything: for a forked child that
+ * must not carry privileged fds towards exec (SECURITY.md 25). */
+void cg_release(struct cg *cg);
+/* 1 if id is acceptable as a group name: [a-z0-9][a-z0-9_.-]{0,62}, not
+ * "." or "..". */
+int cg_id_valid(const char *id);
+
+#endif
