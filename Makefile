@@ -57,7 +57,7 @@ FUZZ_SECONDS ?= 60
 # Debian packages: build, test, and the tools the scripts drive.
 DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
        busybox-static hyperfine iproute2 nftables procps psmisc util-linux \
-       uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs \
+       uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io \
        python3

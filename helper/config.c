@@ -237,58 +237,14 @@ void config_free(struct config *cfg)
 	cfg->nrules = cfg->cap = 0;
 }
 
-/* Root-owned and not writable by group or other, or die naming it. */
-static void check_owner(int fd, const char *what)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		die_errno("fstat(\"%s\")", what);
-	if (st.st_uid != 0)
-		die("%s is not owned by root", what);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		die("%s is writable by group or other", what);
-}
-
-/* Walk to the config's directory one component at a time with O_NOFOLLOW,
- * checking each directory; returns an fd of the last one. */
-static int open_trusted_dir(const char *path, char *base, size_t size)
-{
-	char dir[4096], sofar[4096] = "";
-	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	const char *slash = strrchr(path, '/');
-
-	if (fd < 0)
-		die_errno("open(\"/\")");
-	check_owner(fd, "/");
-	xsnprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	xsnprintf(base, size, "%s", slash + 1);
-	for (char *c = strtok(dir, "/"); c; c = strtok(NULL, "/")) {
-		int next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		size_t len = strlen(sofar);
-
-		xsnprintf(sofar + len, sizeof sofar - len, "/%s", c);
-		if (next < 0)
-			die_errno("%s: cannot open %s (everything is refused)", path, sofar);
-		close(fd);
-		fd = next;
-		check_owner(fd, sofar);
-	}
-	return fd;
-}
-
 void config_load(struct config *cfg, const char *path)
 {
-	char base[256], *text;
-	AUTOCLOSE int dirfd = open_trusted_dir(path, base, sizeof base);
-	AUTOCLOSE int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	char *text;
+	AUTOCLOSE int fd = open_trusted(path, O_RDONLY | O_NOCTTY,
+					"cannot open the configuration (everything is refused)");
 	struct stat st;
 	ssize_t n;
 
-	if (fd < 0)
-		die_errno("%s: cannot open the configuration (everything is refused)", path);
-	check_owner(fd, path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		die("%s is not a regular file", path);
 	if (st.st_size > CONF_MAX_BYTES)

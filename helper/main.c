@@ -37,7 +37,8 @@ static const char help[] =
 	"  --workdir DIR         directory to start in, inside the container (default /)\n"
 	"  --env KEY=VALUE       set an environment variable (repeatable)\n"
 	"  --userns private|host private (default): a user namespace maps root to you\n"
-	"  --net none            loopback only\n"
+	"  --net none|bridge     loopback only, or on the administrator's bridge\n"
+	"  --ip ADDR             this address on the bridge (default: the first free)\n"
 	"  --memory BYTES, --memory-swap BYTES, --cpus N, --cpuset-cpus LIST,\n"
 	"  --pids-limit N        resource limits (cgroups)\n"
 	"\n"
@@ -75,7 +76,7 @@ static int verb_run(const struct config *cfg, const struct rule *r,
 		    int argc, char **argv)
 {
 	struct request req;
-	struct run run = { .req = &req, .caller = c, .saved = saved };
+	struct run run = { .req = &req, .caller = c, .saved = saved, .cfg = cfg, .rule = r };
 
 	request_parse(&req, argc, argv);
 	policy_check(cfg, r, c, &req);

@@ -11,7 +11,7 @@
 
 const char request_usage[] =
 	"usage: mdhelper run --rootfs DIR [--hostname NAME] [--name NAME] "
-	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none] "
+	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none|bridge] [--ip ADDR] "
 	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
 	"[--pids-limit N] -- COMMAND [ARG]...";
 
@@ -72,9 +72,15 @@ static int option(struct request *req, const char *opt, const char *v)
 			die("--userns must be private or host: %s", v);
 		req->userns_host = !strcmp(v, "host");
 	} else if (!strcmp(opt, "--net")) {
-		if (strcmp(v, "none"))
-			die("--net %s: only --net none is supported", v);
-		req->net_none = 1;
+		if (strcmp(v, "none") && strcmp(v, "bridge"))
+			die("--net must be none or bridge: %s", v);
+		req->net_none = !strcmp(v, "none");
+		req->net_bridge = !req->net_none;
+	} else if (!strcmp(opt, "--ip")) {
+		uint32_t a;
+		if (parse_ipv4(v, &a) < 0)
+			die("not an IPv4 address: %s", v);
+		req->ip = v;
 	} else if (!strcmp(opt, "--memory")) {
 		req->memory = number_option(opt, v, UINT64_MAX / 2);
 	} else if (!strcmp(opt, "--memory-swap")) {
@@ -112,6 +118,8 @@ void request_parse(struct request *req, int argc, char **argv)
 		die("--rootfs is required");
 	if (req->memory_swap && req->memory_swap < req->memory)
 		die("--memory-swap must be at least --memory");
+	if (req->net_none && req->ip)
+		die("--ip cannot be used with --net none");
 	if (req->cpus && req->cpuset)
 		die("--cpus and --cpuset-cpus cannot be used together");
 	req->argv = &argv[i + 1];

@@ -17,7 +17,9 @@ struct request {
 	const char *env[REQ_MAX_ENV]; /* KEY=VALUE */
 	int nenv;
 	int userns_host;          /* --userns host: root callers only */
-	int net_none;             /* --net none (the only network until bridges) */
+	int net_none;             /* --net none: loopback only */
+	int net_bridge;           /* --net bridge: on the bridge or refuse */
+	const char *ip;           /* --ip ADDR: exactly this address or refuse */
 	uint64_t memory, memory_swap, pids; /* 0: not asked */
 	unsigned cpus;            /* --cpus N; 0: not asked */
 	const char *cpuset;       /* --cpuset-cpus LIST, or NULL */

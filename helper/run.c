@@ -56,8 +56,10 @@ static void abort_run(void)
 		kill(active_child, SIGKILL);
 		waitpid(active_child, NULL, 0);
 	}
-	if (active)
+	if (active) {
 		cg_destroy(&active->cg);
+		net_release(&active->net, active->id);
+	}
 	active = NULL;
 }
 
@@ -277,6 +279,7 @@ static int finish(struct run *run, pid_t unreaped, int status)
 		warnx_("container killed: out of memory (limit %s)", limit);
 	}
 	cg_destroy(&run->cg);
+	net_release(&run->net, run->id);
 	active = NULL;
 	util_set_cleanup(NULL);
 	return status;
@@ -289,9 +292,10 @@ int run_container(struct run *run)
 
 	sync_pair(sv);
 	sigfd = block_signals();
-	cg_create(&run->cg, run->id, &run->limits);
 	active = run;
 	util_set_cleanup(abort_run);
+	net_reserve(&run->net, run->cfg, run->rule, run->caller, run->req, run->id);
+	cg_create(&run->cg, run->id, &run->limits);
 	child = clone_child();
 	if (child == 0) {
 		close(sv[0]);
@@ -304,6 +308,7 @@ int run_container(struct run *run)
 	/* In its cgroup before it runs anything (and before it makes its
 	 * cgroup namespace, so the container sees its group as the root). */
 	cg_enter(&run->cg, child);
+	net_attach(&run->net, run->id, child);
 	sync_send(sv[0], 'C', -1);
 	if (!run->req->userns_host) {
 		if (sync_recv(sv[0], NULL) != 'U')

@@ -4,6 +4,8 @@
 
 #include "cgroup.h"
 #include "ids.h"
+#include "net.h"
+#include "config.h"
 #include "request.h"
 #include "rootfs.h"
 #include "sanitize.h"
@@ -17,6 +19,9 @@ struct run {
 	int use_pty;        /* stdin and stdout are terminals */
 	struct cg_limits limits; /* written to the container's cgroup */
 	struct cg cg;
+	struct net net;
+	const struct config *cfg;  /* for the network reservation */
+	const struct rule *rule;
 };
 
 /* Returns the exit status for the caller: the command's own, 126/127 when

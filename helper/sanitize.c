@@ -112,6 +112,9 @@ void sanitize_process(int argc, char **argv, char **envp, struct saved_state *s)
 		die_errno("prctl(PR_SET_DUMPABLE)");
 	if (geteuid() != 0 || (!getauxval(AT_SECURE) && getuid() != 0))
 		die("not installed setuid root (ask your administrator to run make install)");
+	/* Files and groups the helper creates are root's, group included. */
+	if (setegid(0) < 0)
+		die_errno("setegid");
 	bound_arguments(argc, argv, envp);
 	save_term(s);
 	if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) < 0)

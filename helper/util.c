@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -128,6 +129,18 @@ int write_file_at(int dirfd, const char *name, const char *text)
 	return write_all(fd, text, strlen(text));
 }
 
+int write_new_file(int dirfd, const char *name, const char *text)
+{
+	AUTOCLOSE int fd = -1;
+
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -1;
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	return write_all(fd, text, strlen(text));
+}
+
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	AUTOCLOSE int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -159,4 +172,45 @@ void xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= size)
 		die("internal error: a name or path is too long");
+}
+
+/* Root-owned and not writable by group or other, or die naming it. */
+static void check_owner(int fd, const char *what)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		die_errno("fstat(\"%s\")", what);
+	if (st.st_uid != 0)
+		die("%s is not owned by root", what);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		die("%s is writable by group or other", what);
+}
+
+int open_trusted(const char *path, int flags, const char *why_failed)
+{
+	char copy[4096], sofar[4096] = "";
+	char *save = NULL, *name, *next;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		die_errno("open(\"/\")");
+	check_owner(fd, "/");
+	xsnprintf(copy, sizeof copy, "%s", path);
+	for (name = strtok_r(copy, "/", &save); name; name = next) {
+		size_t len = strlen(sofar);
+		int last, nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		last = next == NULL;
+		xsnprintf(sofar + len, sizeof sofar - len, "/%s", name);
+		nfd = openat(fd, name, (last ? flags : O_PATH | O_DIRECTORY) |
+			     O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			die_errno("%s: %s", last ? path : sofar, why_failed);
+		close(fd);
+		fd = nfd;
+		check_owner(fd, sofar);
+	}
+	return fd;
 }

@@ -37,9 +37,18 @@ int write_all(int fd, const void *buf, size_t len);
 /* Write a string to a file relative to dirfd, no O_CREAT, no symlink follow;
  * returns 0 or -1 with errno set. */
 int write_file_at(int dirfd, const char *name, const char *text);
+/* Create name in dirfd afresh (replacing a stale one) with text, mode
+ * 0600, never through a symlink; returns 0 or -1 with errno set. */
+int write_new_file(int dirfd, const char *name, const char *text);
 /* Read up to size-1 bytes of a file relative to dirfd into buf, NUL ended;
  * returns bytes read or -1. */
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size);
+
+/* Open a file that only root may have written: the file and every
+ * directory above it root-owned and not writable by group or other, no
+ * symlink anywhere (O_NOFOLLOW walk; SECURITY.md 2-3, 18). Dies with
+ * "PATH: WHY_FAILED: strerror" or naming the offending path. */
+int open_trusted(const char *path, int flags, const char *why_failed);
 
 /* snprintf that dies on truncation: paths and ids never get cut short. */
 MD_PRINTF(3, 4) void xsnprintf(char *buf, size_t size, const char *fmt, ...);

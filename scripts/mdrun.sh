@@ -24,7 +24,11 @@
 #       --userns private|host
 #                          private (default); host: no user namespace, for
 #                          root only and only where the config allows it
-#       --net none         loopback only (the default for now)
+#       --net bridge|none  on the administrator's bridge (the default when
+#                          your rule gives you addresses and the bridge is
+#                          up), or loopback only
+#       --ip ADDR|auto     this address on the bridge, or the first free one
+#                          in your range (auto); eth1 inside has it
 #   -h, --help             show this help
 #       --version          show the version
 #
@@ -103,7 +107,7 @@ main() {
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
-		-w | --workdir | --userns | --net)
+		-w | --workdir | --userns | --net | --ip)
 			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
 			val=$2
 			shift 2
@@ -126,8 +130,13 @@ main() {
 		--userns) set -- "$@" --userns "$val" ;;
 		--net)
 			case $val in
-			none) set -- "$@" --net none ;;
-			*) md_usage_error "--net $val: only --net none is supported yet" ;;
+			none | bridge) set -- "$@" --net "$val" ;;
+			*) md_usage_error "--net must be bridge or none: $val" ;;
+			esac ;;
+		--ip)
+			case $val in
+			auto) set -- "$@" --net bridge ;;
+			*) set -- "$@" --ip "$val" ;;
 			esac ;;
 		*) md_usage_error "unknown option: $opt" ;;
 		esac

@@ -1,0 +1,34 @@
+/* net.h: a container's place on the administrator's bridge. */
+#ifndef MD_NET_H
+#define MD_NET_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "ids.h"
+#include "request.h"
+
+struct net {
+	int enabled;           /* 0: loopback only */
+	char veth[16];         /* host end, mdv<helper pid> */
+	char addr[16];         /* the leased address, dotted */
+	unsigned prefix;       /* the bridge's prefix length */
+	char gateway[16];
+	const char *bridge;
+	int reserved;          /* the registry entry (and lease) are ours */
+	int attached;          /* mdnet.sh attach ran */
+};
+
+/* Decide loopback-only or bridge for this request, and take the lease and
+ * the name under the registry lock: registry entry RUNDIR/containers/ID,
+ * lease RUNDIR/leases/ADDR. Dies naming the rule on any refusal (range,
+ * lease in use, quota, no bridge). */
+void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
+		 const struct caller *c, const struct request *req, const char *id);
+/* Run mdnet.sh attach for the child's network namespace; dies on failure. */
+void net_attach(struct net *n, const char *id, pid_t child);
+/* Undo: mdnet.sh detach (when attached), the lease, the registry entry. */
+void net_release(const struct net *n, const char *id);
+
+#endif

@@ -1,0 +1,815 @@
+#!/usr/bin/env bats
+# mdnet.sh: the bridge (up/down/status) and a container's veth
+# (attach/detach), run the way mdhelper runs it: as root, with an empty
+# environment plus a fixed PATH, stdin /dev/null, cwd /.
+#
+# Everything lives on a bridge of its own (mdtnet0, 10.99.0.0/24), with
+# veths named mdtnv*, in network namespaces held by `unshare --net sleep`:
+# no traffic leaves those. NAT is checked by its rules only, never by
+# sending anything out. MDT_QUICK=1 skips the timing test; MDT_MDNET names
+# another mdnet.sh to test (default: the source tree's, e.g. set it to
+# $MDT_ROOT/bin/mdnet.sh for the installed one).
+
+load helper
+bats_require_minimum_version 1.5.0
+
+MDNET=${MDT_MDNET:-$MDT_TOP/scripts/mdnet.sh}
+NET_PATH=/usr/sbin:/usr/bin:/sbin:/bin
+BR=mdtnet0
+GW=10.99.0.254
+NAT_TABLE=minidocker-nat-$BR
+
+setup_file() {
+	# up --nat changes net.ipv4.ip_forward: put it back whatever happens.
+	cat /proc/sys/net/ipv4/ip_forward >"$BATS_FILE_TMPDIR/ip_forward"
+}
+
+teardown_file() {
+	local was
+	was=$(cat "$BATS_FILE_TMPDIR/ip_forward")
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ] || echo "$was" >/proc/sys/net/ipv4/ip_forward
+}
+
+setup() {
+	require ip nsenter unshare
+	[ "$(id -u)" = 0 ] || skip "mdnet.sh runs as root only"
+	CONF=$BATS_TEST_TMPDIR/minidocker.conf
+	printf '# test config\nbridge %s %s/24\n' "$BR" "$GW" >"$CONF"
+	HOLDERS=$BATS_TEST_TMPDIR/holders
+	: >"$HOLDERS"
+}
+
+teardown() {
+	local pid v
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done <"$HOLDERS"
+	for v in /sys/class/net/mdtnv*; do
+		[ -e "$v" ] && ip link del "${v##*/}" 2>/dev/null
+	done
+	for v in "$BR" mdtnet1; do
+		[ -e "/sys/class/net/$v" ] && ip link del "$v"
+	done
+	if command -v nft >/dev/null; then
+		nft delete table ip "$NAT_TABLE" 2>/dev/null || true
+		forget_test_ports
+	fi
+	if command -v iptables >/dev/null; then
+		iptables -t nat -S POSTROUTING 2>/dev/null | grep "minidocker-nat:$BR:" | tr -d '"' |
+			while read -r _ chain rest; do
+				# shellcheck disable=SC2086 # the rule's own words
+				iptables -t nat -D "$chain" $rest || true
+			done
+	fi
+	return 0
+}
+
+# Remove our ports' anti-spoofing entries, and the table when nobody else
+# (another suite, a real install) has ports in it.
+forget_test_ports() {
+	local port
+	nft list map bridge minidocker ports 2>/dev/null |
+		grep -o '"mdtnv[a-z0-9-]*"' | tr -d '"' | while read -r port; do
+		nft delete element bridge minidocker ports "{ \"$port\" }" || true
+	done
+	nft list table bridge minidocker 2>/dev/null | sed -n 's/^\tchain \(port-mdtnv[a-z0-9-]*\) {/\1/p' |
+		while read -r port; do
+			nft delete chain bridge minidocker "$port" || true
+		done
+	if nft list table bridge minidocker >/dev/null 2>&1 &&
+		! nft list table bridge minidocker | grep -q 'chain port-'; then
+		nft delete table bridge minidocker || true
+	fi
+}
+
+# mdnet.sh exactly as mdhelper runs it.
+mdnet() {
+	(cd / && exec env -i PATH="$NET_PATH" "$MDNET" "$@" </dev/null)
+}
+
+# A process alone in a new network namespace, like mdhelper's waiting
+# child; prints its pid once unshare has switched namespaces.
+new_netns() {
+	local pid i=0
+	unshare --net sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >>"$HOLDERS"
+	while [ "/proc/$pid/ns/net" -ef /proc/self/ns/net ]; do
+		i=$((i + 1))
+		[ "$i" -lt 500 ] || return 1
+		sleep 0.01
+	done
+	echo "$pid"
+}
+
+# Wait (at most 5 s) for interface $1 to vanish with its namespace.
+wait_gone() {
+	local i=0
+	while [ -e "/sys/class/net/$1" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 500 ] || return 1
+		sleep 0.01
+	done
+}
+
+in_ns() {
+	local pid=$1
+	shift
+	nsenter --net="/proc/$pid/ns/net" "$@"
+}
+
+# The two lines of a refusal for misuse.
+refused() {
+	assert_status 2
+	assert_output "mdnet.sh: $1
+Try 'mdnet.sh --help' for more information."
+}
+
+# "ADDR ID" that port $1's anti-spoofing chain accepts, and whether the map
+# sends the port there; empty when neither exists.
+spoof_entry() {
+	local chain
+	chain=$(nft list chain bridge minidocker "port-$1" 2>/dev/null) || true
+	printf '%s' "$chain" | sed -n 's/^[[:space:]]*ip saddr \([0-9.]*\) accept comment "\(.*\)"$/\1 \2/p'
+	nft list map bridge minidocker ports 2>/dev/null | grep -o "\"$1\" : jump port-$1" || true
+}
+
+spoof_drops() {
+	nft list chain bridge minidocker "port-$1" | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+}
+
+@test "--help prints the usage to stdout and exits 0" {
+	run --separate-stderr mdnet --help
+	assert_status 0
+	[ "${lines[0]}" = "Usage: mdnet.sh up [--nat] [--config FILE]" ]
+	assert_output_contains "mdnet.sh attach ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY"
+	[ -z "$stderr" ]
+}
+
+@test "mdnet.sh is shellcheck clean" {
+	require shellcheck
+	run shellcheck -s sh "$MDNET"
+	assert_status 0
+}
+
+@test "up creates the bridge with its gateway address and brings it up" {
+	run mdnet up --config "$CONF"
+	assert_status 0
+	assert_output ""
+	[ -d "/sys/class/net/$BR/bridge" ]
+	run ip -4 -o addr show dev "$BR"
+	assert_output_contains "inet $GW/24 "
+	[ $(($(cat "/sys/class/net/$BR/flags") & 1)) -eq 1 ]
+}
+
+@test "up is idempotent: a second run changes nothing" {
+	mdnet up --config "$CONF"
+	local before
+	before=$(ip -4 -o addr show dev "$BR")
+	run mdnet up --config "$CONF"
+	assert_status 0
+	assert_output ""
+	[ "$(ip -4 -o addr show dev "$BR")" = "$before" ]
+	[ "$(ip -4 -o addr show dev "$BR" | wc -l)" -eq 1 ]
+}
+
+@test "up moves the bridge to a changed config address" {
+	mdnet up --config "$CONF"
+	printf 'bridge %s 10.99.0.1/24\n' "$BR" >"$CONF"
+	run mdnet up --config "$CONF"
+	assert_status 0
+	run ip -4 -o addr show dev "$BR"
+	assert_output_contains "inet 10.99.0.1/24 "
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "up refuses an existing interface that is not a bridge" {
+	ip link add mdtnv9 type veth peer name mdtnv8
+	printf 'bridge mdtnv9 10.99.0.254/24\n' >"$CONF"
+	run mdnet up --config "$CONF"
+	assert_status 1
+	assert_output "mdnet.sh: up: mdtnv9 exists and is not a bridge"
+	[ -e /sys/class/net/mdtnv9 ]
+}
+
+@test "down removes the bridge and is idempotent" {
+	mdnet up --config "$CONF"
+	run mdnet down --config "$CONF"
+	assert_status 0
+	assert_output ""
+	[ ! -e "/sys/class/net/$BR" ]
+	run mdnet down --config "$CONF"
+	assert_status 0
+	assert_output ""
+}
+
+@test "a config without a bridge line means md0 10.0.0.254/24" {
+	echo '# nothing but a comment' >"$CONF"
+	run mdnet status --config "$CONF" --rundir "$BATS_TEST_TMPDIR/run"
+	assert_output_contains "bridge: md0 10.0.0.254/24 "
+}
+
+@test "a second bridge line is refused with file:line" {
+	printf 'bridge %s %s/24\nbridge mdtnet1 10.99.1.254/24\n' "$BR" "$GW" >"$CONF"
+	run mdnet up --config "$CONF"
+	assert_status 1
+	assert_output "mdnet.sh: $CONF:2: a second bridge line (the first is line 1)"
+	[ ! -e "/sys/class/net/$BR" ]
+}
+
+@test "a malformed bridge line is refused with file:line" {
+	local bad
+	for bad in "bridge $BR" "bridge $BR 10.99.0.254" "bridge $BR 10.99.0.0/24" \
+		"bridge MD0 10.99.0.254/24" "bridge $BR 10.99.0.254/24 extra" \
+		"bridge a23456789012345x 10.99.0.254/24" "bridge $BR 10.99.0.254/31"; do
+		printf '# line 1\n%s\n' "$bad" >"$CONF"
+		run mdnet up --config "$CONF"
+		assert_status 1
+		assert_output "mdnet.sh: $CONF:2: expected 'bridge NAME ADDR/PREFIX' with NAME [a-z0-9-], at most 15 bytes, and a host ADDR in a /1../30 subnet"
+	done
+	[ ! -e "/sys/class/net/$BR" ]
+}
+
+@test "a missing config is refused" {
+	run mdnet up --config "$BATS_TEST_TMPDIR/none.conf"
+	assert_status 1
+	assert_output "mdnet.sh: cannot read config $BATS_TEST_TMPDIR/none.conf"
+}
+
+@test "status lists the bridge, its ports with their addresses, and the leases" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	mdnet attach web1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mkdir -p "$BATS_TEST_TMPDIR/run/leases"
+	echo web1 >"$BATS_TEST_TMPDIR/run/leases/10.99.0.1"
+	echo 'bad name!' >"$BATS_TEST_TMPDIR/run/leases/10.99.0.7"
+	echo ignored >"$BATS_TEST_TMPDIR/run/leases/not-an-address"
+	run mdnet status --config "$CONF" --rundir "$BATS_TEST_TMPDIR/run"
+	assert_status 0
+	# Frames dropped so far: IPv6 the kernel sends on its own, if any.
+	output=$(printf '%s\n' "$output" | sed 's/([0-9]* frames dropped)$/(N frames dropped)/')
+	assert_output "bridge: $BR $GW/24 (up)
+nat: off
+anti-spoofing: on
+ports:
+  mdtnv1 10.99.0.1 web1 (N frames dropped)
+leases:
+  10.99.0.1 web1
+  10.99.0.7 ?"
+}
+
+@test "status exits 1 when the bridge is not up" {
+	run mdnet status --config "$CONF" --rundir "$BATS_TEST_TMPDIR/run"
+	assert_status 1
+	assert_output_contains "bridge: $BR $GW/24 (not up: run mdnet.sh up)"
+}
+
+@test "up --nat adds masquerading and forwarding; up and down take them away" {
+	command -v nft >/dev/null || command -v iptables >/dev/null || skip "neither nft nor iptables"
+	require nft
+	local was
+	was=$(cat /proc/sys/net/ipv4/ip_forward)
+	run mdnet up --nat --config "$CONF"
+	assert_status 0
+	run nft list table ip "$NAT_TABLE"
+	assert_output_contains "ip saddr 10.99.0.0/24 oifname != \"$BR\" masquerade"
+	assert_output_contains "comment \"ip_forward was $was\""
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+	run mdnet status --config "$CONF"
+	assert_output_contains "nat: on"
+	# Again: still one rule, and the first value is kept.
+	mdnet up --nat --config "$CONF"
+	[ "$(nft list table ip "$NAT_TABLE" | grep -c masquerade)" -eq 1 ]
+	nft list table ip "$NAT_TABLE" | grep -q "comment \"ip_forward was $was\""
+	# up without --nat converges to no NAT.
+	mdnet up --config "$CONF"
+	! nft list table ip "$NAT_TABLE" 2>/dev/null
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ]
+	mdnet up --nat --config "$CONF"
+	run mdnet down --config "$CONF"
+	assert_status 0
+	! nft list table ip "$NAT_TABLE" 2>/dev/null
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ]
+}
+
+# mdnet.sh on a machine without nft: hidden in a mount namespace of our own.
+no_nft() {
+	unshare -m --propagation private sh -c \
+		'p=$1 m=$2; shift 2; mount --bind /dev/null /usr/sbin/nft && cd / && exec env -i PATH="$p" "$m" "$@"' \
+		- "$NET_PATH" "$MDNET" "$@" </dev/null
+}
+
+@test "without nft, up --nat masquerades with iptables and down removes it" {
+	require iptables nft
+	local was rules had_nat=1
+	was=$(cat /proc/sys/net/ipv4/ip_forward)
+	nft list table ip nat >/dev/null 2>&1 || had_nat=''
+	run no_nft up --config "$CONF" --nat
+	assert_status 0
+	rules=$(iptables -t nat -S POSTROUTING)
+	[[ "$rules" == *"-A POSTROUTING -s 10.99.0.0/24 ! -o $BR -m comment --comment \"minidocker-nat:$BR:ip_forward=$was\" -j MASQUERADE"* ]]
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+	run no_nft up --config "$CONF" --nat
+	assert_status 0
+	[ "$(iptables -t nat -S POSTROUTING | grep -c "minidocker-nat:$BR:")" -eq 1 ]
+	run no_nft down --config "$CONF"
+	assert_status 0
+	! iptables -t nat -S POSTROUTING | grep -q "minidocker-nat:$BR:"
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ]
+	# iptables made its nat table for us: take it away if it is empty.
+	[ -n "$had_nat" ] || iptables -t nat -S | grep -q '^-A' || nft delete table ip nat
+}
+
+@test "without nft, attach and detach work, without anti-spoofing" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	run no_nft attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 0
+	run in_ns "$p1" ip -4 -o addr show dev eth1
+	assert_output_contains "inet 10.99.0.1/24 "
+	[ -z "$(spoof_entry mdtnv1)" ]
+	run no_nft status --config "$CONF"
+	assert_output_contains "anti-spoofing: off (nft is not installed)"
+	run no_nft detach c1 mdtnv1 10.99.0.1
+	assert_status 0
+	[ ! -e /sys/class/net/mdtnv1 ]
+}
+
+@test "attach gives eth1 the address, brings up eth1 and lo, and routes via the gateway" {
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 0
+	assert_output ""
+	run in_ns "$p1" ip -4 -o addr show dev eth1
+	assert_output_contains "inet 10.99.0.1/24 "
+	run in_ns "$p1" ip -o link show dev eth1
+	assert_output_contains ",UP"
+	run in_ns "$p1" ip -o link show dev lo
+	assert_output_contains ",UP"
+	run in_ns "$p1" ip route show default
+	assert_output "default via $GW dev eth1 "
+	run ip -o link show dev mdtnv1
+	assert_output_contains "master $BR state UP"
+	run in_ns "$p1" cat /proc/sys/net/ipv4/ping_group_range
+	assert_output "0	2147483647"
+}
+
+@test "an attached namespace pings its gateway" {
+	require busybox
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run in_ns "$p1" busybox ping -c1 -W2 "$GW"
+	assert_status 0
+}
+
+@test "an unprivileged user pings from an attached namespace (ping_group_range)" {
+	[ -x /usr/bin/python3 ] || skip "python3 is not installed (sudo make deps)"
+	require setpriv
+	mdnet up --config "$CONF"
+	local p1 p2 ping
+	ping=$BATS_TEST_TMPDIR/dgram_ping.py
+	# An ICMP datagram socket: what ping_group_range allows without
+	# CAP_NET_RAW (busybox ping only knows raw sockets).
+	cat >"$ping" <<'EOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+s.settimeout(2)
+s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"minidocker", (sys.argv[1], 0))
+data, addr = s.recvfrom(1500)
+sys.exit(0 if data[0] == 0 and addr[0] == sys.argv[1] else 1)
+EOF
+	p1=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run in_ns "$p1" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - "$GW" <"$ping"
+	assert_status 0
+	# The control: a namespace mdnet.sh did not set up refuses it.
+	p2=$(new_netns)
+	run in_ns "$p2" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - 127.0.0.1 <"$ping"
+	assert_status 1
+	assert_output_contains "PermissionError"
+}
+
+@test "two attached namespaces ping each other" {
+	require busybox
+	mdnet up --config "$CONF"
+	local p1 p2
+	p1=$(new_netns)
+	p2=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c2 "$p2" mdtnv2 "$BR" 10.99.0.2/24 "$GW"
+	run in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
+	assert_status 0
+	run in_ns "$p2" busybox ping -c1 -W2 10.99.0.1
+	assert_status 0
+}
+
+@test "the bridge drops frames from a port whose source is not its lease" {
+	require busybox nft
+	mdnet up --config "$CONF"
+	local p1 p2 before
+	p1=$(new_netns)
+	p2=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c2 "$p2" mdtnv2 "$BR" 10.99.0.2/24 "$GW"
+	# The leased address works (and resolves the neighbours)...
+	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
+	in_ns "$p1" busybox ping -c1 -W2 "$GW"
+	# ...another one, added by a root that could, does not.
+	in_ns "$p1" ip addr add 10.99.0.77/24 dev eth1
+	before=$(spoof_drops mdtnv1)
+	run in_ns "$p1" busybox ping -c1 -W1 -I 10.99.0.77 10.99.0.2
+	assert_status 1
+	run in_ns "$p1" busybox ping -c1 -W1 -I 10.99.0.77 "$GW"
+	assert_status 1
+	[ "$(spoof_drops mdtnv1)" -gt "$before" ]
+	# ARP claiming another sender address is dropped too: a fresh
+	# neighbour lookup from the spoofed address gets no answer.
+	in_ns "$p1" ip neigh flush dev eth1
+	before=$(spoof_drops mdtnv1)
+	run in_ns "$p1" busybox ping -c1 -W1 -I 10.99.0.77 10.99.0.2
+	assert_status 1
+	run in_ns "$p1" ip neigh show 10.99.0.2 dev eth1
+	[[ "$output" != *lladdr* ]]
+	[ "$(spoof_drops mdtnv1)" -gt "$before" ]
+	# The leased address still works.
+	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
+}
+
+@test "detach removes the veth and the anti-spoofing entries, and is idempotent" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	[ "$(spoof_entry mdtnv1)" = '10.99.0.1 c1
+"mdtnv1" : jump port-mdtnv1' ]
+	run mdnet detach c1 mdtnv1 10.99.0.1
+	assert_status 0
+	assert_output ""
+	[ ! -e /sys/class/net/mdtnv1 ]
+	[ -z "$(spoof_entry mdtnv1)" ]
+	run in_ns "$p1" ip link show eth1
+	assert_status 1
+	run mdnet detach c1 mdtnv1 10.99.0.1
+	assert_status 0
+	assert_output ""
+}
+
+@test "detach after the container's namespace is gone removes the entries" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	kill "$p1"
+	wait "$p1" 2>/dev/null || true
+	wait_gone mdtnv1
+	run mdnet detach c1 mdtnv1 10.99.0.1
+	assert_status 0
+	assert_output ""
+	[ ! -e /sys/class/net/mdtnv1 ]
+	[ -z "$(spoof_entry mdtnv1)" ]
+}
+
+@test "detach leaves alone an interface that is not a veth" {
+	mdnet up --config "$CONF"
+	run mdnet detach c1 "$BR" 10.99.0.1
+	assert_status 1
+	assert_output "mdnet.sh: detach: $BR is not a veth: left alone"
+	[ -d "/sys/class/net/$BR/bridge" ]
+}
+
+@test "attach recreates the anti-spoofing table when it is missing" {
+	require nft
+	mdnet up --config "$CONF"
+	forget_test_ports
+	nft list table bridge minidocker >/dev/null 2>&1 && skip "another user's entries keep the shared table"
+	local p1
+	p1=$(new_netns)
+	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 0
+	[ "$(spoof_entry mdtnv1)" = '10.99.0.1 c1
+"mdtnv1" : jump port-mdtnv1' ]
+	nft list chain bridge minidocker antispoof | grep -q 'iifname vmap @ports'
+}
+
+@test "attach replaces what a lost detach left for a port of the same name" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	mdnet attach old "$p1" mdtnv1 "$BR" 10.99.0.7/24 "$GW"
+	kill "$p1"
+	wait_gone mdtnv1
+	p1=$(new_netns)
+	run mdnet attach new "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 0
+	[ "$(spoof_entry mdtnv1)" = '10.99.0.1 new
+"mdtnv1" : jump port-mdtnv1' ]
+	# The old container's detach, late, leaves the new one alone.
+	run mdnet detach old mdtnv1 10.99.0.7
+	assert_status 1
+	assert_output "mdnet.sh: detach: mdtnv1 is not container old's port with 10.99.0.7: left alone"
+	[ -e /sys/class/net/mdtnv1 ]
+	[ -n "$(spoof_entry mdtnv1)" ]
+}
+
+@test "up puts back on the bridge the ports down left behind" {
+	require nft busybox
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet down --config "$CONF"
+	[ -e /sys/class/net/mdtnv1 ] && [ ! -e /sys/class/net/mdtnv1/master ]
+	mdnet up --config "$CONF"
+	run ip -o link show dev mdtnv1
+	assert_output_contains "master $BR "
+	run in_ns "$p1" busybox ping -c1 -W2 "$GW"
+	assert_status 0
+}
+
+@test "twenty attaches at once all succeed, and twenty detaches" {
+	require nft
+	mdnet up --config "$CONF"
+	local i pids=() jobs=() j fail=0
+	for i in $(seq 20); do
+		pids+=("$(new_netns)")
+	done
+	for i in $(seq 20); do
+		mdnet attach "c$i" "${pids[$((i - 1))]}" "mdtnv$i" "$BR" "10.99.0.$i/24" "$GW" &
+		jobs+=($!)
+	done
+	for j in "${jobs[@]}"; do wait "$j" || fail=$((fail + 1)); done
+	[ "$fail" -eq 0 ]
+	for i in $(seq 20); do
+		in_ns "${pids[$((i - 1))]}" ip -4 -o addr show dev eth1 | grep -q "inet 10.99.0.$i/24 "
+		[ "$(spoof_entry "mdtnv$i")" = "10.99.0.$i c$i
+\"mdtnv$i\" : jump port-mdtnv$i" ]
+	done
+	jobs=()
+	for i in $(seq 20); do
+		mdnet detach "c$i" "mdtnv$i" "10.99.0.$i" &
+		jobs+=($!)
+	done
+	for j in "${jobs[@]}"; do wait "$j" || fail=$((fail + 1)); done
+	[ "$fail" -eq 0 ]
+	for i in $(seq 20); do
+		[ ! -e "/sys/class/net/mdtnv$i" ]
+		[ -z "$(spoof_entry "mdtnv$i")" ]
+	done
+}
+
+@test "attach refuses a process in the host's network namespace" {
+	mdnet up --config "$CONF"
+	local eth1_before
+	eth1_before=$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)
+	sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	echo $! >>"$HOLDERS"
+	run mdnet attach c1 $! mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 1
+	assert_output "mdnet.sh: attach: process $! is in the host's network namespace"
+	[ ! -e /sys/class/net/mdtnv1 ]
+	[ "$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)" = "$eth1_before" ]
+}
+
+@test "attach refuses a process that does not exist" {
+	mdnet up --config "$CONF"
+	run mdnet attach c1 4194304 mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 1
+	assert_output "mdnet.sh: attach: no process 4194304"
+}
+
+@test "attach refuses a bridge that is not up" {
+	local p1
+	p1=$(new_netns)
+	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 1
+	assert_output "mdnet.sh: attach: bridge $BR is not up: ask the administrator to run mdnet.sh up"
+	[ ! -e /sys/class/net/mdtnv1 ]
+}
+
+@test "attach refuses a host veth name that exists, and leaves it alone" {
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	ip link add mdtnv1 type veth peer name mdtnv2
+	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 1
+	assert_output "mdnet.sh: attach: mdtnv1 already exists"
+	[ -e /sys/class/net/mdtnv1 ] && [ -e /sys/class/net/mdtnv2 ]
+}
+
+@test "a failing attach names the step and undoes what it did" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	# A default route already in the namespace makes the last step fail,
+	# after the veth and the anti-spoofing entries exist.
+	in_ns "$p1" ip link add x0 type veth peer name x1
+	in_ns "$p1" ip link set x0 up
+	in_ns "$p1" ip addr add 10.98.0.1/24 dev x0
+	in_ns "$p1" ip route add default via 10.98.0.2
+	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 1
+	assert_output_contains "mdnet.sh: attach: configuring eth1 in process $p1's namespace (ip -batch) failed"
+	[ ! -e /sys/class/net/mdtnv1 ]
+	[ -z "$(spoof_entry mdtnv1)" ]
+	run in_ns "$p1" ip link show eth1
+	assert_status 1
+}
+
+@test "a failing first step of attach leaves no anti-spoofing entry" {
+	require nft
+	mdnet up --config "$CONF"
+	local p1
+	p1=$(new_netns)
+	# eth1 taken in the namespace: ip link add fails.
+	in_ns "$p1" ip link add eth1 type veth peer name x1
+	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 1
+	assert_output_contains "mdnet.sh: attach: creating veth mdtnv1 on $BR with eth1 in process $p1's namespace (ip link add) failed"
+	[ ! -e /sys/class/net/mdtnv1 ]
+	[ -z "$(spoof_entry mdtnv1)" ]
+}
+
+@test "bad arguments are refused with exact messages" {
+	local p=12345 a=10.99.0.1/24
+	run mdnet
+	refused "no command given"
+	run mdnet frobnicate
+	refused "unknown command: frobnicate"
+	run mdnet up --bogus
+	refused "up: unknown option: --bogus"
+	run mdnet down --nat
+	refused "down: unknown option: --nat"
+	run mdnet up --config
+	refused "up: --config needs a value"
+	run mdnet up --config relative.conf
+	refused "up: --config needs an absolute path: relative.conf"
+	run mdnet status extra
+	refused "status: unexpected argument: extra"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a"
+	refused "attach: expected ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY, got 5 arguments"
+	run mdnet attach -c1 "$p" mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid container id: -c1"
+	run mdnet attach C1 "$p" mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid container id: C1"
+	run mdnet attach "$(printf 'a%.0s' $(seq 64))" "$p" mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid container id: $(printf 'a%.0s' $(seq 64))"
+	run mdnet attach c1 0 mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid pid: 0"
+	run mdnet attach c1 012 mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid pid: 012"
+	run mdnet attach c1 -1 mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid pid: -1"
+	run mdnet attach c1 4194305 mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid pid: 4194305"
+	run mdnet attach c1 "$p" mdtnv1-too-long-x "$BR" "$a" "$GW"
+	refused "attach: invalid veth name: mdtnv1-too-long-x"
+	run mdnet attach c1 "$p" mdt_nv1 "$BR" "$a" "$GW"
+	refused "attach: invalid veth name: mdt_nv1"
+	run mdnet attach c1 "$p" -mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: invalid veth name: -mdtnv1"
+	run mdnet attach c1 "$p" "$BR" "$BR" "$a" "$GW"
+	refused "attach: the veth and the bridge have the same name: $BR"
+	run mdnet attach c1 "$p" mdtnv1 "md0/x" "$a" "$GW"
+	refused "attach: invalid bridge name: md0/x"
+	local bad
+	for bad in 10.99.0.1 10.99.0.1/ 10.99.0.1/0 10.99.0.1/31 10.99.0.1/024 \
+		10.99.0.0/24 10.99.0.255/24 010.99.0.1/24 10.99.0.256/24 10.99.0/24 \
+		10.99.0.1.1/24 127.0.0.1/8 0.1.2.3/8 224.0.0.1/24 ' 10.99.0.1/24' \
+		10.99.0.1/24x 1e1.0.0.1/24 ''; do
+		run mdnet attach c1 "$p" mdtnv1 "$BR" "$bad" "$GW"
+		refused "attach: invalid address: $bad"
+	done
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.1.254
+	refused "attach: gateway 10.99.1.254 is not another address in 10.99.0.0/24"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.1
+	refused "attach: gateway 10.99.0.1 is not another address in 10.99.0.0/24"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.255
+	refused "attach: gateway 10.99.0.255 is the network or broadcast address of 10.99.0.0/24"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.0
+	refused "attach: gateway 10.99.0.0 is the network or broadcast address of 10.99.0.0/24"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.254/24
+	refused "attach: invalid gateway: 10.99.0.254/24"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" "$(printf '10.99.0.1\033[2J')"
+	refused "attach: invalid gateway: (unprintable)"
+	run mdnet detach c1 mdtnv1
+	refused "detach: expected ID HOSTVETH ADDR, got 2 arguments"
+	run mdnet detach c1 mdtnv1 10.99.0.1/24
+	refused "detach: invalid address: 10.99.0.1/24"
+	run mdnet detach 'c1;x' mdtnv1 10.99.0.1
+	refused "detach: invalid container id: c1;x"
+	run mdnet detach c1 'mdtnv1 x' 10.99.0.1
+	refused "detach: invalid veth name: mdtnv1 x"
+}
+
+@test "injection attempts in arguments create nothing and run nothing" {
+	mdnet up --config "$CONF"
+	local p1 m=$BATS_TEST_TMPDIR/pwned bad
+	p1=$(new_netns)
+	for bad in "10.99.0.5;touch $m" "10.99.0.5/24;touch $m" "\$(touch $m)" \
+		"\`touch $m\`" "10.99.0.5/24|touch $m" "10.99.0.5/24 && touch $m" \
+		"10.99.0.5/24
+touch $m"; do
+		run mdnet attach c1 "$p1" mdtnv1 "$BR" "$bad" "$GW"
+		assert_status 2
+		run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.5/24 "$bad"
+		assert_status 2
+		run mdnet detach c1 mdtnv1 "$bad"
+		assert_status 2
+	done
+	run mdnet attach "c1;touch $m" "$p1" mdtnv1 "$BR" 10.99.0.5/24 "$GW"
+	assert_status 2
+	run mdnet attach c1 "$p1;touch $m" mdtnv1 "$BR" 10.99.0.5/24 "$GW"
+	assert_status 2
+	run mdnet attach c1 "$p1" "x;touch $m" "$BR" 10.99.0.5/24 "$GW"
+	assert_status 2
+	run mdnet attach c1 "$p1" mdtnv1 "$BR;touch $m" 10.99.0.5/24 "$GW"
+	assert_status 2
+	run mdnet up --config "$CONF;touch $m"
+	assert_status 1
+	[ ! -e "$m" ]
+	[ ! -e /sys/class/net/mdtnv1 ]
+	run in_ns "$p1" ip link show eth1
+	assert_status 1
+}
+
+@test "a hostile environment changes nothing" {
+	local p1 c m=$BATS_TEST_TMPDIR/pwned evil=$BATS_TEST_TMPDIR/evil
+	mkdir -p "$evil"
+	for c in ip nft nsenter sysctl sh sed tr; do
+		printf '#!/bin/sh\ntouch %s\n' "$m" >"$evil/$c"
+		chmod 755 "$evil/$c"
+	done
+	printf 'touch %s\n' "$m" >"$evil/env.sh"
+	(cd / && env -i PATH="$evil:$NET_PATH" IFS=x ENV="$evil/env.sh" BASH_ENV="$evil/env.sh" \
+		LD_PRELOAD=/nonexistent.so "$MDNET" up --config "$CONF" </dev/null)
+	p1=$(new_netns)
+	run env -i PATH="$evil:$NET_PATH" IFS=. ENV="$evil/env.sh" CDPATH="$evil" \
+		"$MDNET" attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	assert_status 0
+	[ ! -e "$m" ]
+	run in_ns "$p1" ip -4 -o addr show dev eth1
+	assert_output_contains "inet 10.99.0.1/24 "
+}
+
+@test "a user who is not root is refused" {
+	run runuser -u "$MDT_USER" -- env -i PATH="$NET_PATH" "$MDNET" status --config "$CONF"
+	assert_status 1
+	assert_output "mdnet.sh: must be run as root"
+	run runuser -u "$MDT_USER" -- env -i PATH="$NET_PATH" "$MDNET" detach c1 mdtnv1 10.99.0.1
+	assert_status 1
+	assert_output "mdnet.sh: must be run as root"
+}
+
+# Not a pass/fail on speed (the machine is shared): prints the figures.
+@test "attach and detach timings (median of 20 runs)" {
+	[ -z "${MDT_QUICK:-}" ] || skip "MDT_QUICK is set"
+	mdnet up --config "$CONF"
+	local i p s e att=() det=() gone=() base=()
+	for i in $(seq 20); do
+		p=$(new_netns)
+		s=$EPOCHREALTIME
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" mdtnv1 "$BR" 10.99.0.1/24 "$GW" </dev/null
+		e=$EPOCHREALTIME
+		att+=($((${e/./} - ${s/./})))
+		# The helper's usual case: the container has ended, its netns
+		# with it, and the veth has vanished.
+		kill "$p"
+		wait "$p" 2>/dev/null || true
+		wait_gone mdtnv1
+		s=$EPOCHREALTIME
+		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" mdtnv1 10.99.0.1 </dev/null
+		e=$EPOCHREALTIME
+		gone+=($((${e/./} - ${s/./})))
+		# The veth still there (helper killed, gc).
+		p=$(new_netns)
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" mdtnv2 "$BR" 10.99.0.2/24 "$GW" </dev/null
+		s=$EPOCHREALTIME
+		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" mdtnv2 10.99.0.2 </dev/null
+		e=$EPOCHREALTIME
+		det+=($((${e/./} - ${s/./})))
+		kill "$p"
+		s=$EPOCHREALTIME
+		env -i PATH="$NET_PATH" /bin/true
+		e=$EPOCHREALTIME
+		base+=($((${e/./} - ${s/./})))
+	done
+	median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'; }
+	echo "# mdnet.sh attach: median $(median "${att[@]}") ms" >&3
+	echo "# mdnet.sh detach, veth gone: median $(median "${gone[@]}") ms" >&3
+	echo "# mdnet.sh detach, veth present: median $(median "${det[@]}") ms" >&3
+	echo "# (env -i /bin/true, the cost of one process here: median $(median "${base[@]}") ms)" >&3
+	[ ! -e /sys/class/net/mdtnv1 ] && [ ! -e /sys/class/net/mdtnv2 ]
+}

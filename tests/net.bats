@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# The helper's side of networking, seen by the student: eth1 with a leased
+# address on the administrator's bridge, the rule's range and quota, leases
+# that never collide, and nothing left behind. The bridge is a test bridge
+# of its own (mdtb0, 10.98.0.0/24) brought up with the installed mdnet.sh.
+
+load helper
+
+BRIDGE=mdtb0
+NET=10.98.0
+
+setup_file() {
+	net_conf 3
+	"$MDT_BIN/mdnet.sh" up --config "$MDT_CONF" >/dev/null
+}
+
+teardown_file() {
+	"$MDT_BIN/mdnet.sh" down --config "$MDT_CONF" >/dev/null || true
+}
+
+setup() {
+	net_conf 3
+}
+
+teardown() {
+	stop_containers mdtest1
+	stop_containers mdtest2
+	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger"
+}
+
+net_conf() {
+	write_conf <<CONF
+bridge $BRIDGE $NET.254/24
+permit :mdtestgrp memory=512M pids=256 containers=$1 ip=$NET.0/24 bridge=$BRIDGE rootfs=$MDT_SYSROOTFS rootfs=~
+CONF
+}
+
+md() {
+	as_user mdrun.sh "$@"
+}
+
+# Start a container that sleeps, in the background, and wait until it runs.
+sleeper() {
+	local user=$1 before
+	shift
+	before=$(registered)
+	as "$user" mdrun.sh "$@" -- sleep 60 >/dev/null 2>&1 &
+	for _ in $(seq 100); do
+		[ "$(registered)" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# How many containers the helper's registry holds.
+registered() {
+	ls "$MDT_ROOT/run/containers" 2>/dev/null | wc -l
+}
+
+registry_empty() {
+	[ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ] &&
+		[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] &&
+		! ip -o link show | grep -q ' mdv[0-9]'
+}
+
+# A rootfs with iputils ping: busybox's ping needs a raw socket, which
+# container root does not get in a network namespace it does not own.
+pinger_rootfs() {
+	local dir=/home/mdtest1/.local/share/minidocker/rootfs/pinger
+	as_user mdrootfs.sh busybox pinger >/dev/null
+	local ping
+	ping=$(command -v ping) || skip "iputils-ping is not installed (sudo make deps)"
+	for f in "$ping" $(ldd "$ping" | grep -o '/[^ ]*'); do
+		mkdir -p "$dir$(dirname "$f")"
+		rm -f "$dir$f" # busybox's applet link: never write through it
+		cp -L "$f" "$dir$f"
+	done
+	chown -R mdtest1: "$dir"
+}
+
+@test "eth1 has the first free address of the student's range" {
+	run md -- ip -o -4 addr show eth1
+	assert_status 0
+	assert_output_contains "inet $NET.1/24"
+	registry_empty
+}
+
+@test "--ip takes exactly that address" {
+	run md --ip $NET.7 -- ip -o -4 addr show eth1
+	assert_output_contains "inet $NET.7/24"
+}
+
+@test "the default route goes through the bridge's gateway" {
+	run md -- ip route
+	assert_output_contains "default via $NET.254 dev eth1"
+}
+
+@test "an address outside the range is refused naming the rule" {
+	run md --ip 10.98.1.5 -- true
+	assert_status 125
+	assert_output "mdhelper: 10.98.1.5 is outside your range $NET.0/24 ($MDT_CONF:2)"
+	run md --ip $NET.254 -- true
+	assert_output "mdhelper: $NET.254 is outside your range $NET.0/24 ($MDT_CONF:2)"
+}
+
+@test "an address in use by another container is refused" {
+	sleeper mdtest2 --ip $NET.5
+	run md --ip $NET.5 -- true
+	assert_status 125
+	assert_output "mdhelper: $NET.5 is in use by another container"
+}
+
+@test "the quota's next container is refused" {
+	sleeper mdtest1
+	sleeper mdtest1
+	sleeper mdtest1
+	run md -- true
+	assert_status 125
+	assert_output "mdhelper: you already run 3 containers, your limit ($MDT_CONF:2)"
+}
+
+@test "container root cannot change its address or link state" {
+	run md -- ip addr add $NET.99/24 dev eth1
+	assert_status 2
+	assert_output "ip: RTNETLINK answers: Operation not permitted"
+	run md -- ip link set eth1 down
+	assert_output "ip: SIOCSIFFLAGS: Operation not permitted"
+}
+
+@test "a container pings the gateway and another container" {
+	pinger_rootfs
+	sleeper mdtest2 --ip $NET.9
+	run md -r pinger -- sh -c "$(command -v ping) -c1 -W2 $NET.254 && $(command -v ping) -c1 -W2 $NET.9"
+	assert_status 0
+	assert_output_contains "1 packets transmitted, 1 received"
+}
+
+@test "--net none gives loopback only" {
+	run md --net none -- sh -c 'ls /sys/class/net'
+	assert_output "lo"
+}
+
+@test "injection attempts in --ip run nothing and create nothing" {
+	run md --ip "$NET.5;touch /tmp/md-injected" -- true
+	assert_status 125
+	assert_output "mdhelper: not an IPv4 address: $NET.5;touch /tmp/md-injected"
+	run md --hostname 'a$(touch /tmp/md-injected)' -- true
+	assert_status 125
+	[ ! -e /tmp/md-injected ]
+}
+
+@test "no veth, lease or registry entry is left after containers end" {
+	md -- true
+	md --ip $NET.3 -- true
+	run md --ip $NET.300 -- true
+	registry_empty
+}
+
+@test "20 parallel starts get 20 different addresses" {
+	net_conf 30
+	for i in $(seq 20); do
+		as_user mdrun.sh -- sh -c 'ip -o -4 addr show eth1; sleep 2' > "/home/mdtest1/par.$i" 2>&1 &
+	done
+	wait
+	addrs=$(cat /home/mdtest1/par.* | grep -o "inet $NET\.[0-9]*" | sort -u | wc -l)
+	cat /home/mdtest1/par.* | grep -v inet || true
+	rm -f /home/mdtest1/par.*
+	[ "$addrs" -eq 20 ]
+	registry_empty
+}
+
+@test "without a bridge up, containers get loopback only and --ip is refused" {
+	"$MDT_BIN/mdnet.sh" down --config "$MDT_CONF" >/dev/null
+	run md -- ls /sys/class/net
+	local out=$output
+	run md --ip $NET.5 -- true
+	"$MDT_BIN/mdnet.sh" up --config "$MDT_CONF" >/dev/null
+	[ "$out" = lo ]
+	assert_status 125
+	assert_output "mdhelper: no bridge is up: ask your administrator to run mdnet.sh up"
+}
