@@ -172,6 +172,10 @@ bench-start: all
 	sh tests/bench-start.sh
 bench-rootfs:
 	sh tests/bench-rootfs.sh
+bench:
+	sh scripts/mdbench.sh --calibrate --out $(BUILDDIR)/bench
+bench-quick:
+	sh scripts/mdbench.sh --quick --out $(BUILDDIR)/bench-quick
 bench-boot:
 	sh scripts/mdvm.sh boottime tiny --matrix --out $(BUILDDIR)/bench-boot
 
@@ -179,4 +183,4 @@ clean:
 	rm -rf $(BUILDDIR)
 
 .PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install check \
-	bench-start bench-rootfs bench-boot clean
+	bench bench-quick bench-start bench-rootfs bench-boot clean
