@@ -124,6 +124,7 @@ demo:
 	@[ "$$(id -u)" = 0 ] || { echo "make demo: run as root (sudo make demo)" >&2; exit 1; }
 	command -v cc >/dev/null && pkg-config --exists libcap-ng && command -v busybox >/dev/null || $(MAKE) deps
 	$(MAKE) install
+	$(BINDIR)/mdnet.sh up --config $(CONFDIR)/minidocker.conf
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
 lint:
