@@ -64,8 +64,13 @@ DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
 
 all: $(BUILDDIR)/mdhelper $(DEMO_BIN)
 
-$(BUILDDIR)/%.o: helper/%.c $(wildcard helper/*.h) Makefile
+# The compiled-in paths are part of each object: rebuild when they change.
+BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE)
+$(BUILDDIR)/.buildkey: FORCE
 	@mkdir -p $(BUILDDIR)
+	@echo "$(BUILDKEY)" | cmp -s - $@ || echo "$(BUILDKEY)" > $@
+
+$(BUILDDIR)/%.o: helper/%.c $(wildcard helper/*.h) Makefile $(BUILDDIR)/.buildkey
 	$(CC) $(HARDEN) $(CFLAGS) $(SANFLAGS) $(PATHDEFS) -c -o $@ $<
 
 $(BUILDDIR)/mdhelper: $(HELPER_OBJ)
@@ -182,6 +187,8 @@ bench-boot:
 
 clean:
 	rm -rf $(BUILDDIR)
+
+FORCE:
 
 .PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install check \
 	bench bench-quick bench-start bench-rootfs bench-boot clean

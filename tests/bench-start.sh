@@ -3,10 +3,13 @@
 # run (make bench-start, as root). Medians from hyperfine:
 #   floor    unshare --user --map-root-user --pid --mount --uts --ipc --net
 #            --fork --mount-proc, chroot'ed into the same rootfs
-#   helper   mdhelper run --net none -- /bin/true
+#   helper   mdhelper run --net none -- /bin/true (a cgroup with a pids limit)
+#   limits   the same with --memory 10M --cpus 1
+#   bridge   the same on a bench bridge (--net bridge: veth, lease, address)
 #   mdrun.sh mdrun.sh -r default --net none -- true
 #   bwrap    bubblewrap doing the same, when installed
-# Targets (issue 2): helper <= 1.5x the floor; mdrun.sh <= helper + 10 ms.
+# Targets: helper <= 1.5x the floor and mdrun.sh <= helper + 10 ms (issue 2);
+# limits <= helper + 5 ms (issue 3); bridge <= helper + 15 ms (issue 4).
 set -eu
 
 top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
@@ -22,20 +25,30 @@ make -s -C "$top" test-install >/dev/null
 rootfs=$root/state/rootfs/default
 conf=$root/etc/minidocker/minidocker.conf
 cp "$conf" "$conf.bench-saved" 2>/dev/null || :
-trap 'mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"' EXIT INT TERM
-printf 'permit root rootfs=%s\n' "$root/state/rootfs" > "$conf"
+restore() {
+	"$root/bin/mdnet.sh" down --config "$conf" >/dev/null 2>&1 || :
+	mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"
+	rm -rf "${out:-}"
+}
+trap restore EXIT
+trap 'exit 130' INT TERM
+printf 'bridge mdbench0 10.97.0.254/24\npermit root containers=1000 ip=10.97.0.0/24 rootfs=%s\n' \
+	"$root/state/rootfs" > "$conf"
 chmod 644 "$conf"
+"$root/bin/mdnet.sh" up --config "$conf" >/dev/null
+helper="$root/libexec/minidocker/mdhelper run --rootfs $rootfs"
 
 set -- \
 	-n floor "unshare --user --map-root-user --pid --mount --uts --ipc --net --fork --mount-proc --root=$rootfs /bin/true" \
-	-n helper "$root/libexec/minidocker/mdhelper run --rootfs $rootfs --net none -- /bin/true" \
+	-n helper "$helper --net none -- /bin/true" \
+	-n limits "$helper --net none --memory 10485760 --cpus 1 -- /bin/true" \
+	-n bridge "$helper --net bridge -- /bin/true" \
 	-n mdrun.sh "env MD_SYSTEM_ROOTFS=$root/state/rootfs $root/bin/mdrun.sh -r default --net none -- true"
 if command -v bwrap >/dev/null; then
 	set -- "$@" -n bwrap "bwrap --unshare-all --bind $rootfs / --proc /proc --dev /dev --hostname administrator /bin/true"
 fi
 
 out=$(mktemp -d /root/bench-start.XXXXXX)
-trap 'mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"; rm -rf "$out"' EXIT INT TERM
 hyperfine -N --warmup 20 --runs "$runs" --style basic --export-json "$out/start.json" "$@" </dev/null >/dev/null
 python3 - "$out/start.json" <<'PY'
 import json, sys
@@ -47,4 +60,6 @@ for n in r:
 print()
 print("helper / floor = %.2f (target <= 1.5)" % (ms("helper") / ms("floor")))
 print("mdrun.sh - helper = %.2f ms (target <= 10)" % (ms("mdrun.sh") - ms("helper")))
+print("limits - helper = %.2f ms (target <= 5)" % (ms("limits") - ms("helper")))
+print("bridge - helper = %.2f ms (target <= 15)" % (ms("bridge") - ms("helper")))
 PY
