@@ -59,7 +59,7 @@ DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
        busybox-static hyperfine iproute2 nftables procps psmisc util-linux \
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
-       qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io \
+       qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
        python3
 
 all: $(BUILDDIR)/mdhelper $(DEMO_BIN)
@@ -161,13 +161,22 @@ test-install:
 	mkdir -p $(TESTROOT) && chown root:root $(TESTROOT) && chmod 755 $(TESTROOT)
 	$(MAKE) install $(TESTFLAGS) BUILDDIR=$(BUILDDIR)/test$(if $(SANITIZE),-san) SANITIZE=$(SANITIZE)
 
+# Everything, as CI runs it. Whatever fails, the test root and the test
+# cgroups are removed before the status is returned.
 check: deps-check lint unit
-	$(MAKE) test-install
-	MDT_ROOT=$(TESTROOT) bats $(BATS_FILES)
-	$(MAKE) test-install SANITIZE=1
-	MDT_ROOT=$(TESTROOT) MDT_SANITIZED=1 bats tests/run.bats
-	$(MAKE) fuzz FUZZ_SECONDS=20
+	@status=0; \
+	$(MAKE) test-install && MDT_ROOT=$(TESTROOT) bats $(BATS_FILES) || status=1; \
+	$(MAKE) test-install SANITIZE=1 && \
+		MDT_ROOT=$(TESTROOT) MDT_SANITIZED=1 bats tests/run.bats tests/net.bats || status=1; \
+	$(MAKE) fuzz FUZZ_SECONDS=20 || status=1; \
+	$(MAKE) test-clean; \
+	if [ $$status = 0 ]; then echo "make check: all passed"; else echo "make check: FAILED"; fi; \
+	exit $$status
+
+test-clean:
 	rm -rf $(TESTROOT)
+	-for d in /sys/fs/cgroup/*/minidocker-test /sys/fs/cgroup/minidocker-test; do \
+		[ ! -d $$d ] || rmdir $$d/* $$d 2>/dev/null || true; done
 
 # `make check` must work on a fresh machine: install what is missing.
 deps-check:
@@ -190,5 +199,5 @@ clean:
 
 FORCE:
 
-.PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install check \
+.PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install test-clean check \
 	bench bench-quick bench-start bench-rootfs bench-boot clean
