@@ -133,12 +133,12 @@ demo:
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
 lint:
-	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh
+	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr helper/
 
 unit: $(BUILDDIR)/unit
-	$(BUILDDIR)/unit
+	$(BUILDDIR)/unit > $(BUILDDIR)/unit.log; status=$$?; cat $(BUILDDIR)/unit.log; exit $$status
 
 $(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h)
 	@mkdir -p $(BUILDDIR)
@@ -164,13 +164,15 @@ test-install:
 # Everything, as CI runs it. Whatever fails, the test root and the test
 # cgroups are removed before the status is returned.
 check: deps-check lint unit
-	@status=0; \
-	$(MAKE) test-install && MDT_ROOT=$(TESTROOT) bats $(BATS_FILES) || status=1; \
-	$(MAKE) test-install SANITIZE=1 && \
-		MDT_ROOT=$(TESTROOT) MDT_SANITIZED=1 bats tests/run.bats tests/net.bats || status=1; \
+	@status=0; rm -rf $(BUILDDIR)/report; mkdir -p $(BUILDDIR)/report/all $(BUILDDIR)/report/san; \
+	$(MAKE) test-install && MDT_ROOT=$(TESTROOT) bats --report-formatter tap \
+		--output $(BUILDDIR)/report/all $(BATS_FILES) || status=1; \
+	$(MAKE) test-install SANITIZE=1 && MDT_ROOT=$(TESTROOT) MDT_SANITIZED=1 \
+		bats --report-formatter tap --output $(BUILDDIR)/report/san \
+		tests/run.bats tests/net.bats || status=1; \
 	$(MAKE) fuzz FUZZ_SECONDS=20 || status=1; \
 	$(MAKE) test-clean; \
-	if [ $$status = 0 ]; then echo "make check: all passed"; else echo "make check: FAILED"; fi; \
+	sh tests/summary.sh $(BUILDDIR)/unit.log $(BUILDDIR)/report/*/report.tap; \
 	exit $$status
 
 test-clean:
