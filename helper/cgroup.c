@@ -18,6 +18,7 @@
  * crun does) and the writers pick their file names from a per-mode table. */
 #define _GNU_SOURCE
 #include "cgroup.h"
+#include "parse.h"
 #include "util.h"
 
 #include <errno.h>
@@ -35,7 +36,7 @@
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-#define CG_MAX_CPUS 4096
+#define CG_MAX_CPUS 1024 /* as parse.c's CPU lists */
 #define RMDIR_PATIENCE_MS 1000
 
 static const char *const ctl_name[CG_NCTL] = { "memory", "cpuset", "pids" };
@@ -203,52 +204,25 @@ static void check_root_owned(int fd, const char *path)
 		fail("cgroup: %s is writable by group or other", path);
 }
 
-/* ---- CPU lists: strict "N" or "N-M", comma separated ---- */
-
-static int parse_cpu(const char **p, unsigned *out)
-{
-	const char *s = *p;
-	unsigned v = 0;
-
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
-		return -1; /* no sign, no leading zeros */
-	while (*s >= '0' && *s <= '9') {
-		v = v * 10 + (unsigned)(*s++ - '0');
-		if (v >= CG_MAX_CPUS)
-			return -1;
-	}
-	*p = s;
-	*out = v;
-	return 0;
-}
+/* ---- CPU lists: parse.c's strict parser and printer, on struct cpus ---- */
 
 /* "" is the empty set. One trailing newline is accepted only in what the
  * kernel wrote (from_kernel), never in a request. */
 static int cpus_parse(const char *s, struct cpus *set, int from_kernel)
 {
-	const char *end = from_kernel ? "\n" : "";
+	char buf[4096];
+	size_t n = strlen(s);
 
 	memset(set, 0, sizeof *set);
-	if (*s == '\0' || !strcmp(s, end))
+	if (from_kernel && n > 0 && s[n - 1] == '\n')
+		n--;
+	if (n == 0)
 		return 0;
-	for (;;) {
-		unsigned lo, hi;
-		if (parse_cpu(&s, &lo) < 0)
-			return -1;
-		hi = lo;
-		if (*s == '-') {
-			s++;
-			if (parse_cpu(&s, &hi) < 0 || hi < lo)
-				return -1;
-		}
-		for (; lo <= hi; lo++)
-			set->w[lo / 64] |= (uint64_t)1 << (lo % 64);
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		return (*s == '\0' || !strcmp(s, end)) ? 0 : -1;
-	}
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return parse_cpulist(buf, set->w);
 }
 
 static int cpu_isset(const struct cpus *set, unsigned cpu)
@@ -258,40 +232,13 @@ static int cpu_isset(const struct cpus *set, unsigned cpu)
 
 static int cpus_empty(const struct cpus *set)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof set->w / sizeof set->w[0]; i++)
-		if (set->w[i])
-			return 0;
-	return 1;
+	return cpumask_count(set->w) == 0;
 }
 
 /* Canonical form, "0-2,5"; -1 if it does not fit. */
 static int cpus_format(const struct cpus *set, char *out, size_t size)
 {
-	size_t len = 0;
-	unsigned cpu = 0;
-
-	if (size == 0)
-		return -1;
-	out[0] = '\0';
-	while (cpu < CG_MAX_CPUS) {
-		unsigned lo = cpu;
-		int n;
-		if (!cpu_isset(set, cpu)) {
-			cpu++;
-			continue;
-		}
-		while (cpu + 1 < CG_MAX_CPUS && cpu_isset(set, cpu + 1))
-			cpu++;
-		n = lo == cpu ? snprintf(out + len, size - len, "%s%u", len ? "," : "", lo)
-			      : snprintf(out + len, size - len, "%s%u-%u", len ? "," : "", lo, cpu);
-		if (n < 0 || (size_t)n >= size - len)
-			return -1;
-		len += (size_t)n;
-		cpu++;
-	}
-	return 0;
+	return format_cpulist(set->w, out, size);
 }
 
 /* Read a kernel cpu list file; -1 if absent, unreadable, malformed or empty. */

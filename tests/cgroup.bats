@@ -29,7 +29,7 @@ setup_file() {
 	cc -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -D_FORTIFY_SOURCE=2 \
 		-O2 -fPIE -fstack-protector-strong -DMD_CGROUP_NAME="\"$CGNAME\"" \
 		-I"$top/helper" -pie -o "$CGTEST" \
-		"$top/tests/cgtest.c" "$top/helper/cgroup.c" "$top/helper/util.c"
+		"$top/tests/cgtest.c" "$top/helper/cgroup.c" "$top/helper/parse.c" "$top/helper/util.c"
 	cc -static -O2 -Wall -Wextra -Werror -o "$MEM" "$top/rootfs/mem.c"
 	chmod 755 "$BATS_FILE_TMPDIR"
 	host_facts
@@ -242,12 +242,12 @@ kernel_groups() {
 }
 
 @test "CPUs the machine does not offer are refused" {
-	run "$CGTEST" create $ID 0 0 4095 0 -- true
+	run "$CGTEST" create $ID 0 0 1023 0 -- true
 	assert_status 125
-	assert_output "mdhelper: cgroup: CPUs 4095 are not available here (this machine allows $PARENT_CPUS)"
-	run "$CGTEST" create $ID 0 0 0,4000-4002,4095 0 -- true
+	assert_output "mdhelper: cgroup: CPUs 1023 are not available here (this machine allows $PARENT_CPUS)"
+	run "$CGTEST" create $ID 0 0 0,1000-1002,1023 0 -- true
 	assert_status 125
-	assert_output "mdhelper: cgroup: CPUs 4000-4002,4095 are not available here (this machine allows $PARENT_CPUS)"
+	assert_output "mdhelper: cgroup: CPUs 1000-1002,1023 are not available here (this machine allows $PARENT_CPUS)"
 	[ -z "$(groups_of "$ID")" ]
 }
 
