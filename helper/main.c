@@ -8,6 +8,7 @@
 #include "config.h"
 #include "ids.h"
 #include "limits.h"
+#include "net.h"
 #include "policy.h"
 #include "request.h"
 #include "rootfs.h"
@@ -25,6 +26,7 @@
 static const char help[] =
 	"Usage: mdhelper run [OPTION]... -- COMMAND [ARG]...\n"
 	"       mdhelper check\n"
+	"       mdhelper gc\n"
 	"       mdhelper --help | --version\n"
 	"\n"
 	"The setuid-root helper of minidocker. People use mdrun.sh; mdhelper\n"
@@ -43,6 +45,7 @@ static const char help[] =
 	"  --pids-limit N        resource limits (cgroups)\n"
 	"\n"
 	"check: print what the configuration allows you.\n"
+	"gc: remove what killed helpers left behind (cgroups, veths, leases).\n"
 	"\n"
 	"Exit status: the command's own; 125 refused or failed; 126 command not\n"
 	"executable; 127 command not found; 128+N killed by signal N.\n";
@@ -113,13 +116,15 @@ int main(int argc, char **argv, char **envp)
 		puts("mdhelper " MD_VERSION);
 		return 0;
 	}
-	if (strcmp(verb, "run") && strcmp(verb, "check"))
+	if (strcmp(verb, "run") && strcmp(verb, "check") && strcmp(verb, "gc"))
 		die("unknown command: %s (mdhelper --help)", *verb ? verb : "(none)");
 	caller_identify(&caller);
 	config_load(&cfg, MD_CONFIG);
 	rule = policy_rule(&cfg, &caller);
 	if (!strcmp(verb, "check"))
 		status = verb_check(&cfg, rule, &caller);
+	else if (!strcmp(verb, "gc"))
+		ensure_rundir(), net_gc(), status = 0;
 	else
 		status = verb_run(&cfg, rule, &caller, &saved, argc - 2, argv + 2);
 	config_free(&cfg);

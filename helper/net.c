@@ -13,6 +13,7 @@
  *   this file generated or validated (SECURITY.md 18, CVE-2017-5207). */
 #define _GNU_SOURCE
 #include "net.h"
+#include "cgroup.h"
 #include "parse.h"
 #include "util.h"
 
@@ -81,20 +82,59 @@ static unsigned long long start_time(long pid)
 
 /* A registry entry: "uid pid starttime addr\n", written by us alone.
  * Returns 1 and fills the fields when the helper that wrote it is still
- * alive; a dead one's entry is removed (the cheap part of gc). */
-static int live_entry(int dirfd, const char *name, unsigned long *uid, char *addr)
+ * alive, 0 when it is gone (a killed helper's leftovers: see gc). */
+static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid, char *addr)
 {
 	char buf[128];
-	long pid;
 	unsigned long long started;
 
 	if (read_file_at(dirfd, name, buf, sizeof buf) < 0 ||
-	    sscanf(buf, "%lu %ld %llu %15s", uid, &pid, &started, addr) != 4)
+	    sscanf(buf, "%lu %ld %llu %15s", uid, pid, &started, addr) != 4)
 		return 0;
-	if (pid > 0 && start_time(pid) == started)
-		return 1;
-	unlinkat(dirfd, name, 0);
-	return 0;
+	return *pid > 0 && start_time(*pid) == started;
+}
+
+static void detach_port(const char *id, const char *veth, const char *addr);
+
+/* What a helper killed with SIGKILL left: its container died with it
+ * (PR_SET_PDEATHSIG), but its cgroup, host veth, lease and entry remain.
+ * Called under the registry lock at every start, and by `mdhelper gc`. */
+static void collect(int cdir, int ldir, const char *name)
+{
+	unsigned long uid;
+	long pid = 0;
+	char addr[16] = "-", veth[16];
+	uint32_t a;
+
+	if (!valid_name(name) || live_entry(cdir, name, &uid, &pid, addr))
+		return;
+	cg_destroy_by_id(name);
+	if (parse_ipv4(addr, &a) == 0 && pid > 0) {
+		xsnprintf(veth, sizeof veth, "mdv%ld", pid);
+		detach_port(name, veth, addr);
+		if (ldir >= 0)
+			unlinkat(ldir, addr, 0);
+	}
+	unlinkat(cdir, name, 0);
+	audit(1, "gc %s", name);
+}
+
+static int gc_dir(int cdir, int ldir)
+{
+	DIR *d = fdopendir(dup(cdir));
+	struct dirent *e;
+	char names[256][64];
+	int n = 0;
+
+	if (!d)
+		die_errno("reading %s/containers", MD_RUNDIR);
+	while ((e = readdir(d)) && n < 256)
+		if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof names[0])
+			strcpy(names[n++], e->d_name);
+	closedir(d);
+	for (int i = 0; i < n; i++)
+		collect(cdir, ldir, names[i]);
+	return n;
 }
 
 /* Count the caller's live containers, check the name is free and whether
@@ -109,10 +149,11 @@ static void scan(int cdir, const char *id, uid_t uid, uint32_t want, int *mine, 
 	*mine = *taken = 0;
 	while ((e = readdir(d))) {
 		unsigned long owner;
+		long pid;
 		char addr[16] = "";
 		uint32_t a;
 
-		if (e->d_name[0] == '.' || !live_entry(cdir, e->d_name, &owner, addr))
+		if (e->d_name[0] == '.' || !live_entry(cdir, e->d_name, &owner, &pid, addr))
 			continue;
 		if (strcmp(e->d_name, id) == 0)
 			die("the name %s is in use by another container", id);
@@ -217,6 +258,7 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 	uint32_t a = 0;
 
 	memset(n, 0, sizeof *n);
+	gc_dir(cdir, ldir);
 	n->enabled = wants_bridge(cfg, r, req);
 	if (n->enabled)
 		a = pick_address(cdir, cfg, r, req, id, c->uid, &mine);
@@ -283,6 +325,28 @@ void net_attach(struct net *n, const char *id, pid_t child)
 		die("network setup failed (%s attach)", MD_NETSCRIPT);
 }
 
+static void detach_port(const char *id, const char *veth, const char *addr)
+{
+	char name[64], v[16], a[16];
+	char *argv[] = { "mdnet.sh", "detach", name, v, a, NULL };
+
+	xsnprintf(name, sizeof name, "%s", id);
+	xsnprintf(v, sizeof v, "%s", veth);
+	xsnprintf(a, sizeof a, "%s", addr);
+	if (run_script(argv) != 0)
+		warnx_("network cleanup failed (%s detach %s)", MD_NETSCRIPT, veth);
+}
+
+void net_gc(void)
+{
+	AUTOCLOSE int dir = rundir_fd();
+	AUTOCLOSE int lock = lock_registry(dir);
+	AUTOCLOSE int cdir = subdir(dir, "containers");
+	AUTOCLOSE int ldir = subdir(dir, "leases");
+
+	gc_dir(cdir, ldir);
+}
+
 void net_release(const struct net *n, const char *id)
 {
 	AUTOCLOSE int dir = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -290,16 +354,8 @@ void net_release(const struct net *n, const char *id)
 
 	if (!n->reserved)
 		return;
-	if (n->enabled && n->attached) {
-		char name[64], veth[16], addr[16];
-		char *argv[] = { "mdnet.sh", "detach", name, veth, addr, NULL };
-
-		xsnprintf(name, sizeof name, "%s", id);
-		xsnprintf(veth, sizeof veth, "%s", n->veth);
-		xsnprintf(addr, sizeof addr, "%s", n->addr);
-		if (run_script(argv) != 0)
-			warnx_("network cleanup failed (%s detach %s)", MD_NETSCRIPT, n->veth);
-	}
+	if (n->enabled && n->attached)
+		detach_port(id, n->veth, n->addr);
 	if (dir < 0)
 		return;
 	lock = lock_registry(dir);

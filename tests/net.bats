@@ -179,3 +179,27 @@ pinger_rootfs() {
 	assert_status 125
 	assert_output "mdhelper: no bridge is up: ask your administrator to run mdnet.sh up"
 }
+
+@test "a container dies with its helper, and gc removes all it left" {
+	sleeper mdtest1
+	pkill -KILL -U mdtest1 -x mdhelper
+	for _ in $(seq 50); do
+		[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ] && break
+		sleep 0.1
+	done
+	[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ]
+	[ "$(registered)" -eq 1 ] # the helper had no chance to clean up
+	run as_user "$MDT_HELPER" gc
+	assert_status 0
+	registry_empty
+	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*')" ]
+}
+
+@test "every start collects what killed helpers left" {
+	sleeper mdtest1
+	pkill -KILL -U mdtest1 -x mdhelper
+	sleep 0.5
+	run md -- true
+	assert_status 0
+	registry_empty
+}
