@@ -520,3 +520,31 @@ CONF
 	! pgrep -u "$MDT_USER"
 	[ -z "$(ls -A "$MDT_ROOT/run")" ]
 }
+
+@test "every allow and deny is logged to syslog authpriv" {
+	[ ! -e /dev/log ] || skip "/dev/log belongs to this machine's syslog daemon"
+	require python3
+	log=$BATS_TEST_TMPDIR/syslog
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+s.settimeout(5)
+with open(sys.argv[1], "w") as out:
+    try:
+        while True:
+            out.write(s.recv(4096).decode(errors="replace") + "\n")
+            out.flush()
+    except socket.timeout:
+        pass
+' "$log" &
+	listener=$!
+	for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+	md -- true
+	md --hostname 'bad name' -- true || true
+	kill "$listener"; wait "$listener" || true
+	rm -f /dev/log
+	# <86>/<85>: facility authpriv (10 * 8) with info (6) / notice (5).
+	grep -q '^<86>.*mdhelper\[[0-9]*\]: allow user=mdtest1 uid=[0-9]*: run ' "$log"
+	grep -q '^<85>.*mdhelper\[[0-9]*\]: deny user=mdtest1 uid=[0-9]*: invalid hostname: bad name' "$log"
+}
