@@ -13,11 +13,10 @@
  *   this file generated or validated (SECURITY.md 18, CVE-2017-5207). */
 #define _GNU_SOURCE
 #include "net.h"
-#include "cgroup.h"
+#include "registry.h"
 #include "parse.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -29,141 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int rundir_fd(void)
-{
-	int fd = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		die_errno("open(\"%s\")", MD_RUNDIR);
-	return fd;
-}
-
-/* The registry lock: held while counting, choosing and writing. */
-static int lock_registry(int dirfd)
-{
-	int fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		die_errno("locking %s/lock", MD_RUNDIR);
-	return fd;
-}
-
-static int subdir(int dirfd, const char *name)
-{
-	int fd;
-
-	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		die_errno("mkdir %s/%s", MD_RUNDIR, name);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("open %s/%s", MD_RUNDIR, name);
-	return fd;
-}
-
-/* When a process started, in clock ticks since boot (0 if it is gone):
- * with the pid, it names one process for good, pid reuse or not. */
-static unsigned long long start_time(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	AUTOCLOSE int fd = -1;
-
-	xsnprintf(path, sizeof path, "/proc/%ld", pid);
-	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || read_file_at(fd, "stat", buf, sizeof buf) < 0 || !(p = strrchr(buf, ')')))
-		return 0;
-	/* Field 22 is starttime; p is at the end of field 2. */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &t) != 1)
-		return 0;
-	return t;
-}
-
-/* A registry entry: "uid pid starttime addr\n", written by us alone.
- * Returns 1 and fills the fields when the helper that wrote it is still
- * alive, 0 when it is gone (a killed helper's leftovers: see gc). */
-static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid, char *addr)
-{
-	char buf[128];
-	unsigned long long started;
-
-	if (read_file_at(dirfd, name, buf, sizeof buf) < 0 ||
-	    sscanf(buf, "%lu %ld %llu %15s", uid, pid, &started, addr) != 4)
-		return 0;
-	return *pid > 0 && start_time(*pid) == started;
-}
-
-static void detach_port(const char *id, const char *veth, const char *addr);
-
-/* What a helper killed with SIGKILL left: its container died with it
- * (PR_SET_PDEATHSIG), but its cgroup, host veth, lease and entry remain.
- * Called under the registry lock at every start, and by `mdhelper gc`. */
-static void collect(int cdir, int ldir, const char *name)
-{
-	unsigned long uid;
-	long pid = 0;
-	char addr[16] = "-", veth[16];
-	uint32_t a;
-
-	if (!valid_name(name) || live_entry(cdir, name, &uid, &pid, addr))
-		return;
-	cg_destroy_by_id(name);
-	if (parse_ipv4(addr, &a) == 0 && pid > 0) {
-		xsnprintf(veth, sizeof veth, "mdv%ld", pid);
-		detach_port(name, veth, addr);
-		if (ldir >= 0)
-			unlinkat(ldir, addr, 0);
-	}
-	unlinkat(cdir, name, 0);
-	audit(1, "gc %s", name);
-}
-
-static int gc_dir(int cdir, int ldir)
-{
-	DIR *d = fdopendir(dup(cdir));
-	struct dirent *e;
-	char names[256][64];
-	int n = 0;
-
-	if (!d)
-		die_errno("reading %s/containers", MD_RUNDIR);
-	while ((e = readdir(d)) && n < 256)
-		if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof names[0])
-			strcpy(names[n++], e->d_name);
-	closedir(d);
-	for (int i = 0; i < n; i++)
-		collect(cdir, ldir, names[i]);
-	return n;
-}
-
-/* Count the caller's live containers, check the name is free and whether
- * addr (if any) is taken. */
-static void scan(int cdir, const char *id, uid_t uid, uint32_t want, int *mine, int *taken)
-{
-	DIR *d = fdopendir(dup(cdir));
-	struct dirent *e;
-
-	if (!d)
-		die_errno("reading %s/containers", MD_RUNDIR);
-	*mine = *taken = 0;
-	while ((e = readdir(d))) {
-		unsigned long owner;
-		long pid;
-		char addr[16] = "";
-		uint32_t a;
-
-		if (e->d_name[0] == '.' || !live_entry(cdir, e->d_name, &owner, &pid, addr))
-			continue;
-		if (strcmp(e->d_name, id) == 0)
-			die("the name %s is in use by another container", id);
-		if (owner == uid)
-			(*mine)++;
-		if (want && parse_ipv4(addr, &a) == 0 && a == want)
-			*taken = 1;
-	}
-	closedir(d);
-}
 
 static void fmt_ip(uint32_t a, char *buf, size_t size)
 {
@@ -228,7 +92,7 @@ static uint32_t pick_address(int cdir, const struct config *cfg, const struct ru
 		if (!usable(want, cfg, r))
 			die("%s is outside your range %s/%u (%s:%d)", req->ip, range,
 			    r->ip_prefix, cfg->file, r->line);
-		scan(cdir, id, uid, want, mine, &taken);
+		registry_scan(cdir, id, uid, want, mine, &taken);
 		if (taken)
 			die("%s is in use by another container", req->ip);
 		return want;
@@ -238,7 +102,7 @@ static uint32_t pick_address(int cdir, const struct config *cfg, const struct ru
 	for (uint32_t a = first; a <= last && a >= first; a++) {
 		if (!usable(a, cfg, r))
 			continue;
-		scan(cdir, id, uid, a, mine, &taken);
+		registry_scan(cdir, id, uid, a, mine, &taken);
 		if (!taken)
 			return a;
 	}
@@ -249,21 +113,20 @@ static uint32_t pick_address(int cdir, const struct config *cfg, const struct ru
 void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 		 const struct caller *c, const struct request *req, const char *id)
 {
-	AUTOCLOSE int dir = rundir_fd();
-	AUTOCLOSE int lock = lock_registry(dir);
-	AUTOCLOSE int cdir = subdir(dir, "containers");
-	AUTOCLOSE int ldir = subdir(dir, "leases");
-	char entry[128];
+	AUTOCLOSE int dir = registry_rundir();
+	AUTOCLOSE int lock = registry_lock(dir);
+	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
+	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
 	int mine = 0, taken;
 	uint32_t a = 0;
 
 	memset(n, 0, sizeof *n);
-	gc_dir(cdir, ldir);
+	registry_gc(cdir, ldir);
 	n->enabled = wants_bridge(cfg, r, req);
 	if (n->enabled)
 		a = pick_address(cdir, cfg, r, req, id, c->uid, &mine);
 	else
-		scan(cdir, id, c->uid, 0, &mine, &taken);
+		registry_scan(cdir, id, c->uid, 0, &mine, &taken);
 	if (r->containers && (uint64_t)mine >= r->containers)
 		die("you already run %d containers, your limit (%s:%d)", mine, cfg->file, r->line);
 	if (n->enabled) {
@@ -273,13 +136,8 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 		n->bridge = cfg->bridge;
 		xsnprintf(n->veth, sizeof n->veth, "mdv%d", (int)getpid());
 	}
-	xsnprintf(entry, sizeof entry, "%u %d %llu %s\n", (unsigned)c->uid, (int)getpid(),
-		  start_time(getpid()), n->enabled ? n->addr : "-");
-	if (write_new_file(cdir, id, entry) < 0)
-		die_errno("writing %s/containers/%s", MD_RUNDIR, id);
+	registry_add(cdir, ldir, id, c->uid, n->enabled ? n->addr : NULL);
 	n->reserved = 1;
-	if (n->enabled && write_new_file(ldir, n->addr, id) < 0)
-		die_errno("writing %s/leases/%s", MD_RUNDIR, n->addr);
 }
 
 /* Run the network script as full root with nothing of the caller's. */
@@ -325,7 +183,7 @@ void net_attach(struct net *n, const char *id, pid_t child)
 		die("network setup failed (%s attach)", MD_NETSCRIPT);
 }
 
-static void detach_port(const char *id, const char *veth, const char *addr)
+void net_detach_port(const char *id, const char *veth, const char *addr)
 {
 	char name[64], v[16], a[16];
 	char *argv[] = { "mdnet.sh", "detach", name, v, a, NULL };
@@ -339,12 +197,12 @@ static void detach_port(const char *id, const char *veth, const char *addr)
 
 void net_gc(void)
 {
-	AUTOCLOSE int dir = rundir_fd();
-	AUTOCLOSE int lock = lock_registry(dir);
-	AUTOCLOSE int cdir = subdir(dir, "containers");
-	AUTOCLOSE int ldir = subdir(dir, "leases");
+	AUTOCLOSE int dir = registry_rundir();
+	AUTOCLOSE int lock = registry_lock(dir);
+	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
+	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
 
-	gc_dir(cdir, ldir);
+	registry_gc(cdir, ldir);
 }
 
 void net_release(const struct net *n, const char *id)
@@ -355,10 +213,10 @@ void net_release(const struct net *n, const char *id)
 	if (!n->reserved)
 		return;
 	if (n->enabled && n->attached)
-		detach_port(id, n->veth, n->addr);
+		net_detach_port(id, n->veth, n->addr);
 	if (dir < 0)
 		return;
-	lock = lock_registry(dir);
+	lock = registry_lock(dir);
 	{
 		AUTOCLOSE int cdir = openat(dir, "containers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		AUTOCLOSE int ldir = openat(dir, "leases", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -28,6 +28,8 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 		 const struct caller *c, const struct request *req, const char *id);
 /* Run mdnet.sh attach for the child's network namespace; dies on failure. */
 void net_attach(struct net *n, const char *id, pid_t child);
+/* mdnet.sh detach of a host port (warns, never dies). */
+void net_detach_port(const char *id, const char *veth, const char *addr);
 /* Remove what killed helpers left behind: cgroups, veths, leases, entries
  * of containers whose helper is gone. */
 void net_gc(void);
