@@ -187,7 +187,7 @@ deps-check:
 
 bench-start: all
 	sh tests/bench-start.sh
-bench-rootfs:
+bench-rootfs: $(DEMO_BIN)
 	sh tests/bench-rootfs.sh
 bench:
 	sh scripts/mdbench.sh --calibrate --out $(BUILDDIR)/bench

@@ -1,0 +1,882 @@
+#!/usr/bin/env bats
+# mdrootfs.sh: building, importing, listing and removing root filesystems,
+# seen from a student (mdtest1) and from root (--system).
+#
+# MDT_QUICK=1 skips the one slow test (the Debian build from the mirror).
+
+load helper
+
+# MDT_RF_USER overrides the student (default mdtest1, who has subordinate
+# ids) so this file can run beside another suite whose teardown kills
+# mdtest1's processes.
+MDT_USER=${MDT_RF_USER:-$MDT_USER}
+NOSUB_USER=${MDT_RF_USER2:-mdtest2} # a student without subordinate ids
+RF=mdrootfs.sh
+# The fixtures are made with the system's python3, the one students run.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+UHOME=/home/$MDT_USER
+UROOTFS=$UHOME/.local/share/minidocker/rootfs
+
+setup() {
+	[ -x "$MDT_BIN/$RF" ] || skip "$MDT_BIN/$RF is not installed (sudo make test-install)"
+	# A system rootfs directory of our own, root-owned like the real one:
+	# never under /tmp, whose mode the --system checks rightly refuse.
+	SYSDIR=$MDT_ROOT/state/mdrootfs-bats
+	rm -rf "$SYSDIR"
+	mkdir -p "$SYSDIR"
+	chmod 755 "$SYSDIR"
+	export MD_SYSTEM_ROOTFS=$SYSDIR
+	rm -rf "$UHOME/.local/share/minidocker"
+	# Fixtures the student can read: bats's own temporary tree is root's.
+	FIX=$UHOME/mdrootfs-fixtures
+	rm -rf "$FIX" "$UHOME/mdrootfs-outside"
+	mkdir -p "$FIX"
+	chmod 755 "$FIX"
+}
+
+teardown() {
+	[ -n "${SYSDIR:-}" ] && rm -rf "$SYSDIR"
+	rm -rf "$UHOME/.local/share/minidocker" "$MDT_ROOT/state/mdrootfs-bats-gw" \
+		"$UHOME/mdrootfs-fixtures" "$UHOME/mdrootfs-outside"
+	return 0
+}
+
+# Run mdrootfs.sh as the test user with our system directory.
+user_rf() {
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" "$RF" "$@"
+}
+
+# Nothing but finished rootfs in directory $1: no temporary build left.
+no_leftovers() {
+	local left
+	[ -d "$1" ] || return 0
+	left=$(find "$1" -mindepth 1 -maxdepth 1 -name '.*')
+	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
+}
+
+# ---------------------------------------------------------------- general
+
+@test "mdrootfs.sh --help prints the usage to stdout and exits 0" {
+	run "$MDT_BIN/$RF" --help
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] COMMAND"
+}
+
+@test "mdrootfs.sh without a command is a usage error" {
+	run "$MDT_BIN/$RF"
+	assert_status 2
+	assert_output "$RF: no command given
+Try '$RF --help' for more information."
+}
+
+@test "mdrootfs.sh refuses an unknown command" {
+	run "$MDT_BIN/$RF" frobnicate
+	assert_status 2
+	assert_output "$RF: unknown command: frobnicate
+Try '$RF --help' for more information."
+}
+
+@test "mdrootfs.sh refuses an unknown option" {
+	run "$MDT_BIN/$RF" busybox --bogus
+	assert_status 2
+	assert_output "$RF: unknown option: --bogus
+Try '$RF --help' for more information."
+}
+
+@test "mdrootfs.sh is shellcheck clean" {
+	require shellcheck
+	run shellcheck -s sh "$MDT_TOP/scripts/mdrootfs.sh"
+	assert_status 0
+}
+
+# ---------------------------------------------------------------- busybox
+
+@test "busybox builds the default rootfs for the student in under two seconds" {
+	local t0 t1
+	t0=$(date +%s%N)
+	user_rf busybox
+	t1=$(date +%s%N)
+	assert_status 0
+	assert_output ""
+	echo "# built in $(((t1 - t0) / 1000000)) ms" >&3
+	[ $(((t1 - t0) / 1000000)) -lt 2000 ]
+	[ -d "$UROOTFS/default" ]
+	[ "$(stat -c %U "$UROOTFS/default")" = "$MDT_USER" ]
+	[ "$(stat -c %U "$UROOTFS/default/home/mem")" = "$MDT_USER" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "busybox rootfs has the usual directories, applets and /etc files" {
+	user_rf busybox lab
+	assert_status 0
+	local r=$UROOTFS/lab d a
+	for d in bin sbin etc proc sys dev tmp root home usr/bin usr/sbin var/tmp; do
+		[ -d "$r/$d" ] || { echo "no /$d"; return 1; }
+	done
+	for d in proc sys dev; do
+		[ -z "$(ls -A "$r/$d")" ] || { echo "/$d is not empty"; return 1; }
+	done
+	[ "$(stat -c %a "$r/tmp")" = 1777 ]
+	for a in bin/sh bin/ls bin/ps bin/hostname sbin/ifconfig sbin/ip bin/ping bin/mount \
+		usr/bin/id bin/cat bin/echo usr/bin/top; do
+		[ -L "$r/$a" ] && [ -x "$r/$a" ] || { echo "no applet /$a"; return 1; }
+	done
+	grep -qx 'root:x:0:0:root:/root:/bin/sh' "$r/etc/passwd"
+	grep -qx 'root:x:0:' "$r/etc/group"
+	[ -s "$r/etc/hostname" ]
+	cmp "$MDT_ROOT/libexec/minidocker/loop" "$r/home/loop"
+	cmp "$MDT_ROOT/libexec/minidocker/mem" "$r/home/mem"
+}
+
+@test "busybox rootfs runs its shell, applets and demo programs" {
+	user_rf busybox
+	assert_status 0
+	run chroot "$UROOTFS/default" /bin/sh -c 'echo hi; ls /home; id -u; { timeout 1 /home/mem 2 | grep -c holding; } 2>/dev/null'
+	assert_status 0
+	assert_output "hi
+loop
+mem
+0
+3"
+}
+
+@test "busybox refuses to overwrite an existing rootfs without --force" {
+	user_rf busybox lab
+	assert_status 0
+	user_rf busybox lab
+	assert_status 125
+	assert_output "$RF: rootfs 'lab' already exists in $UROOTFS (use --force to replace it)"
+	touch "$UROOTFS/lab/marker"
+	user_rf busybox --force lab
+	assert_status 0
+	[ ! -e "$UROOTFS/lab/marker" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "busybox refuses a name that is not a plain name" {
+	local n
+	for n in ../evil Evil .hidden a/b "$(printf 'a%.0s' $(seq 64))"; do
+		user_rf busybox "$n"
+		assert_status 125
+		assert_output "$RF: invalid rootfs name '$n': use [a-z0-9][a-z0-9_.-]*, at most 63 characters"
+	done
+	[ ! -e "$UHOME/.local/share/minidocker/evil" ]
+}
+
+@test "busybox fails naming loop and mem when they are missing" {
+	local lib=$MDT_ROOT/state/mdrootfs-bats-lib
+	mkdir -p "$lib"
+	cp "$MDT_ROOT/libexec/minidocker/mdlib.sh" "$lib/"
+	run as_user env MD_LIBEXEC="$lib" "$RF" busybox
+	rm -rf "$lib"
+	assert_status 125
+	assert_output "$RF: busybox: $lib/loop is missing (run make, or set MD_LIBEXEC to where loop and mem are built)"
+	[ ! -e "$UROOTFS/default" ]
+}
+
+@test "busybox --system is refused for a non-root user" {
+	user_rf --system busybox default
+	assert_status 125
+	assert_output "$RF: --system needs root: run it with sudo, or drop --system to build a rootfs of your own"
+	[ -z "$(ls -A "$SYSDIR")" ]
+}
+
+@test "busybox --system builds a root-owned rootfs nobody else can write" {
+	run "$MDT_BIN/$RF" --system busybox default
+	assert_status 0
+	[ "$(stat -c %u "$SYSDIR/default")" = 0 ]
+	[ "$(stat -c %a "$SYSDIR/default")" = 755 ]
+	[ -z "$(find "$SYSDIR/default" ! -type l ! -user root)" ]
+	[ -z "$(find "$SYSDIR/default" ! -type l -perm /022 ! -path "$SYSDIR/default/tmp" ! -path "$SYSDIR/default/var/tmp")" ]
+	no_leftovers "$SYSDIR"
+}
+
+@test "busybox --system refuses a system directory writable by group or other" {
+	chmod 775 "$SYSDIR"
+	run "$MDT_BIN/$RF" --system busybox default
+	assert_status 125
+	assert_output "$RF: $SYSDIR is writable by group or other"
+	[ ! -e "$SYSDIR/default" ]
+}
+
+@test "busybox --system refuses a system directory owned by another user" {
+	chown "$MDT_USER" "$SYSDIR"
+	run "$MDT_BIN/$RF" --system busybox default
+	assert_status 125
+	assert_output "$RF: $SYSDIR is not owned by root"
+}
+
+@test "busybox --system refuses a symlink in the system directory's path" {
+	ln -s "$SYSDIR" "$MDT_ROOT/state/mdrootfs-bats-gw"
+	run env MD_SYSTEM_ROOTFS="$MDT_ROOT/state/mdrootfs-bats-gw" "$MDT_BIN/$RF" --system busybox default
+	assert_status 125
+	assert_output "$RF: $MDT_ROOT/state/mdrootfs-bats-gw is a symbolic link: a system rootfs path must not contain one"
+	[ ! -e "$SYSDIR/default" ]
+}
+
+# ------------------------------------------------------------------- list
+
+@test "list shows the student's and the system's rootfs" {
+	"$MDT_BIN/$RF" --system busybox shared
+	user_rf busybox mine
+	assert_status 0
+	user_rf list
+	assert_status 0
+	[ "${lines[0]}" = "$(printf '%-20s %-7s %6s  %s' NAME WHERE SIZE PATH)" ]
+	[[ "${lines[1]}" =~ ^mine\ +user\ +[0-9.]+[KM]\ +$UROOTFS/mine$ ]]
+	[[ "${lines[2]}" =~ ^shared\ +system\ +[0-9.]+[KM]\ +$SYSDIR/shared$ ]]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+# ----------------------------------------------------------------- import
+
+# Make tarball $2 (in $FIX, which the student can read) of kind $1
+# with python3's tarfile, which writes whatever names and links we ask for.
+mktar() {
+	"$PY" - "$1" "$FIX/$2" <<'PY'
+import io, os, sys, tarfile
+kind, out = sys.argv[1], sys.argv[2]
+mode = "w:gz" if out.endswith(".gz") else "w"
+t = tarfile.open(out, mode, format=tarfile.PAX_FORMAT)
+
+def add(name, data=b"x\n", type=tarfile.REGTYPE, link="", m=0o644, size=None, fobj=None, **kw):
+    i = tarfile.TarInfo(name)
+    i.type, i.linkname, i.mode, i.mtime = type, link, m, 1700000000
+    for k, v in kw.items():
+        setattr(i, k, v)
+    if type == tarfile.REGTYPE:
+        i.size = len(data) if size is None else size
+        t.addfile(i, fobj or io.BytesIO(data))
+    else:
+        t.addfile(i)
+
+class Zeros(io.RawIOBase):
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        b[:] = bytes(len(b))
+        return len(b)
+
+def good():
+    add("./", type=tarfile.DIRTYPE, m=0o755)
+    for d in ("bin", "etc", "ro"):
+        add(d, type=tarfile.DIRTYPE, m=0o755)
+    add("bin/hello", b"#!/bin/sh\necho hello\n", m=0o755)
+    add("bin/hi", type=tarfile.LNKTYPE, link="bin/hello")
+    add("bin/sh", type=tarfile.SYMTYPE, link="/bin/busybox")
+    add("etc/localtime", type=tarfile.SYMTYPE, link="/usr/share/zoneinfo/UTC")
+    add("ro/file", b"read only\n", m=0o444)
+    add("ro", type=tarfile.DIRTYPE, m=0o555)   # a read-only directory, set last
+    add("suid", b"s", m=0o4755)
+    add("fifo", type=tarfile.FIFOTYPE, m=0o600)
+
+kinds = {
+    "good": good,
+    "absolute": lambda: add("/tmp/mdrootfs-evil"),
+    "dotdot": lambda: add("a/../../mdrootfs-evil"),
+    "symlink-write": lambda: (add("esc", type=tarfile.SYMTYPE, link=os.environ["MDT_OUTSIDE"]),
+                              add("esc/planted", b"owned\n")),
+    "symlink-replace": lambda: (add("esc", type=tarfile.SYMTYPE, link=os.environ["MDT_OUTSIDE"] + "/victim"),
+                                add("esc", b"overwritten\n")),
+    "symlink-out": lambda: add("etc-shadow", type=tarfile.SYMTYPE, link="/etc/shadow"),
+    "hardlink-abs": lambda: add("hl", type=tarfile.LNKTYPE, link="/etc/passwd"),
+    "hardlink-dotdot": lambda: add("hl", type=tarfile.LNKTYPE, link="../../../../etc/passwd"),
+    "hardlink-via-symlink": lambda: (add("esc", type=tarfile.SYMTYPE, link=os.environ["MDT_OUTSIDE"]),
+                                     add("hl", type=tarfile.LNKTYPE, link="esc/victim")),
+    "device": lambda: (add("dev", type=tarfile.DIRTYPE, m=0o755),
+                       add("dev/null", type=tarfile.CHRTYPE, m=0o666, devmajor=1, devminor=3),
+                       add("dev/sda", type=tarfile.BLKTYPE, m=0o660, devmajor=8, devminor=0),
+                       add("ok", b"ok\n")),
+    "bomb": lambda: add("zeros", size=64 << 20, fobj=io.BufferedReader(Zeros())),
+    "many": lambda: [add("f%d" % i, b"") for i in range(1500)],
+    "big": lambda: [add("z%d" % i, size=8 << 20, fobj=io.BufferedReader(Zeros())) for i in range(64)],
+}
+kinds[kind]()
+t.close()
+PY
+	chmod 644 "$FIX/$2"
+}
+
+# A directory outside every target, owned by the student, with a victim
+# file: hostile archives aim at it, and it must not change.
+outside() {
+	export MDT_OUTSIDE=$UHOME/mdrootfs-outside
+	rm -rf "$MDT_OUTSIDE"
+	mkdir -p "$MDT_OUTSIDE"
+	echo victim > "$MDT_OUTSIDE/victim"
+	chown -R "$MDT_USER" "$MDT_OUTSIDE"
+}
+outside_unchanged() {
+	[ "$(ls -A "$MDT_OUTSIDE")" = victim ] || { ls -la "$MDT_OUTSIDE"; return 1; }
+	[ "$(cat "$MDT_OUTSIDE/victim")" = victim ]
+	[ ! -e /tmp/mdrootfs-evil ] && [ ! -e "$UHOME/.local/share/mdrootfs-evil" ]
+}
+
+@test "import unpacks a good tarball with links, modes and a read-only directory" {
+	mktar good good.tar.gz
+	user_rf import "$FIX/good.tar.gz" imp
+	assert_status 0
+	assert_output ""
+	local r=$UROOTFS/imp
+	[ "$(cat "$r/bin/hi")" = "$(cat "$r/bin/hello")" ]
+	[ "$(stat -c %i "$r/bin/hi")" = "$(stat -c %i "$r/bin/hello")" ]
+	[ "$(readlink "$r/bin/sh")" = /bin/busybox ]
+	[ "$(readlink "$r/etc/localtime")" = /usr/share/zoneinfo/UTC ]
+	[ "$(stat -c %a "$r/ro")" = 555 ]
+	[ "$(stat -c %a "$r/ro/file")" = 444 ]
+	[ "$(stat -c %a "$r/bin/hello")" = 755 ]
+	[ "$(stat -c %a "$r/suid")" = 4755 ]
+	[ -p "$r/fifo" ]
+	[ "$(stat -c %a "$r")" = 755 ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "import keeps root's files the student's own and maps other owners into the subordinate range" {
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
+	"$PY" - "$FIX/own.tar" <<'PY'
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+for name, uid in (("rootfile", 0), ("aptfile", 42)):
+    i = tarfile.TarInfo(name); i.size = 1; i.uid = i.gid = uid
+    t.addfile(i, io.BytesIO(b"x"))
+t.close()
+PY
+	chmod 644 "$FIX/own.tar"
+	user_rf import "$FIX/own.tar" own
+	assert_status 0
+	local start
+	start=$(awk -F: -v u="$MDT_USER" '$1 == u { print $2; exit }' /etc/subuid)
+	[ "$(stat -c %U "$UROOTFS/own/rootfile")" = "$MDT_USER" ]
+	[ "$(stat -c %u "$UROOTFS/own/aptfile")" = $((start + 41)) ]
+	# ... and the student can remove what their subordinate ids own.
+	user_rf rm own
+	assert_status 0
+	[ ! -e "$UROOTFS/own" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "import reads gzip, xz, zstd and plain tarballs alike" {
+	require xz zstd
+	mktar good good.tar
+	local c
+	for c in "gzip -k" "xz -k -T1" "zstd -q"; do $c "$FIX/good.tar"; done
+	chmod 644 "$FIX"/good.tar.*
+	for c in tar tar.gz tar.xz tar.zst; do
+		user_rf import "$FIX/good.$c" "imp-${c//./-}"
+		assert_status 0
+		[ "$(cat "$UROOTFS/imp-${c//./-}/bin/hello")" = "$(printf '#!/bin/sh\necho hello')" ]
+	done
+}
+
+@test "import refuses a member with an absolute path and keeps nothing" {
+	outside
+	mktar absolute evil.tar
+	user_rf import "$FIX/evil.tar" evil
+	assert_status 125
+	assert_output "$RF: member '/tmp/mdrootfs-evil' has an absolute path
+$RF: import: unpacking $FIX/evil.tar failed; nothing was kept"
+	[ ! -e "$UROOTFS/evil" ]
+	no_leftovers "$UROOTFS"
+	outside_unchanged
+}
+
+@test "import refuses a member with '..' and keeps nothing" {
+	outside
+	mktar dotdot evil.tar
+	user_rf import "$FIX/evil.tar" evil
+	assert_status 125
+	assert_output "$RF: member 'a/../../mdrootfs-evil' contains '..'
+$RF: import: unpacking $FIX/evil.tar failed; nothing was kept"
+	[ ! -e "$UROOTFS/evil" ]
+	no_leftovers "$UROOTFS"
+	outside_unchanged
+}
+
+@test "import refuses a member written through a symlink it planted" {
+	outside
+	mktar symlink-write evil.tar
+	user_rf import "$FIX/evil.tar" evil
+	assert_status 125
+	assert_output "$RF: member 'esc/planted' has a symbolic link or a file (esc) in its path
+$RF: import: unpacking $FIX/evil.tar failed; nothing was kept"
+	[ ! -e "$UROOTFS/evil" ]
+	no_leftovers "$UROOTFS"
+	outside_unchanged
+}
+
+@test "import replaces a planted symlink by a file instead of writing through it" {
+	outside
+	mktar symlink-replace evil.tar
+	user_rf import "$FIX/evil.tar" evil
+	assert_status 0
+	[ ! -L "$UROOTFS/evil/esc" ]
+	[ "$(cat "$UROOTFS/evil/esc")" = overwritten ]
+	outside_unchanged
+}
+
+@test "import keeps a symlink pointing outside as a link inside the rootfs" {
+	mktar symlink-out out.tar
+	user_rf import "$FIX/out.tar" out
+	assert_status 0
+	[ "$(readlink "$UROOTFS/out/etc-shadow")" = /etc/shadow ]
+}
+
+@test "import refuses hard links leading outside the target" {
+	outside
+	local k
+	mktar hardlink-abs abs.tar
+	user_rf import "$FIX/abs.tar" evil
+	assert_status 125
+	assert_output "$RF: hard link target of 'hl': '/etc/passwd' has an absolute path
+$RF: import: unpacking $FIX/abs.tar failed; nothing was kept"
+	mktar hardlink-dotdot dotdot.tar
+	user_rf import "$FIX/dotdot.tar" evil
+	assert_status 125
+	assert_output "$RF: hard link target of 'hl': '../../../../etc/passwd' contains '..'
+$RF: import: unpacking $FIX/dotdot.tar failed; nothing was kept"
+	mktar hardlink-via-symlink via.tar
+	user_rf import "$FIX/via.tar" evil
+	assert_status 125
+	assert_output "$RF: member 'hl' has a symbolic link or a file (esc) in its path
+$RF: import: unpacking $FIX/via.tar failed; nothing was kept"
+	[ ! -e "$UROOTFS/evil" ]
+	no_leftovers "$UROOTFS"
+	outside_unchanged
+}
+
+@test "import skips device nodes for a student with one summary line" {
+	mktar device dev.tar
+	user_rf import "$FIX/dev.tar" dev
+	assert_status 0
+	assert_output "$RF: skipped 2 device nodes (creating them needs real root)"
+	[ ! -e "$UROOTFS/dev/dev/null" ] && [ ! -e "$UROOTFS/dev/dev/sda" ]
+	[ "$(cat "$UROOTFS/dev/ok")" = ok ]
+}
+
+@test "import --system as root creates the device nodes" {
+	mktar device dev.tar
+	run "$MDT_BIN/$RF" --system import "$FIX/dev.tar" dev
+	assert_status 0
+	assert_output ""
+	[ -c "$SYSDIR/dev/dev/null" ] && [ -b "$SYSDIR/dev/dev/sda" ]
+}
+
+@test "import refuses a tarball bomb over --max-size" {
+	mktar bomb bomb.tar.gz
+	user_rf import --max-size 16M "$FIX/bomb.tar.gz" bomb
+	assert_status 125
+	assert_output "$RF: more than 16777216 bytes of file data: refusing a tar bomb (raise --max-size)
+$RF: import: unpacking $FIX/bomb.tar.gz failed; nothing was kept"
+	[ ! -e "$UROOTFS/bomb" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "import refuses a tarball with more entries than --max-entries" {
+	mktar many many.tar
+	user_rf import --max-entries 1000 "$FIX/many.tar" many
+	assert_status 125
+	assert_output "$RF: more than 1000 entries: refusing a tar bomb (raise --max-entries)
+$RF: import: unpacking $FIX/many.tar failed; nothing was kept"
+	[ ! -e "$UROOTFS/many" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "import refuses a file that is not a tarball" {
+	echo "not a tarball" > "$FIX/junk.tar"
+	chmod 644 "$FIX/junk.tar"
+	user_rf import "$FIX/junk.tar" junk
+	assert_status 125
+	assert_output_contains "$RF: not a valid tar archive"
+	[ ! -e "$UROOTFS/junk" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "import refuses a truncated compressed tarball" {
+	mktar good good.tar.gz
+	head -c 300 "$FIX/good.tar.gz" > "$FIX/cut.tar.gz"
+	chmod 644 "$FIX/cut.tar.gz"
+	user_rf import "$FIX/cut.tar.gz" cut
+	assert_status 125
+	assert_output_contains "$RF: import: unpacking $FIX/cut.tar.gz failed; nothing was kept"
+	[ ! -e "$UROOTFS/cut" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "an interrupted import leaves nothing behind" {
+	mktar big big.tar.gz
+	as_user env MD_SYSTEM_ROOTFS="$SYSDIR" "$RF" import "$FIX/big.tar.gz" big &
+	local pid=$! i
+	# Wait until the temporary tree is being filled, then interrupt.
+	for i in $(seq 100); do
+		compgen -G "$UROOTFS/.big.tmp.*/z1" >/dev/null && break
+		sleep 0.1
+	done
+	compgen -G "$UROOTFS/.big.tmp.*/z1" >/dev/null || { wait "$pid"; skip "the import finished before it could be interrupted"; }
+	# The temporary tree's name carries the pid of the mdrootfs.sh run.
+	local tmp
+	tmp=$(compgen -G "$UROOTFS/.big.tmp.*")
+	tmp=${tmp%.*}
+	kill -TERM "${tmp##*.}"
+	status=0
+	wait "$pid" || status=$?
+	assert_status 130
+	[ ! -e "$UROOTFS/big" ]
+	no_leftovers "$UROOTFS"
+	[ -z "$(pgrep -u "$MDT_USER" python3)" ]
+}
+
+@test "import refuses an existing name without --force and keeps the old rootfs" {
+	mktar good good.tar
+	user_rf import "$FIX/good.tar" imp
+	touch "$UROOTFS/imp/marker"
+	user_rf import "$FIX/good.tar" imp
+	assert_status 125
+	assert_output "$RF: rootfs 'imp' already exists in $UROOTFS (use --force to replace it)"
+	[ -e "$UROOTFS/imp/marker" ]
+	user_rf import --force "$FIX/good.tar" imp
+	assert_status 0
+	[ ! -e "$UROOTFS/imp/marker" ] && [ -x "$UROOTFS/imp/bin/hello" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "a failed import --force keeps the old rootfs" {
+	mktar good good.tar
+	mktar dotdot evil.tar
+	user_rf import "$FIX/good.tar" imp
+	touch "$UROOTFS/imp/marker"
+	user_rf import --force "$FIX/evil.tar" imp
+	assert_status 125
+	[ -e "$UROOTFS/imp/marker" ]
+	no_leftovers "$UROOTFS"
+}
+
+# ----------------------------------------------------------- import-image
+
+# Make image $2 in $FIX of kind $1 by hand, no registry: two layers, the
+# second deleting etc/a (.wh.a), hiding d/x and d/y (.wh..wh..opq) while
+# adding d/z, and adding etc/c. Kinds: oci (a layout directory), oci-tar,
+# docker (a `docker save` archive), oci-baddigest, oci-dotdot.
+mkimage() {
+	"$PY" - "$1" "$FIX/$2" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+kind, out = sys.argv[1], sys.argv[2]
+
+def layer(entries, compress):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in entries:
+            i = tarfile.TarInfo(name)
+            i.mtime = 1700000000
+            if data is None:
+                i.type, i.mode = tarfile.DIRTYPE, 0o755
+                t.addfile(i)
+            else:
+                i.size, i.mode = len(data), 0o644
+                t.addfile(i, io.BytesIO(data))
+    raw = buf.getvalue()
+    return gzip.compress(raw, mtime=0) if compress else raw
+
+l1 = [("etc", None), ("etc/a", b"a\n"), ("etc/b", b"b\n"), ("d", None), ("d/x", b"x\n"),
+      ("d/y", b"y\n"), ("keep", None), ("keep/k", b"k\n")]
+l2 = [("etc", None), ("etc/.wh.a", b""), ("d", None), ("d/z", b"z\n"), ("d/.wh..wh..opq", b""),
+      ("etc/c", b"c\n")]
+if kind == "oci-dotdot":
+    l2.append(("../../mdrootfs-evil", b"evil\n"))
+layers = [layer(l1, True), layer(l2, kind != "docker")]
+
+files = {}
+def blob(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    files["blobs/sha256/" + d[7:]] = data
+    return d
+
+if kind == "docker":
+    files["l1/layer.tar"], files["l2/layer.tar"] = gzip.decompress(layers[0]), layers[1]
+    files["cfg.json"] = b"{}"
+    files["manifest.json"] = json.dumps([{"Config": "cfg.json", "RepoTags": ["lab:1"],
+                                          "Layers": ["l1/layer.tar", "l2/layer.tar"]}]).encode()
+else:
+    ld = [blob(l) for l in layers]
+    if kind == "oci-baddigest":
+        files["blobs/sha256/" + ld[0][7:]] = layer(l1 + [("planted", b"p\n")], True)
+    cfg = blob(b"{}")
+    man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg, "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d,
+                    "size": len(l)} for d, l in zip(ld, layers)]}).encode())
+    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man, "size": 1}]}).encode()
+    files["oci-layout"] = b'{"imageLayoutVersion": "1.0.0"}'
+
+if kind == "oci":
+    for name, data in files.items():
+        os.makedirs(os.path.dirname(os.path.join(out, name)), exist_ok=True)
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+else:
+    with tarfile.open(out, "w") as t:
+        for name, data in files.items():
+            i = tarfile.TarInfo(name)
+            i.size = len(data)
+            t.addfile(i, io.BytesIO(data))
+PY
+	chmod -R a+rX "$FIX"
+}
+
+# The tree the two layers must leave.
+image_applied() {
+	local r=$UROOTFS/$1
+	[ "$(cd "$r" && find . -mindepth 1 | sort | tr '\n' ' ')" = "./d ./d/z ./etc ./etc/b ./etc/c ./keep ./keep/k " ] ||
+		{ (cd "$r" && find . | sort); return 1; }
+}
+
+@test "import-image applies an OCI layout directory's layers in order with whiteouts" {
+	mkimage oci img
+	user_rf import-image "$FIX/img" oci
+	assert_status 0
+	assert_output ""
+	image_applied oci
+	no_leftovers "$UROOTFS"
+}
+
+@test "import-image applies an OCI layout tar" {
+	mkimage oci-tar img.tar
+	user_rf import-image "$FIX/img.tar" ocitar
+	assert_status 0
+	image_applied ocitar
+}
+
+@test "import-image applies a docker save archive" {
+	mkimage docker img.tar
+	user_rf import-image "$FIX/img.tar" dock
+	assert_status 0
+	image_applied dock
+}
+
+@test "import-image refuses a layer whose digest does not match and keeps nothing" {
+	mkimage oci-baddigest img.tar
+	user_rf import-image "$FIX/img.tar" bad
+	assert_status 125
+	assert_output_contains "$RF: layer 1/2: digest mismatch"
+	[ ! -e "$UROOTFS/bad" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "import-image refuses a layer with a '..' member" {
+	outside
+	mkimage oci-dotdot img.tar
+	user_rf import-image "$FIX/img.tar" evil
+	assert_status 125
+	assert_output "$RF: member '../../mdrootfs-evil' contains '..'
+$RF: import-image: unpacking $FIX/img.tar failed; nothing was kept"
+	[ ! -e "$UROOTFS/evil" ]
+	no_leftovers "$UROOTFS"
+	outside_unchanged
+}
+
+@test "import-image refuses what is not an image" {
+	mktar good good.tar
+	user_rf import-image "$FIX/good.tar" notimg
+	assert_status 125
+	assert_output "$RF: neither a docker save archive (manifest.json) nor an OCI image layout (index.json)
+$RF: import-image: unpacking $FIX/good.tar failed; nothing was kept"
+	head -c 4096 /dev/urandom > "$FIX/junk"
+	chmod 644 "$FIX/junk"
+	user_rf import-image "$FIX/junk" notimg
+	assert_status 125
+	assert_output "$RF: $FIX/junk is neither an image layout directory nor a tar archive
+$RF: import-image: unpacking $FIX/junk failed; nothing was kept"
+	[ ! -e "$UROOTFS/notimg" ]
+	no_leftovers "$UROOTFS"
+}
+
+# ---------------------------------------------------------- rm, path, du
+
+@test "rm removes a student's rootfs, read-only directories and all" {
+	mktar good good.tar
+	user_rf import "$FIX/good.tar" imp
+	assert_status 0
+	user_rf rm imp
+	assert_status 0
+	assert_output ""
+	[ ! -e "$UROOTFS/imp" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "rm never follows a symlink inside the rootfs" {
+	outside
+	user_rf busybox lab
+	ln -s "$MDT_OUTSIDE" "$UROOTFS/lab/home/out"
+	user_rf rm lab
+	assert_status 0
+	[ ! -e "$UROOTFS/lab" ]
+	outside_unchanged
+}
+
+@test "rm refuses a name that is a symlink and leaves its target alone" {
+	outside
+	user_rf busybox lab
+	ln -s "$MDT_OUTSIDE" "$UROOTFS/link"
+	user_rf rm link
+	assert_status 125
+	assert_output "$RF: rm: no rootfs 'link' in $UROOTFS"
+	[ -L "$UROOTFS/link" ]
+	outside_unchanged
+}
+
+@test "rm refuses names that are not plain names" {
+	local n
+	for n in ../rootfs . .. a/b /etc "-rf"; do
+		user_rf rm -- "$n"
+		assert_status 125
+		assert_output "$RF: invalid rootfs name '$n': use [a-z0-9][a-z0-9_.-]*, at most 63 characters"
+	done
+}
+
+@test "rm refuses what list does not show" {
+	user_rf busybox lab
+	mkdir "$UROOTFS/.hidden"
+	user_rf rm nothere
+	assert_status 125
+	assert_output "$RF: rm: no rootfs 'nothere' in $UROOTFS"
+	[ -d "$UROOTFS/.hidden" ] && [ -d "$UROOTFS/lab" ]
+	rmdir "$UROOTFS/.hidden"
+}
+
+@test "rm points a student at --system for a system rootfs and removes nothing" {
+	"$MDT_BIN/$RF" --system busybox shared
+	user_rf rm shared
+	assert_status 125
+	assert_output "$RF: rm: 'shared' is a system rootfs: remove it with sudo $RF --system rm shared"
+	[ -d "$SYSDIR/shared" ]
+	user_rf --system rm shared
+	assert_status 125
+	assert_output "$RF: --system needs root: run it with sudo, or drop --system to build a rootfs of your own"
+	run "$MDT_BIN/$RF" --system rm shared
+	assert_status 0
+	[ ! -e "$SYSDIR/shared" ]
+	no_leftovers "$SYSDIR"
+}
+
+@test "path prints the student's rootfs before the system's" {
+	"$MDT_BIN/$RF" --system busybox both
+	user_rf path both
+	assert_status 0
+	assert_output "$SYSDIR/both"
+	user_rf busybox both
+	user_rf path both
+	assert_output "$UROOTFS/both"
+	user_rf --system path both
+	assert_output "$SYSDIR/both"
+	user_rf path nothere
+	assert_status 125
+	assert_output "$RF: path: no rootfs 'nothere'"
+}
+
+@test "du prints each rootfs, largest first, and the total" {
+	"$MDT_BIN/$RF" --system busybox shared
+	mktar good good.tar
+	user_rf import "$FIX/good.tar" small
+	user_rf du
+	assert_status 0
+	[[ "${lines[0]}" =~ ^\ *[0-9.]+[KMG]\ +system\ +shared$ ]]
+	[[ "${lines[1]}" =~ ^\ *[0-9.]+[KMG]\ +user\ +small$ ]]
+	[[ "${lines[2]}" =~ ^\ *[0-9.]+[KMG]\ +total$ ]]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+# ----------------------------------------------------------------- debian
+
+@test "debian --dry-run reads the mirror and suite from the machine's apt sources" {
+	require mmdebstrap
+	. /etc/os-release
+	user_rf debian --dry-run --include procps lab
+	assert_status 0
+	assert_output_contains "--variant=apt --include=procps --quiet ${VERSION_CODENAME} "
+	[ ! -e "$UROOTFS/lab" ]
+	user_rf debian --dry-run --suite trixie --mirror http://mirror.example/debian lab
+	assert_output_contains " trixie "
+	assert_output_contains " http://mirror.example/debian"
+}
+
+@test "debian picks unshare mode with subordinate ids, fakechroot without, root mode for root" {
+	require mmdebstrap
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
+	! grep -q "^$NOSUB_USER:" /etc/subuid || skip "$NOSUB_USER has subordinate ids"
+	user_rf debian --dry-run lab
+	assert_status 0
+	assert_output_contains "mmdebstrap --mode=unshare --format=tar "
+	assert_output_contains "| unshare --user --map-root-user --map-users="
+	run as "$NOSUB_USER" "$RF" debian --dry-run lab
+	assert_status 0
+	assert_output_contains "mmdebstrap --mode=fakechroot "
+	run "$MDT_BIN/$RF" --system debian --dry-run lab
+	assert_status 0
+	assert_output_contains "mmdebstrap --mode=root "
+	assert_output_contains " $SYSDIR/lab "
+}
+
+@test "debian refuses a bad suite, package list, variant or mirror" {
+	user_rf debian --suite 'x;y' lab
+	assert_status 2
+	assert_output "$RF: --suite: not a suite name: x;y
+Try '$RF --help' for more information."
+	user_rf debian --include 'a b' lab
+	assert_status 2
+	assert_output "$RF: --include: not a package list: a b
+Try '$RF --help' for more information."
+	user_rf debian --variant huge lab
+	assert_status 2
+	assert_output "$RF: --variant: unknown variant: huge
+Try '$RF --help' for more information."
+	user_rf debian --mirror ftp://x/debian lab
+	assert_status 2
+	assert_output "$RF: --mirror: not an http, https or file URL: ftp://x/debian
+Try '$RF --help' for more information."
+}
+
+@test "debian fails clearly when mmdebstrap cannot reach the mirror and keeps nothing" {
+	require mmdebstrap
+	user_rf debian --variant essential --mirror file:///nonexistent/debian lab
+	assert_status 125
+	assert_output_contains "$RF: debian: mmdebstrap failed building "
+	[ ! -e "$UROOTFS/lab" ]
+	no_leftovers "$UROOTFS"
+}
+
+# The one slow test: a real build from the mirror, as the student, with
+# their subordinate ids (mmdebstrap's unshare mode).
+@test "debian builds a rootfs for the student that keeps package owners in their subordinate range" {
+	[ -z "${MDT_QUICK:-}" ] || skip "MDT_QUICK is set: no Debian build"
+	require mmdebstrap python3
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
+	local mirror suite
+	user_rf debian --dry-run --variant essential deb
+	mirror=${output##* - }
+	mirror=${mirror%% *}
+	suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	"$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=15)' \
+		"$mirror/dists/$suite/Release" 2>/dev/null || skip "the package mirror $mirror cannot be reached"
+	user_rf debian --variant essential deb
+	assert_status 0
+	assert_output ""
+	local r=$UROOTFS/deb subgid
+	[ -s "$r/etc/debian_version" ]
+	[ "$(stat -c %U "$r/usr/bin/dpkg")" = "$MDT_USER" ]
+	# /var/log/btmp is root:utmp (gid 43) in Debian: container gid 43 is
+	# the 43rd id of the student's range.
+	subgid=$(awk -F: -v u="$MDT_USER" '$1 == u { print $2; exit }' /etc/subgid)
+	[ "$(stat -c %g "$r/var/log/btmp")" = $((subgid + 42)) ]
+	no_leftovers "$UROOTFS"
+	if [ -u "$MDT_HELPER" ] && [ -x "$MDT_BIN/mdrun.sh" ]; then
+		default_conf
+		run as_user mdrun.sh -r deb -- /bin/sh -c 'id -u; stat -c %G /var/log/btmp; cat /etc/debian_version'
+		assert_status 0
+		[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = utmp ]
+	fi
+	user_rf rm deb
+	assert_status 0
+	[ ! -e "$r" ]
+}
