@@ -286,15 +286,15 @@ mb_env_hostdir_native() { echo "$mb_native_dir"; }
 mb_env_teardown_native() { [ -z "$mb_native_dir" ] || rm -rf "$mb_native_dir"; }
 
 # minidocker: mdrun.sh with no network; limits only when asked for, so that by
-# default every environment runs unlimited, on equal footing.
+# default every environment runs on every CPU with all the memory it may
+# have (mdrun.sh's own defaults, the seed's 10M and one CPU, would not be
+# a fair comparison).
 mb_env_setup_minidocker() {
 	command -v mdrun.sh >/dev/null 2>&1 || {
 		mb_reason="mdrun.sh is not on PATH (install minidocker: make install)"
 		return 1
 	}
-	mb_md_limits=
-	[ -z "$mb_cpus" ] || mb_md_limits="--cpus $mb_cpus"
-	[ -z "$mb_memory" ] || mb_md_limits="$mb_md_limits --memory $mb_memory"
+	mb_md_limits="--cpus ${mb_cpus:-all} --memory ${mb_memory:-max}"
 	if [ -n "$mb_rootfs" ]; then
 		mb_md_root=$mb_rootfs
 		case $mb_rootfs in

@@ -13,9 +13,11 @@
 #                          (yours first, then the system's) or a directory
 #                          (default: default)
 #   -H, --hostname NAME    hostname inside (default: administrator)
-#   -m, --memory SIZE      memory limit (default: 10M; k, M, G suffixes)
+#   -m, --memory SIZE|max  memory limit (default: 10M; k, M, G suffixes);
+#                          max: the most your rule allows
 #       --memory-swap SIZE memory plus swap limit (default: no swap)
-#   -c, --cpus N           run on N CPUs (default: 1)
+#   -c, --cpus N|all       run on N CPUs (default: 1); all: every CPU your
+#                          rule allows on this machine
 #       --cpuset-cpus LIST run on these CPUs, e.g. 0-1,3
 #       --pids-limit N     most processes inside (default: your rule's pids=)
 #   -n, --name NAME        the container's name
@@ -121,7 +123,9 @@ main() {
 		-H | --hostname) set -- "$@" --hostname "$val" ;;
 		-m | --memory) memory=$val ;;
 		--memory-swap) size_arg "$opt" "$val"; set -- "$@" --memory-swap "$md_bytes" ;;
-		-c | --cpus) count_arg "$opt" "$val"; cpus=$val cpus_given=1 ;;
+		-c | --cpus)
+			[ "$val" = all ] || count_arg "$opt" "$val"
+			cpus=$val cpus_given=1 ;;
 		--cpuset-cpus) cpuset_given=1; set -- "$@" --cpuset-cpus "$val" ;;
 		--pids-limit) count_arg "$opt" "$val"; set -- "$@" --pids-limit "$val" ;;
 		-n | --name) set -- "$@" --name "$val" ;;
@@ -145,8 +149,11 @@ main() {
 		[ -z "$cpus_given" ] || md_usage_error "--cpus and --cpuset-cpus cannot be used together"
 		cpus=
 	fi
-	size_arg --memory "$memory"
-	set -- "$@" --memory "$md_bytes" ${cpus:+--cpus "$cpus"}
+	if [ "$memory" != max ]; then
+		size_arg --memory "$memory"
+		set -- "$@" --memory "$md_bytes"
+	fi
+	[ "$cpus" = all ] || set -- "$@" ${cpus:+--cpus "$cpus"}
 	resolve_rootfs "$rootfs"
 	set -- "$@" --rootfs "$dir" --
 	if [ "$left" -eq 0 ]; then

@@ -70,6 +70,16 @@ loop_shares() {
 	[ "${lines[1]}" = "${lines[2]}" ] && [ "${lines[1]}" = 0 ]
 }
 
+@test "--cpus all runs on every CPU the rule allows here" {
+	run md --cpus all -- grep Cpus_allowed_list /proc/self/status
+	assert_output "$(printf 'Cpus_allowed_list:\t0-%d' $(( $(nproc) - 1 )))"
+	write_conf <<CONF
+permit :mdtestgrp cpus=0 rootfs=$MDT_SYSROOTFS
+CONF
+	run md --cpus all -- grep Cpus_allowed_list /proc/self/status
+	assert_output "$(printf 'Cpus_allowed_list:\t0')"
+}
+
 @test "--cpuset-cpus 1 pins the container to CPU 1" {
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 	run md --cpuset-cpus 1 -- grep Cpus_allowed_list /proc/self/status
@@ -147,7 +157,7 @@ CONF
 	write_conf <<CONF
 permit :mdtestgrp memory=8M rootfs=$MDT_SYSROOTFS
 CONF
-	run md --memory 8M -- /home/mem 100 1 10
+	run md --memory max -- /home/mem 100 1 10
 	assert_status 137
 	[ "${lines[-1]}" = "mdhelper: container killed: out of memory (limit 8M)" ]
 }
