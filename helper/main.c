@@ -65,6 +65,8 @@ static void ensure_rundir(void)
 		die_errno("open(\"%s\")", MD_RUNDIR);
 	if (st.st_uid != 0 || (st.st_mode & 077))
 		die("%s must be owned by root with mode 0700", MD_RUNDIR);
+	if (st.st_gid != 0 && fchownat(fd, "", 0, 0, AT_EMPTY_PATH) < 0)
+		die_errno("chown(\"%s\")", MD_RUNDIR);
 }
 
 static int verb_check(const struct config *cfg, const struct rule *r, struct caller *c)

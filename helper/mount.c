@@ -3,16 +3,20 @@
  * MUST:
  * - make the host's / rprivate before any mount, so nothing propagates back
  *   and the host's mountinfo is the same before and after (SECURITY.md 30);
- * - pivot_root, then detach the old root, before mounting anything at a path
- *   inside the rootfs: a symlink in the rootfs can then only point inside it
- *   (SECURITY.md 31, CVE-2019-19921);
- * - refuse a rootfs whose /proc, /dev or /sys is not a plain directory, and
- *   mount on the directory we checked (fchdir + "."), not on a name looked
- *   up again (SECURITY.md 32, CVE-2025-31133);
+ * - never look a name up again in the caller's tree as root: the caller
+ *   owns the rootfs and can swap any directory for a symlink at any moment,
+ *   and a symlink to /proc/self/fd/N reaches whatever the caller passed as
+ *   fd N, even with the old root gone. So /dev and /proc are built in a
+ *   staging tmpfs only root can see (over RUNDIR, in this private mount
+ *   namespace), with *at() calls on fds of it, and moved whole onto the
+ *   rootfs directories, which are reached by O_NOFOLLOW walks and used as
+ *   fds (fchdir + "."): SECURITY.md 17, 31, 32, CVE-2019-19921,
+ *   CVE-2025-31133;
  * - fresh /proc nosuid,nodev,noexec with /proc/sys and sysrq-trigger
  *   read-only; /dev a fresh tmpfs with only null zero full random urandom
  *   tty and a new devpts instance; /sys read-only; the rootfs itself
- *   nosuid,nodev (SECURITY.md 33). */
+ *   nosuid,nodev (SECURITY.md 33);
+ * - pivot_root, then detach the old root, staging included (SECURITY.md 31). */
 #define _GNU_SOURCE
 #include "mount.h"
 #include "util.h"
@@ -27,6 +31,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#define STAGE MD_RUNDIR
+#define STAGED(name) STAGE "/" name
 
 /* Keep the restrictions the rootfs's own mount already has (a home mounted
  * noexec stays noexec inside). */
@@ -45,61 +52,66 @@ static unsigned long inherited_flags(int fd)
 	return f;
 }
 
-static void enter_rootfs(int rootfd, int read_only)
+/* A tmpfs over RUNDIR that only this namespace sees, with the rootfs bound
+ * at STAGE/root; returns an fd of the bind mount's root. */
+static int stage_rootfs(int rootfd, int read_only)
 {
 	char src[64];
 	unsigned long flags = MS_NOSUID | MS_NODEV | inherited_flags(rootfd);
+	int fd;
 
-	if (read_only)
-		flags |= MS_RDONLY;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die_errno("making / private");
+	if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=64k") < 0)
+		die_errno("mounting the staging tmpfs");
+	if (mkdir(STAGED("root"), 0700) < 0 || mkdir(STAGED("dev"), 0755) < 0 ||
+	    mkdir(STAGED("proc"), 0555) < 0)
+		die_errno("mkdir in the staging tmpfs");
 	/* The source is the fd we checked: the path is never looked up again. */
 	xsnprintf(src, sizeof src, "/proc/self/fd/%d", rootfd);
-	if (mount(src, MD_RUNDIR, NULL, MS_BIND, NULL) < 0)
+	if (mount(src, STAGED("root"), NULL, MS_BIND, NULL) < 0)
 		die_errno("bind-mounting the rootfs");
-	if (mount(NULL, MD_RUNDIR, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+	if (mount(NULL, STAGED("root"), NULL, MS_REMOUNT | MS_BIND | flags |
+		  (read_only ? MS_RDONLY : 0), NULL) < 0)
 		die_errno("remounting the rootfs nosuid,nodev");
-	if (chdir(MD_RUNDIR) < 0)
-		die_errno("chdir to the rootfs");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		die_errno("pivot_root");
-	/* The old root is stacked under the new one: detach it. */
-	if (umount2(".", MNT_DETACH) < 0)
-		die_errno("detaching the host's root");
-	if (chdir("/") < 0)
-		die_errno("chdir(\"/\")");
+	fd = open(STAGED("root"), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open(\"%s\")", STAGED("root"));
+	return fd;
 }
 
-/* cwd := the rootfs's directory NAME, which must be a real directory. */
-static int enter_mountpoint(const char *name, int required)
+/* cwd := the rootfs's directory NAME, a real directory reached without
+ * following any symlink. Returns 0 if it is absent and not required. */
+static int enter_mountpoint(int root, const char *name, int required)
 {
-	AUTOCLOSE int fd = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
+	AUTOCLOSE int fd = open_dir_nofollow(root, name);
 
 	if (fd < 0 && !required && errno == ENOENT)
 		return 0;
+	if (fd < 0 && errno == ENOENT)
+		die("the rootfs has no /%s directory", name);
 	if (fd < 0)
-		die("the rootfs has no %s directory", name);
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
-		die("the rootfs's %s is not a directory (a symlink is refused)", name);
+		die("the rootfs's /%s is not a directory (a symlink is refused)", name);
 	if (fchdir(fd) < 0)
-		die_errno("chdir(\"%s\")", name);
+		die_errno("chdir to /%s", name);
 	return 1;
 }
 
+/* Mount onto the directory entered last, then leave it. */
 static void mount_here(const char *what, const char *type, unsigned long flags,
-		       const char *data)
+		       const char *data, const char *name)
 {
 	if (mount(what, ".", type, flags, data) < 0)
-		die_errno("mounting %s", what);
+		die_errno("mounting /%s", name);
 	if (chdir("/") < 0)
 		die_errno("chdir(\"/\")");
 }
 
 static void read_only_bind(const char *path)
 {
-	if (access(path, F_OK) < 0 && errno == ENOENT)
+	struct stat st;
+
+	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
 		return; /* e.g. no sysrq-trigger in this kernel: nothing to guard */
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
 	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
@@ -107,80 +119,91 @@ static void read_only_bind(const char *path)
 		die_errno("making %s read-only", path);
 }
 
-static void mount_proc(void)
+static void stage_proc(void)
 {
-	enter_mountpoint("/proc", 1);
-	mount_here("proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	read_only_bind("/proc/sys");
-	read_only_bind("/proc/sysrq-trigger");
+	if (mount("proc", STAGED("proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die_errno("mounting proc");
+	read_only_bind(STAGED("proc/sys"));
+	read_only_bind(STAGED("proc/sysrq-trigger"));
 }
 
-static void make_node(const char *name, unsigned maj, unsigned min)
-{
-	if (mknod(name, S_IFCHR | 0666, makedev(maj, min)) < 0)
-		die_errno("mknod(\"/dev/%s\")", name);
-	if (chmod(name, 0666) < 0) /* umask */
-		die_errno("chmod(\"/dev/%s\")", name);
-}
-
-static void mount_dev(void)
+static void stage_dev(void)
 {
 	static const struct { const char *name; unsigned maj, min; } nodes[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
 		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+	};
+	AUTOCLOSE int dev = -1;
+	mode_t old = umask(0);
 
-	enter_mountpoint("/dev", 1);
-	if (mount("tmpfs", ".", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=256k") < 0)
-		die_errno("mounting tmpfs on /dev");
-	if (chdir("/dev") < 0) /* onto the new tmpfs */
-		die_errno("chdir(\"/dev\")");
+	if (mount("tmpfs", STAGED("dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=256k") < 0)
+		die_errno("mounting tmpfs for /dev");
+	dev = open(STAGED("dev"), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dev < 0)
+		die_errno("open(\"%s\")", STAGED("dev"));
 	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
-		make_node(nodes[i].name, nodes[i].maj, nodes[i].min);
-	if (mkdir("pts", 0755) < 0 || mkdir("shm", 01777) < 0 || chmod("shm", 01777) < 0)
+		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+			die_errno("mknod /dev/%s", nodes[i].name);
+	if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0)
 		die_errno("mkdir in /dev");
-	if (mount("devpts", "pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
+			die_errno("symlink /dev/%s", links[i][1]);
+	umask(old);
+	if (mount("devpts", STAGED("dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		die_errno("mounting devpts");
-	if (mount("shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777") < 0)
+	if (mount("shm", STAGED("dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777") < 0)
 		die_errno("mounting /dev/shm");
-	if (symlink("pts/ptmx", "ptmx") < 0 || symlink("/proc/self/fd", "fd") < 0 ||
-	    symlink("/proc/self/fd/0", "stdin") < 0 || symlink("/proc/self/fd/1", "stdout") < 0 ||
-	    symlink("/proc/self/fd/2", "stderr") < 0)
-		die_errno("symlink in /dev");
-	if (chdir("/") < 0)
-		die_errno("chdir(\"/\")");
-}
-
-static void mount_sys(void)
-{
-	enter_mountpoint("/sys", 1);
-	mount_here("sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
 /* A shared read-only rootfs still needs somewhere to write. */
-static void mount_scratch(uid_t owner, gid_t group)
+static void mount_scratch(int root, uid_t owner, gid_t group)
 {
 	static const struct { const char *path; const char *mode; } dirs[] = {
-		{ "/tmp", "1777" }, { "/var/tmp", "1777" }, { "/run", "0755" },
+		{ "tmp", "1777" }, { "var/tmp", "1777" }, { "run", "0755" },
 	};
 	char opts[128];
 
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		if (!enter_mountpoint(dirs[i].path, 0))
+		if (!enter_mountpoint(root, dirs[i].path, 0))
 			continue;
 		xsnprintf(opts, sizeof opts, "mode=%s,uid=%u,gid=%u,size=64m", dirs[i].mode,
 			  (unsigned)owner, (unsigned)group);
-		mount_here("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts);
+		mount_here("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, dirs[i].path);
 	}
+}
+
+static void pivot_into(int root)
+{
+	if (fchdir(root) < 0)
+		die_errno("chdir to the rootfs");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno("pivot_root");
+	/* The old root, staging tmpfs and all, is stacked under the new one. */
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("detaching the host's root");
+	if (chdir("/") < 0)
+		die_errno("chdir(\"/\")");
 }
 
 void mount_container(int rootfd, int read_only, uid_t owner, gid_t group)
 {
-	enter_rootfs(rootfd, read_only);
-	mount_proc();
-	mount_dev();
-	mount_sys();
+	AUTOCLOSE int root = stage_rootfs(rootfd, read_only);
+
+	stage_proc();
+	stage_dev();
+	enter_mountpoint(root, "proc", 1);
+	mount_here(STAGED("proc"), NULL, MS_MOVE, NULL, "proc");
+	enter_mountpoint(root, "dev", 1);
+	mount_here(STAGED("dev"), NULL, MS_MOVE, NULL, "dev");
+	enter_mountpoint(root, "sys", 1);
+	mount_here("sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "sys");
 	if (read_only)
-		mount_scratch(owner, group);
+		mount_scratch(root, owner, group);
+	pivot_into(root);
 }

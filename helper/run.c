@@ -84,17 +84,9 @@ static void loopback_up(void)
  * where we landed (SECURITY.md 26, CVE-2024-21626). */
 static void enter_workdir(const char *dir)
 {
-	char copy[4096], cwd[4096];
-	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char *save = NULL;
+	char cwd[4096];
+	int fd = open_dir_nofollow(AT_FDCWD, dir);
 
-	xsnprintf(copy, sizeof copy, "%s", dir);
-	for (char *name = strtok_r(copy, "/", &save); name && fd >= 0;
-	     name = strtok_r(NULL, "/", &save)) {
-		int next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = next;
-	}
 	if (fd < 0 || fchdir(fd) < 0)
 		die("workdir %s: not a directory in the container (symlinks are refused)", dir);
 	close(fd);
@@ -155,6 +147,10 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	 * remove the cgroup, and its cgroup fds go now. */
 	util_set_cleanup(NULL);
 	cg_release(&run->cg);
+	/* Root through and through until the drop: a real uid of the caller's
+	 * would let them SIGSTOP this privileged process mid-setup. */
+	if (setresuid(0, 0, 0) < 0)
+		die_errno("setresuid");
 	sync_expect(sock, 'C');
 	if (sethostname(req->hostname, strlen(req->hostname)) < 0)
 		die_errno("sethostname");

@@ -214,3 +214,25 @@ int open_trusted(const char *path, int flags, const char *why_failed)
 	}
 	return fd;
 }
+
+int open_dir_nofollow(int dirfd, const char *path)
+{
+	char copy[4096], *save = NULL;
+	int fd = openat(dirfd, path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (strlen(path) >= sizeof copy) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(copy, path);
+	for (char *name = strtok_r(copy, "/", &save); name && fd >= 0;
+	     name = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+
+		close(fd);
+		fd = next;
+		errno = saved;
+	}
+	return fd;
+}

@@ -50,6 +50,11 @@ ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size);
  * "PATH: WHY_FAILED: strerror" or naming the offending path. */
 int open_trusted(const char *path, int flags, const char *why_failed);
 
+/* Open directory path (absolute or relative) below dirfd one component at
+ * a time with O_NOFOLLOW: no symlink, and so no /proc magic link, is ever
+ * followed. Returns an O_PATH fd or -1 with errno set. */
+int open_dir_nofollow(int dirfd, const char *path);
+
 /* snprintf that dies on truncation: paths and ids never get cut short. */
 MD_PRINTF(3, 4) void xsnprintf(char *buf, size_t size, const char *fmt, ...);
 

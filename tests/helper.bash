@@ -87,3 +87,10 @@ stop_containers() {
 	echo "helpers of $user still running" >&2
 	return 1
 }
+
+# No container recorded by the helper, no lease, no host veth.
+registry_empty() {
+	[ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ] &&
+		[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] &&
+		! ip -o link show | grep -q ' mdv[0-9]'
+}

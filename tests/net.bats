@@ -57,11 +57,6 @@ registered() {
 	ls "$MDT_ROOT/run/containers" 2>/dev/null | wc -l
 }
 
-registry_empty() {
-	[ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ] &&
-		[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] &&
-		! ip -o link show | grep -q ' mdv[0-9]'
-}
 
 # A rootfs with iputils ping: busybox's ping needs a raw socket, which
 # container root does not get in a network namespace it does not own.

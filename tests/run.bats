@@ -26,6 +26,7 @@ mdh() {
 	as_user "$MDT_HELPER" "$@"
 }
 
+
 # A rootfs of the student's own, built the way a student would.
 user_rootfs() {
 	as_user mdrootfs.sh busybox "${1:-mine}" >/dev/null
@@ -509,7 +510,7 @@ CONF
 	run as mdtest3 mdrun.sh -- true
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
 	! pgrep -u "$MDT_USER"
-	[ -z "$(ls -A "$MDT_ROOT/run")" ]
+	registry_empty
 }
 
 @test "200 container runs leave no mount, process or state behind" {
@@ -518,7 +519,7 @@ CONF
 	done
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
 	! pgrep -u "$MDT_USER"
-	[ -z "$(ls -A "$MDT_ROOT/run")" ]
+	registry_empty
 }
 
 @test "every allow and deny is logged to syslog authpriv" {

@@ -1,0 +1,429 @@
+#!/usr/bin/env bats
+# mdhelper under attack: the SECURITY.md items that tests/run.bats and
+# tests/limits.bats do not already exercise. Each test is one attack a
+# student could mount from their own account; it asserts the exact refusal
+# or the safe outcome. Races run as mdtest2 (a permitted user without a
+# subordinate range) so that another file's `pkill -u mdtest1` cannot stop
+# the attacker half-way and make a test pass by accident.
+
+load helper
+
+ATTACKER=mdtest2
+
+setup_file() {
+	command -v gcc >/dev/null 2>&1 || return 0
+	# Swap two names forever with RENAME_EXCHANGE: the attacker's side of
+	# every race below. Both names exist at every instant.
+	cat > "$BATS_FILE_TMPDIR/xchg.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv)
+{
+	time_t end;
+	if (argc != 4)
+		return 2;
+	end = time(NULL) + atoi(argv[3]);
+	while (time(NULL) < end)
+		for (int i = 0; i < 10000; i++)
+			syscall(SYS_renameat2, AT_FDCWD, argv[1], AT_FDCWD, argv[2], 2);
+	return 0;
+}
+C
+	gcc -O2 -o "$BATS_FILE_TMPDIR/xchg" "$BATS_FILE_TMPDIR/xchg.c"
+	# Print the real and effective uid, then exec the rest of argv after
+	# becoming uid $1 (0 = stay): the setuid probe.
+	cat > "$BATS_FILE_TMPDIR/ids.c" <<'C'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	uid_t r, e, s;
+	if (argc > 2) {
+		uid_t u = (uid_t)atoi(argv[1]);
+		if (setresgid(u, u, u) < 0 || setresuid(u, u, u) < 0) { perror("setresuid"); return 3; }
+		execv(argv[2], argv + 2);
+		perror("execv");
+		return 4;
+	}
+	getresuid(&r, &e, &s);
+	printf("ruid=%u euid=%u suid=%u\n", r, e, s);
+	return 0;
+}
+C
+	gcc -static -O2 -o "$BATS_FILE_TMPDIR/ids" "$BATS_FILE_TMPDIR/ids.c"
+	chmod 755 "$BATS_FILE_TMPDIR" "$BATS_FILE_TMPDIR/xchg" "$BATS_FILE_TMPDIR/ids"
+}
+
+setup() {
+	default_conf
+	SEC=$(mktemp -d "/home/$ATTACKER/sec-XXXXXX")
+	chown "$ATTACKER:" "$SEC"
+	TARGET=
+	mountinfo_before=$(cat /proc/self/mountinfo)
+}
+
+teardown() {
+	kill_mine
+	[ -z "$TARGET" ] || rm -rf "$TARGET"
+	rm -rf "$SEC" "/home/$MDT_USER"/sec-*
+	for g in /sys/fs/cgroup/*/minidocker-test/sec-* /sys/fs/cgroup/minidocker-test/sec-*; do
+		[ -d "$g" ] && rmdir "$g" 2>/dev/null
+	done
+	[ -z "${LOGGER_PID:-}" ] || { kill "$LOGGER_PID" 2>/dev/null; wait "$LOGGER_PID" 2>/dev/null; rm -f /dev/log; }
+	default_conf
+	return 0
+}
+
+# Stop only what this file started: the containers under our own rootfs
+# directories (their helpers then clean up), then anything still running.
+kill_mine() {
+	local h c
+	for h in $(pgrep -f -- "--rootfs (/home/$ATTACKER/sec-|/home/$MDT_USER/sec-)"); do
+		for c in $(pgrep -P "$h"); do kill -KILL "$c" 2>/dev/null; done
+	done
+	pkill -KILL -f "$SEC/xchg" 2>/dev/null || true
+	for _ in $(seq 50); do
+		pgrep -f -- "--rootfs (/home/$ATTACKER/sec-|/home/$MDT_USER/sec-)" >/dev/null || return 0
+		sleep 0.1
+	done
+	return 0
+}
+
+# The attacker's renamer, somewhere the attacker may execute it.
+attacker_xchg() {
+	install -o "$ATTACKER" -m 755 "$BATS_FILE_TMPDIR/xchg" "$SEC/xchg"
+	as "$ATTACKER" sh -c "cd '$1' && exec '$SEC/xchg' '$2' '$3' '$4'" &
+}
+
+# A busybox rootfs of USER's own at DIR: bin/ with a few applets, and the
+# directories the helper mounts on.
+busybox_rootfs() {
+	local dir=$1 user=$2 c
+	require busybox
+	mkdir -p "$dir"/bin "$dir"/proc "$dir"/dev "$dir"/sys "$dir"/tmp "$dir"/etc "$dir"/root
+	cp "$(command -v busybox)" "$dir/bin/busybox"
+	for c in sh cat ls true echo stat id sleep readlink; do ln -sf busybox "$dir/bin/$c"; done
+	chown -R "$user:" "$dir"
+}
+
+mdh_as() {
+	local user=$1
+	shift
+	as "$user" "$MDT_HELPER" "$@"
+}
+
+@test "a /dev swapped for a symlink while the container starts makes nothing outside the rootfs" {
+	require gcc
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	# The attacker's stdin is a root-owned directory they may only read;
+	# /dev flips between a real directory and a link to that stdin.
+	TARGET=$(mktemp -d /var/tmp/sec-target.XXXXXX)
+	chmod 755 "$TARGET"
+	ln -s /proc/self/fd/0 "$SEC/r/devlink"
+	chown -h "$ATTACKER:" "$SEC/r/devlink"
+	# Usually won within a few runs (it is a race: on a loaded machine it
+	# may take longer); give up after 25 seconds.
+	local end=$((SECONDS + 25))
+	while [ "$SECONDS" -lt "$end" ]; do
+		pgrep -f "$SEC/xchg" >/dev/null || attacker_xchg "$SEC/r" dev devlink 30
+		# At nice 19 the helper is preempted by the renamer mid-window.
+		as "$ATTACKER" nice -n 19 "$MDT_HELPER" run --rootfs "$SEC/r" -- /bin/true < "$TARGET" >/dev/null 2>&1 || true
+		[ -z "$(ls -A "$TARGET")" ] || break
+	done
+	kill_mine
+	run ls -A "$TARGET"
+	assert_output ""
+}
+
+@test "a rootfs component swapped for a symlink while the helper starts never yields another tree" {
+	require gcc
+	mkdir -p "$SEC/a"
+	busybox_rootfs "$SEC/a/r" "$ATTACKER"
+	echo MINE > "$SEC/a/r/marker"
+	# A tree the attacker may not use: root's, outside every rule.
+	TARGET=$(mktemp -d /var/tmp/sec-victim.XXXXXX)
+	chmod 755 "$TARGET"
+	busybox_rootfs "$TARGET/r" root
+	echo VICTIM > "$TARGET/r/marker"
+	ln -s "$TARGET" "$SEC/b"
+	chown -h "$ATTACKER:" "$SEC/b" "$SEC/a"
+	attacker_xchg "$SEC" a b 15
+	for _ in $(seq 25); do
+		as "$ATTACKER" nice -n 19 "$MDT_HELPER" run --rootfs "$SEC/a/r" -- /bin/cat /marker 2>&1 || true
+	done > "$SEC/out"
+	kill_mine
+	run grep -c VICTIM "$SEC/out"
+	assert_output 0
+	# Every line is the container's own marker or one of the refusals.
+	run grep -v -e '^MINE$' -e "^mdhelper: rootfs $SEC/a/r: $SEC/a is a symbolic link$" \
+		-e "^mdhelper: rootfs $SEC/a/r: not found or not accessible$" \
+		-e "^mdhelper: rootfs $SEC/a/r changed while the container was starting$" "$SEC/out"
+	assert_output ""
+}
+
+@test "SIGKILL of the helper at any moment of the start leaves no cgroup behind a gc" {
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	# The caller is the helper's real uid, so the kernel lets them kill it.
+	for d in 0.005 0.02 0.05 0.5; do
+		as "$ATTACKER" sh -c "'$MDT_HELPER' run --name sec-kill-${d#0.} --rootfs '$SEC/r' -- /bin/sleep 2 >/dev/null 2>&1 & sleep $d; kill -KILL \$! 2>/dev/null; true" || true
+	done
+	sleep 2.5
+	# The student cannot stop SIGKILL; what it leaves is collected by the
+	# next start or by `mdhelper gc`, which anyone permitted may run.
+	run as "$ATTACKER" "$MDT_HELPER" gc
+	assert_status 0
+	run sh -c "find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/sec-kill-*'"
+	assert_output ""
+}
+
+@test "the caller can read nothing of a stopped helper or of its child before exec" {
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	cat > "$SEC/peek.sh" <<'S'
+# Stop the helper at a moment of its start, then try every /proc door into
+# the helper and its children that still run with root's effective uid.
+H=$1 R=$2 d=$3
+"$H" run --rootfs "$R" -- /bin/sleep 2 >/dev/null 2>&1 &
+p=$!
+sleep "$d"
+kill -STOP "$p"
+for q in $p $(pgrep -P "$p"); do
+	[ "$(awk '/^Uid/{print $3}' "/proc/$q/status")" = 0 ] || continue
+	echo "peeked $q"
+	for f in root cwd exe; do readlink "/proc/$q/$f" >/dev/null 2>&1 && echo "LEAK $q $f"; done
+	ls "/proc/$q/fd" >/dev/null 2>&1 && echo "LEAK $q fd"
+	for f in environ mem auxv; do head -c1 "/proc/$q/$f" >/dev/null 2>&1 && echo "LEAK $q $f"; done
+done
+kill -CONT "$p"
+kill -KILL $(pgrep -P "$p" -x sleep) 2>/dev/null
+wait "$p"
+exit 0
+S
+	chown "$ATTACKER" "$SEC/peek.sh"
+	for d in 0.005 0.02 0.05 0.2; do
+		# Another suite's `pkill -u` may cut a round short: count what ran.
+		as "$ATTACKER" sh "$SEC/peek.sh" "$MDT_HELPER" "$SEC/r" "$d" || true
+	done > "$SEC/out" 2>&1
+	run grep -c peeked "$SEC/out"
+	[ "$output" -ge 2 ]
+	run grep LEAK "$SEC/out"
+	assert_output ""
+}
+
+@test "too many, too long or too large arguments and environments are refused with one line" {
+	local big
+	big=$(head -c 65537 /dev/zero | tr '\0' a)
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- echo "$big"
+	assert_status 125
+	assert_output "mdhelper: argument 6 is too long"
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- $(seq 1100)
+	assert_status 125
+	assert_output "mdhelper: too many arguments"
+	big=$(head -c 60000 /dev/zero | tr '\0' a)
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- echo $big $big $big $big $big $big $big $big $big
+	assert_status 125
+	assert_output "mdhelper: arguments are too long altogether"
+	run as "$MDT_USER" env $(seq -f 'V%g=1' 4100) "$MDT_HELPER" check
+	assert_status 125
+	assert_output "mdhelper: the environment is too large"
+}
+
+@test "options after -- are the command's, and a value that looks like an option is only a value" {
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- echo --rootfs / --userns host
+	assert_status 0
+	assert_output "--rootfs / --userns host"
+	run mdh_as "$MDT_USER" run --hostname --rootfs / -- true
+	assert_status 125
+	assert_output "mdhelper: invalid hostname: --rootfs (a-z, 0-9 and -, at most 63 characters)"
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" --workdir
+	assert_status 125
+	assert_output "mdhelper: --workdir needs a value"
+}
+
+@test "with fds 0, 1 and 2 closed at start the container gets only the null devices there" {
+	run as "$MDT_USER" sh -c "'$MDT_HELPER' run --rootfs '$MDT_SYSROOTFS/default' -- ls -l /proc/self/fd/0 /proc/self/fd/2 0<&- 2>&-"
+	# glibc gives a setuid program /dev/full (write-only) for a closed
+	# stdin, and /dev/null for a closed stdout or stderr.
+	assert_status 0
+	[[ "${lines[0]}" = *"/0 -> /dev/full" || "${lines[0]}" = *"/0 -> /dev/null" ]]
+	[[ "${lines[1]}" = *"/2 -> /dev/null" ]]
+	run as "$MDT_USER" sh -c "'$MDT_HELPER' check 0<&- 1>&- 2>&-; echo \$?"
+	assert_output 0
+}
+
+@test "a device node planted in a user's rootfs cannot be opened (nodev)" {
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	# A user cannot mknod; root plants one as a tar unpacked by root might.
+	mknod -m 666 "$SEC/r/null" c 1 3
+	chown "$ATTACKER:" "$SEC/r/null"
+	run mdh_as "$ATTACKER" run --rootfs "$SEC/r" -- /bin/sh -c 'echo x > /null && echo opened'
+	assert_status 1
+	assert_output_contains "Permission denied"
+	[[ "$output" != *opened* ]]
+}
+
+@test "a setuid binary in the rootfs does not raise a container user's ids" {
+	require gcc
+	local r=/home/$MDT_USER/sec-suid
+	busybox_rootfs "$r" "$MDT_USER"
+	install -o "$MDT_USER" -m 4755 "$BATS_FILE_TMPDIR/ids" "$r/bin/ids"
+	# Container uid 1000 (a subordinate id of mdtest1) runs the container
+	# root's setuid binary: with nosuid and no_new_privs it stays 1000.
+	run mdh_as "$MDT_USER" run --rootfs "$r" -- /bin/ids 1000 /bin/ids
+	assert_status 0
+	assert_output "ruid=1000 euid=1000 suid=1000"
+}
+
+@test "a rootfs below a directory writable by another group is refused" {
+	local r=/home/$MDT_USER/sec-grp/r
+	busybox_rootfs "$r" "$MDT_USER"
+	chgrp mdtestgrp "/home/$MDT_USER/sec-grp"
+	chmod 775 "/home/$MDT_USER/sec-grp"
+	run mdh_as "$MDT_USER" run --rootfs "$r" -- /bin/true
+	assert_status 125
+	assert_output "mdhelper: rootfs $r: /home/$MDT_USER/sec-grp is writable by its group"
+}
+
+@test "a container name in use by another user is refused and that container is untouched" {
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	mdh_as "$ATTACKER" run --name sec-shared --rootfs "$SEC/r" -- /bin/sleep 5 >/dev/null 2>&1 &
+	for _ in $(seq 50); do [ -e "$MDT_ROOT/run/containers/sec-shared" ] && break; sleep 0.1; done
+	[ -e "$MDT_ROOT/run/containers/sec-shared" ]
+	run mdh_as "$MDT_USER" run --name sec-shared --rootfs "$MDT_SYSROOTFS/default" -- true
+	assert_status 125
+	assert_output "mdhelper: the name sec-shared is in use by another container"
+	pgrep -f -- "--name sec-shared --rootfs $SEC/r" >/dev/null
+}
+
+@test "TERM is passed to the container only when it is a plain terminal name" {
+	require script
+	run as "$MDT_USER" env 'TERM=xterm;$(id)' script -qec "'$MDT_HELPER' run --rootfs '$MDT_SYSROOTFS/default' -- sh -c 'echo \"TERM=\${TERM-unset}\"'" /dev/null
+	assert_status 0
+	assert_output_contains "TERM=unset"
+	run as "$MDT_USER" env TERM=xterm-256color script -qec "'$MDT_HELPER' run --rootfs '$MDT_SYSROOTFS/default' -- sh -c 'echo \"TERM=\${TERM-unset}\"'" /dev/null
+	assert_output_contains "TERM=xterm-256color"
+}
+
+@test "container root cannot write through /proc/self/exe and cannot see the helper" {
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- sh -c 'echo x >> /proc/self/exe && echo wrote'
+	[ "$status" -ne 0 ]
+	[[ "$output" != *wrote* ]]
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- cat /proc/self/mountinfo
+	assert_status 0
+	[[ "$output" != *libexec* ]]
+	[[ "$output" != *" /home"* ]]
+}
+
+@test "config junk is refused with file:line: NUL byte, long line, too many rules, bad numbers" {
+	printf 'permit :mdtestgrp rootfs=~\0\n' | write_conf
+	run mdh_as "$MDT_USER" check
+	assert_status 125
+	assert_output "mdhelper: $MDT_CONF:1: NUL byte"
+	{ echo "# $(head -c 5000 /dev/zero | tr '\0' x)"; } | write_conf
+	run mdh_as "$MDT_USER" check
+	assert_output "mdhelper: $MDT_CONF:1: line too long"
+	seq -f 'permit u%g' 10001 | write_conf
+	run mdh_as "$MDT_USER" check
+	assert_output "mdhelper: $MDT_CONF:10001: too many rules (at most 10000)"
+	for n in 12abc -1 '' 99999999999999999999 18446744073709551616K; do
+		echo "permit :mdtestgrp memory=$n rootfs=~" | write_conf
+		run mdh_as "$MDT_USER" check
+		assert_status 125
+		assert_output "mdhelper: $MDT_CONF:1: bad memory: $n"
+	done
+	head -c 1100000 /dev/zero | tr '\0' '\n' | write_conf
+	run mdh_as "$MDT_USER" check
+	assert_output "mdhelper: $MDT_CONF: file too large"
+}
+
+@test "a rootfs= with a trailing slash is a config error, not a wider prefix" {
+	write_conf <<CONF
+permit :mdtestgrp rootfs=/home/$MDT_USER/sec-allowed/
+CONF
+	run mdh_as "$MDT_USER" check
+	assert_status 125
+	assert_output "mdhelper: $MDT_CONF:1: bad rootfs: /home/$MDT_USER/sec-allowed/"
+}
+
+@test "every allow and deny is logged to syslog authpriv" {
+	[ ! -e /dev/log ] || skip "a syslog daemon owns /dev/log"
+	require python3
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+out = open(sys.argv[1], "wb", buffering=0)
+while True:
+    out.write(s.recv(4096) + b"\n")
+' "$BATS_TEST_TMPDIR/syslog" &
+	LOGGER_PID=$!
+	for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+	mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- true
+	mdh_as "$MDT_USER" run --hostname 'a b' --rootfs "$MDT_SYSROOTFS/default" -- true || true
+	sleep 0.3
+	# authpriv is facility 10: <86> is info (allow), <85> notice (deny).
+	run grep -c "^<86>.*mdhelper\[[0-9]*\]: allow user=$MDT_USER uid=$(id -u "$MDT_USER"): run " "$BATS_TEST_TMPDIR/syslog"
+	[ "$output" -ge 1 ]
+	run grep -c "^<85>.*mdhelper\[[0-9]*\]: deny user=$MDT_USER uid=$(id -u "$MDT_USER"): invalid hostname: a b" "$BATS_TEST_TMPDIR/syslog"
+	[ "$output" -ge 1 ]
+}
+
+@test "the container's /dev is minimal and /proc, /dev, /sys are mounted without suid, devices or exec" {
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- sh -c 'echo $(ls /dev); echo $(ls /dev/pts); cat /proc/self/mountinfo'
+	assert_status 0
+	assert_output_contains "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
+	[ "${lines[1]}" = ptmx ]
+	echo "$output" | grep -q ' /proc rw,nosuid,nodev,noexec[, ].* - proc '
+	echo "$output" | grep -q ' /proc/sys ro,nosuid,nodev,noexec[, ]'
+	# This kernel may have no magic SysRq: guard it only where it exists.
+	[ ! -e /proc/sysrq-trigger ] || echo "$output" | grep -q ' /proc/sysrq-trigger ro,nosuid,nodev,noexec[, ]'
+	echo "$output" | grep -q ' /dev rw,nosuid,noexec[, ].* - tmpfs '
+	echo "$output" | grep -q ' /dev/pts rw,nosuid,noexec[, ].* - devpts .*ptmxmode=666'
+	echo "$output" | grep -q ' /sys ro,nosuid,nodev,noexec[, ].* - sysfs '
+}
+
+@test "a rootfs whose /dev or /sys is a symlink is refused" {
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	rmdir "$SEC/r/dev"
+	ln -s /etc "$SEC/r/dev"
+	run mdh_as "$ATTACKER" run --rootfs "$SEC/r" -- /bin/true
+	assert_status 125
+	assert_output "mdhelper: the rootfs's /dev is not a directory (a symlink is refused)"
+	rm "$SEC/r/dev"
+	mkdir "$SEC/r/dev"
+	rmdir "$SEC/r/sys"
+	ln -s /etc "$SEC/r/sys"
+	run mdh_as "$ATTACKER" run --rootfs "$SEC/r" -- /bin/true
+	assert_status 125
+	assert_output "mdhelper: the rootfs's /sys is not a directory (a symlink is refused)"
+	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+}
+
+@test "a /dev/null symlink planted in the rootfs is hidden by the fresh /dev" {
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	echo secret > "$SEC/r/etc/victim"
+	ln -s /etc/victim "$SEC/r/dev/null"
+	chown -R "$ATTACKER:" "$SEC/r"
+	run mdh_as "$ATTACKER" run --rootfs "$SEC/r" -- /bin/sh -c 'echo overwritten > /dev/null; cat /dev/null; ls -l /dev/null'
+	assert_status 0
+	assert_output_contains "1,   3"
+	[ "$(cat "$SEC/r/etc/victim")" = secret ]
+}
+
+@test "container root's capabilities buy nothing over host root's files and /dev" {
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- ls /root
+	assert_status 1
+	assert_output "ls: can't open '/root': Permission denied"
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- touch /dev/x
+	assert_output "touch: /dev/x: Permission denied"
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- chmod 600 /dev/null
+	assert_output "chmod: /dev/null: Operation not permitted"
+	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- mknod /tmp/mem c 1 1
+	assert_status 1
+	assert_output_contains "Operation not permitted"
+}
