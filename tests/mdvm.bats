@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# mdvm.sh: disk images, the tiny VM (kernel + busybox initramfs), running a
+# command in it, boot-time measurement and the KVM probe, as a student.
+#
+# One tiny VM is built once (setup_file) and shared; every boot is TCG.
+# MDT_QUICK=1 skips the boottime test (the slowest: two timed boots + plots).
+
+load helper
+
+# MDT_VM_USER overrides the student (default mdtest1) so this file can run
+# beside another suite whose teardown kills mdtest1's processes.
+MDT_USER=${MDT_VM_USER:-$MDT_USER}
+VM=mdvm.sh
+UHOME=/home/$MDT_USER
+# The student's own work area and kernel cache, removed in teardown_file.
+WORK=$UHOME/mdvm-bats
+CACHE=$WORK/cache
+
+# TMPDIR under WORK: a run killed with SIGKILL (no trap) leaves nothing
+# outside what teardown_file removes.
+vm() {
+	as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" "$@"
+}
+
+setup_file() {
+	[ -x "$MDT_BIN/$VM" ] || return 0
+	command -v qemu-system-x86_64 >/dev/null || return 0
+	rm -rf "$WORK"
+	as_user mkdir -p "$WORK/files" "$WORK/tmp"
+	as_user sh -c "echo guest-file-content > '$WORK/files/hello.txt'"
+	# The kernel comes from the apt archive once, into the test cache.
+	as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" tiny "$WORK/tiny" \
+		--add "$WORK/files:/data" >"$BATS_FILE_TMPDIR/tiny.out" 2>&1 || true
+}
+
+teardown_file() {
+	pkill -KILL -u "$MDT_USER" -f 'qemu-system-x86_64' 2>/dev/null || true
+	rm -rf "$WORK"
+}
+
+setup() {
+	[ -x "$MDT_BIN/$VM" ] || skip "$MDT_BIN/$VM is not installed (sudo make test-install)"
+	require qemu-system-x86_64 qemu-img
+}
+
+need_tiny() {
+	[ -f "$WORK/tiny/mdvm-tiny" ] || {
+		cat "$BATS_FILE_TMPDIR/tiny.out" 2>/dev/null
+		skip "the tiny VM could not be built (no apt archive for the kernel?)"
+	}
+}
+
+@test "--help prints the usage to stdout and exits 0" {
+	run vm --help
+	assert_status 0
+	assert_output_contains "Usage: mdvm.sh COMMAND"
+	assert_output_contains "boottime [IMAGE|DIR|tiny]"
+}
+
+@test "an unknown command is refused with status 2" {
+	run vm frobnicate
+	assert_status 2
+	assert_output "mdvm.sh: unknown command: frobnicate
+Try 'mdvm.sh --help' for more information."
+}
+
+@test "create makes a qcow2 image of 10G by default" {
+	run vm create "$WORK/a.qcow2"
+	assert_status 0
+	run qemu-img info "$WORK/a.qcow2"
+	assert_output_contains "file format: qcow2"
+	assert_output_contains "(10737418240 bytes)"
+	rm -f "$WORK/a.qcow2"
+}
+
+@test "create --format raw --size 512M makes a raw image of 512 MiB" {
+	run vm create "$WORK/b.raw" --format raw --size 512M
+	assert_status 0
+	run qemu-img info "$WORK/b.raw"
+	assert_output_contains "file format: raw"
+	assert_output_contains "(536870912 bytes)"
+	rm -f "$WORK/b.raw"
+}
+
+@test "create refuses bad sizes" {
+	for s in 12abc -1 1e9 10T ''; do
+		run vm create "$WORK/c.img" --size "$s"
+		assert_status 2
+		assert_output "mdvm.sh: create: bad size '$s' (e.g. 512M, 10G)
+Try 'mdvm.sh --help' for more information."
+	done
+	run vm create "$WORK/c.img" --size 0
+	assert_status 2
+	assert_output "mdvm.sh: create: size '0' is below 1M
+Try 'mdvm.sh --help' for more information."
+	[ ! -e "$WORK/c.img" ]
+}
+
+@test "create refuses an unknown format and an existing image" {
+	run vm create "$WORK/d.img" --format vdi
+	assert_status 2
+	assert_output "mdvm.sh: create: --format qcow2 or raw, not 'vdi'
+Try 'mdvm.sh --help' for more information."
+	as_user touch "$WORK/d.img"
+	run vm create "$WORK/d.img"
+	assert_status 125
+	assert_output "mdvm.sh: create: $WORK/d.img exists; remove it first"
+	rm -f "$WORK/d.img"
+}
+
+@test "install refuses a missing ISO and a missing image" {
+	run vm install "$WORK/none.img"
+	assert_status 2
+	assert_output "mdvm.sh: install: --iso ISO is required
+Try 'mdvm.sh --help' for more information."
+	run vm install "$WORK/none.img" --iso "$WORK/none.iso"
+	assert_status 125
+	assert_output "mdvm.sh: install: no such image: $WORK/none.img (mdvm.sh create $WORK/none.img)"
+	as_user touch "$WORK/f.img"
+	run vm install "$WORK/f.img" --iso "$WORK/none.iso"
+	assert_status 125
+	assert_output "mdvm.sh: install: no such ISO: $WORK/none.iso"
+	rm -f "$WORK/f.img"
+}
+
+@test "tiny makes a kernel, a PVH vmlinux and a busybox initramfs with the added files" {
+	need_tiny
+	[ -s "$WORK/tiny/vmlinuz" ]
+	run od -An -c -N 4 "$WORK/tiny/vmlinux"
+	assert_output_contains "177   E   L   F"
+	run sh -c "cpio -it --quiet < '$WORK/tiny/initrd.cpio'"
+	assert_output_contains "init"
+	assert_output_contains "bin/busybox"
+	assert_output_contains "data/hello.txt"
+	# The cache keeps the kernel for the next tiny, offline.
+	[ -s "$(ls -d "$CACHE"/kernel/*/)vmlinuz" ]
+}
+
+@test "tiny --with refuses a program that is not on PATH" {
+	run vm tiny "$WORK/t2" --with no-such-program-mdvm
+	assert_status 125
+	assert_output "mdvm.sh: tiny: --with no-such-program-mdvm: no such program on PATH"
+	rm -rf "$WORK/t2"
+}
+
+@test "run tiny -- echo hi prints hi and exits 0" {
+	need_tiny
+	run vm run "$WORK/tiny" --accel tcg --timeout 120 -- echo hi
+	assert_status 0
+	assert_output "hi"
+	# Nothing left behind: the temporary directory and QEMU are gone.
+	[ -z "$(ls -A "$WORK/tmp")" ]
+	run pgrep -u "$MDT_USER" -f qemu-system-x86_64
+	assert_status 1
+}
+
+@test "run passes the command's non-zero status and its arguments through" {
+	need_tiny
+	run vm run "$WORK/tiny" --accel tcg --timeout 120 -- sh -c 'printf "[%s]\n" "$@"; cat /data/hello.txt; exit 7' x "two words" "it's"
+	assert_status 7
+	assert_output "[two words]
+[it's]
+guest-file-content"
+}
+
+@test "run --script runs a host script in the guest with --add files" {
+	need_tiny
+	as_user sh -c "printf '#!/bin/sh\necho \"script \$1\"; cat /extra/note; exit 3\n' > '$WORK/s.sh'; echo note-ok > '$WORK/note'"
+	run vm run "$WORK/tiny" --accel tcg --timeout 120 --add "$WORK/note:/extra/note" --script "$WORK/s.sh" -- arg1
+	assert_status 3
+	assert_output "script arg1
+note-ok"
+}
+
+@test "run refuses a directory that is not a tiny VM" {
+	run vm run "$WORK" -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: $WORK is not a tiny VM directory (make one with: mdvm.sh tiny DIR)"
+}
+
+@test "boottime -n 2 under TCG reports ordered phases that sum to the total, with CSV, PNG and SVG" {
+	[ -z "${MDT_QUICK:-}" ] || skip "MDT_QUICK: the timed boots are skipped"
+	need_tiny
+	require python3 gnuplot
+	run vm boottime "$WORK/tiny" -n 2 --accel tcg --timeout 120 --out "$WORK/bt"
+	assert_status 0
+	assert_output_contains "microvm-vmlinux-tcg"
+	[ "$(head -n 1 "$WORK/bt/runs.csv")" = "config,run,status,firmware_ms,decompress_ms,kernel_ms,userspace_ms,total_ms" ]
+	# Both boots: ok, every phase present and >= 0, the four add up to the
+	# total (each rounded to 0.1 ms), so the boundaries are ordered.
+	run awk -F, 'NR > 1 {
+		n++
+		if ($3 != "ok") { print "boot " $2 " " $3; bad = 1; next }
+		for (j = 4; j <= 8; j++) if ($j == "" || $j < 0) { print "phase " j " is " $j; bad = 1 }
+		s = $4 + $5 + $6 + $7; d = s - $8
+		if (d > 0.3 || d < -0.3) { print "sum " s " != total " $8; bad = 1 }
+		if ($6 <= 0 || $7 <= 0) { print "kernel/userspace phase empty"; bad = 1 }
+	} END { if (n != 2) { print n " boots"; bad = 1 }; exit bad }' "$WORK/bt/runs.csv"
+	assert_status 0
+	[ "$(awk -F, 'NR == 2 { print $2 }' "$WORK/bt/summary.csv")" = 2 ]
+	[ "$(od -An -tx1 -N 8 "$WORK/bt/boottime.png" | tr -d ' ')" = 89504e470d0a1a0a ]
+	grep -q '<svg' "$WORK/bt/boottime.svg"
+	grep -q 'Why so slow' "$WORK/bt/boottime.md"
+}
+
+@test "boottime refuses a bad -n" {
+	run vm boottime -n 0
+	assert_status 2
+	assert_output "mdvm.sh: -n: a number of boots, not '0'
+Try 'mdvm.sh --help' for more information."
+}
+
+# A fake KVM device the student can open, and a qemu-system-x86_64 first on
+# PATH that hangs like nested KVM here (BIOS, never the kernel) when asked
+# for KVM, and runs the real QEMU otherwise.
+make_fake_kvm() {
+	as_user mkdir -p "$WORK/fake"
+	as_user touch "$WORK/fake/kvm"
+	as_user sh -c "cat > '$WORK/fake/qemu-system-x86_64'" <<'EOF'
+#!/bin/sh
+echo "$*" >> "${0%/*}/calls"
+for a in "$@"; do
+	case $a in kvm | -enable-kvm | accel=kvm*) exec sleep 600 ;; esac
+done
+exec /usr/bin/qemu-system-x86_64 "$@"
+EOF
+	chmod 755 "$WORK/fake/qemu-system-x86_64"
+}
+
+@test "--accel auto falls back to TCG in one line when the KVM probe hangs, and caches the result" {
+	need_tiny
+	make_fake_kvm
+	rm -f "$CACHE"/kvm-probe.*
+	run as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" MDVM_KVM_DEVICE="$WORK/fake/kvm" MDVM_KVM_PROBE_TIMEOUT=3 \
+		PATH="$WORK/fake:$MDT_BIN:/usr/bin:/bin" "$MDT_BIN/$VM" run "$WORK/tiny" --timeout 120 -- echo hi
+	assert_status 0
+	assert_output "mdvm.sh: KVM does not work here (a probe boot did not reach the kernel in 3s): using TCG
+hi"
+	[ -f "$CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)" ]
+	# No QEMU left behind by the probe.
+	run pgrep -u "$MDT_USER" -f 'sleep 600'
+	assert_status 1
+	# The second run asks the cache, not a new probe.
+	[ "$(grep -c 'accel kvm' "$WORK/fake/calls")" = 1 ]
+	run as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" MDVM_KVM_DEVICE="$WORK/fake/kvm" MDVM_KVM_PROBE_TIMEOUT=3 \
+		PATH="$WORK/fake:$MDT_BIN:/usr/bin:/bin" "$MDT_BIN/$VM" run "$WORK/tiny" --timeout 120 -- true
+	assert_status 0
+	assert_output "mdvm.sh: KVM does not work here (a probe boot did not reach the kernel in 3s): using TCG"
+	[ "$(grep -c 'accel kvm' "$WORK/fake/calls")" = 1 ]
+}
+
+@test "--accel auto tells a student without access to the KVM device about the kvm group" {
+	need_tiny
+	install -m 600 /dev/null "$WORK/rootkvm"
+	run as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" MDVM_KVM_DEVICE="$WORK/rootkvm" \
+		"$MDT_BIN/$VM" run "$WORK/tiny" --timeout 120 -- true
+	assert_status 0
+	rm -f "$WORK/rootkvm"
+	assert_output "mdvm.sh: cannot open $WORK/rootkvm: using TCG; ask an administrator to add you to the kvm group (sudo adduser $MDT_USER kvm), then log in again"
+}
+
+@test "--accel kvm without a KVM device is refused" {
+	need_tiny
+	run as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" MDVM_KVM_DEVICE="$WORK/no-such-kvm" \
+		"$MDT_BIN/$VM" run "$WORK/tiny" --accel kvm -- true
+	assert_status 125
+	assert_output "mdvm.sh: accel: $WORK/no-such-kvm is missing or not usable (see --accel auto)"
+}
+
+@test "build refuses bad sizes, package lists and an existing image" {
+	run vm build "$WORK/e.qcow2" --size 100M
+	assert_status 2
+	assert_output "mdvm.sh: build: size '100M' is below 512M
+Try 'mdvm.sh --help' for more information."
+	run vm build "$WORK/e.qcow2" --include 'sysbench;rm'
+	assert_status 2
+	assert_output "mdvm.sh: build: --include wants package names separated by commas
+Try 'mdvm.sh --help' for more information."
+	as_user touch "$WORK/e.qcow2"
+	run vm build "$WORK/e.qcow2"
+	assert_status 125
+	assert_output "mdvm.sh: build: $WORK/e.qcow2 exists; remove it first"
+	rm -f "$WORK/e.qcow2"
+}
+
+@test "build makes a Debian qcow2 with its kernel beside it that boots to the marker" {
+	[ -n "${MDT_VM_BUILD:-}" ] || skip "building and booting a Debian guest takes minutes: set MDT_VM_BUILD=1"
+	need_tiny
+	require mmdebstrap fakeroot
+	run vm build "$WORK/deb.qcow2" --size 2G
+	[ "$status" -eq 0 ] || case $output in
+	*"Temporary failure"* | *"Could not resolve"* | *"Failed to fetch"*) skip "the Debian mirror is not reachable" ;;
+	esac
+	assert_status 0
+	run qemu-img info "$WORK/deb.qcow2"
+	assert_output_contains "file format: qcow2"
+	[ -s "$WORK/deb.vmlinuz" ] && [ -s "$WORK/deb.initrd" ]
+	run vm boottime "$WORK/deb.qcow2" -n 1 --accel tcg --timeout 300 --out "$WORK/btd"
+	assert_status 0
+	[ "$(awk -F, 'NR == 2 { print $3 }' "$WORK/btd/runs.csv")" = ok ]
+}
+
+@test "mdvm.sh is shellcheck clean" {
+	require shellcheck
+	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh"
+	assert_status 0
+}
