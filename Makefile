@@ -42,7 +42,7 @@ endif
 
 HELPER_SRC = $(wildcard helper/*.c)
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
-SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
+SCRIPTS    = scripts/mdrun.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem
 
