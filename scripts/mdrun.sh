@@ -6,7 +6,7 @@
 # container with its own hostname, process tree, mounts, IPC and network,
 # as root of a user namespace that is you on the host. What you may ask for
 # is set by your administrator in /etc/minidocker/minidocker.conf: see it
-# with `mdctl.sh check` (or `mdhelper check`).
+# with `mdhelper check` (installed as /usr/local/libexec/minidocker/mdhelper).
 #
 # Options:
 #   -r, --rootfs NAME|DIR  root filesystem: a name from `mdrootfs.sh list`
