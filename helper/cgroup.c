@@ -39,7 +39,7 @@
 #define CG_MAX_CPUS 1024 /* as parse.c's CPU lists */
 #define RMDIR_PATIENCE_MS 1000
 
-static const char *const ctl_name[CG_NCTL] = { "memory", "cpuset", "pids" };
+static const char *const ctl_name[CG_NCTL] = { "memory", "cpuset", "pids", "cpuacct" };
 
 /* The files each mode keeps a value in. */
 struct cg_files {
@@ -188,6 +188,25 @@ static int open_hier(int root, enum cg_mode mode, enum cg_ctl c)
 		     mode == CG_V2 ? "2" : " v1");
 	}
 	return fd;
+}
+
+/* v1's cpuacct, optional: its own hierarchy here, co-mounted with cpu as
+ * "cpu,cpuacct" on Ubuntu (where "cpuacct" is a symlink: never followed).
+ * Returns -1 when the machine has none. */
+static int open_cpuacct(int root)
+{
+	static const char *const names[] = { "cpuacct", "cpu,cpuacct" };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct statfs sf;
+		int fd = openat(root, names[i], CG_DIR_FLAGS);
+
+		if (fd >= 0 && fstatfs(fd, &sf) == 0 && (long)sf.f_type == CGROUP_SUPER_MAGIC)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
 }
 
 /* SECURITY.md 28: a parent group someone else owns or may write could hand
@@ -447,7 +466,7 @@ static void enable_controllers(int dirfd, const char *path)
 
 	if (read_file_at(dirfd, "cgroup.subtree_control", have, sizeof have) < 0)
 		fail_errno("cgroup: read %s/cgroup.subtree_control", path);
-	for (c = 0; c < CG_NCTL; c++) {
+	for (c = 0; c < CG_CPUACCT; c++) { /* v2 counts CPU time without a controller */
 		char op[16];
 		if (has_word(have, ctl_name[c]))
 			continue;
@@ -484,8 +503,12 @@ static void setup_parents(struct cg *cg, int root)
 	int s;
 
 	for (s = 0; s < nslots(cg->mode); s++) {
-		AUTOCLOSE int hier = open_hier(root, cg->mode, (enum cg_ctl)s);
+		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
+						     : open_hier(root, cg->mode, (enum cg_ctl)s);
 		char path[256];
+
+		if (hier < 0)
+			continue; /* no cpuacct: stats show no CPU time */
 
 		group_path(path, sizeof path, cg->mode, s, NULL);
 		if (cg->mode == CG_V2)
@@ -514,6 +537,8 @@ static void make_groups(struct cg *cg)
 	for (s = 0; s < nslots(cg->mode); s++) {
 		char path[256];
 
+		if (cg->parent_fd[s] < 0)
+			continue;
 		group_path(path, sizeof path, cg->mode, s, cg->id);
 		if (mkdirat(cg->parent_fd[s], cg->id, 0755) < 0) {
 			if (errno != EEXIST)
@@ -633,6 +658,8 @@ void cg_enter(struct cg *cg, pid_t pid)
 
 	xsnprintf(value, sizeof value, "%ld", (long)pid);
 	for (s = 0; s < nslots(cg->mode); s++) {
+		if (cg->fd[s] < 0)
+			continue;
 		if (write_file_at(cg->fd[s], "cgroup.procs", value) < 0) {
 			char path[256];
 			group_path(path, sizeof path, cg->mode, s, cg->id);
@@ -747,11 +774,76 @@ void cg_destroy_by_id(const char *id)
 		return;
 	}
 	for (s = 0; s < nslots(cg.mode); s++) {
-		AUTOCLOSE int hier = openat(root, cg.mode == CG_V2 ? "." : ctl_name[s], CG_DIR_FLAGS);
+		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
+			: openat(root, cg.mode == CG_V2 ? "." : ctl_name[s], CG_DIR_FLAGS);
 		if (hier < 0)
 			continue;
 		cg.parent_fd[s] = openat(hier, MD_CGROUP_NAME, CG_DIR_FLAGS);
 		cg.made[s] = cg.parent_fd[s] >= 0;
 	}
 	remove_groups(&cg);
+}
+
+/* ---- an existing container's groups (exec, stats) ---- */
+
+int cg_open_by_id(struct cg *cg, const char *id)
+{
+	AUTOCLOSE int root = -1;
+	int s, found = 0;
+
+	if (!cg_id_valid(id))
+		return -1;
+	init_cg(cg, cg_detect(), id);
+	root = open(CG_ROOT, CG_DIR_FLAGS);
+	if (root < 0)
+		return -1;
+	for (s = 0; s < nslots(cg->mode); s++) {
+		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
+			: openat(root, cg->mode == CG_V2 ? "." : ctl_name[s], CG_DIR_FLAGS);
+		AUTOCLOSE int parent = -1;
+		if (hier < 0 || (parent = openat(hier, MD_CGROUP_NAME, CG_DIR_FLAGS)) < 0)
+			continue;
+		cg->fd[s] = openat(parent, id, CG_DIR_FLAGS);
+		found |= s == 0 && cg->fd[s] >= 0;
+	}
+	if (!found)
+		cg_release(cg);
+	return found ? 0 : -1;
+}
+
+/* One number (or "max") from a kernel file; CG_NONE if unreadable. */
+static unsigned long long read_number(int dirfd, const char *file)
+{
+	char text[64], *end;
+	unsigned long long v;
+
+	if (dirfd < 0 || read_file_at(dirfd, file, text, sizeof text) <= 0)
+		return CG_NONE;
+	if (!strncmp(text, "max", 3))
+		return CG_UNLIMITED;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	return (errno || end == text) ? CG_NONE : v;
+}
+
+void cg_read_stats(struct cg *cg, struct cg_stats *st)
+{
+	int mem = cg->fd[slot(cg, CG_MEMORY)], pids = cg->fd[slot(cg, CG_PIDS)];
+	unsigned long long usec;
+
+	st->mem_current = read_number(mem, cg->mode == CG_V2 ? "memory.current"
+							       : "memory.usage_in_bytes");
+	st->mem_limit = read_number(mem, files()->mem_limit);
+	/* v1 writes "no limit" as a huge page-rounded number. */
+	if (st->mem_limit != CG_NONE && st->mem_limit >= (1ULL << 62))
+		st->mem_limit = CG_UNLIMITED;
+	st->mem_peak = read_number(mem, files()->peak);
+	st->pids_current = read_number(pids, "pids.current");
+	st->pids_max = read_number(pids, "pids.max");
+	st->oom_kills = cg_oom_kills(cg);
+	if (cg->mode == CG_V2)
+		st->cpu_ns = read_key(cg->fd[0], "cpu.stat", "usage_usec", &usec) < 0
+				     ? CG_NONE : usec * 1000;
+	else
+		st->cpu_ns = read_number(cg->fd[CG_CPUACCT], "cpuacct.usage");
 }

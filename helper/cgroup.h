@@ -29,7 +29,9 @@ struct cg_limits {
 
 /* The hierarchies a container's group lives in: v1 has one per controller,
  * v2 uses slot CG_MEMORY for its single group. */
-enum cg_ctl { CG_MEMORY, CG_CPUSET, CG_PIDS, CG_NCTL };
+enum cg_ctl { CG_MEMORY, CG_CPUSET, CG_PIDS, CG_CPUACCT, CG_NCTL };
+/* CG_CPUACCT is v1 only and optional (for mdctl.sh stats): skipped where
+ * the machine has no cpuacct hierarchy; v2 counts CPU time in every group. */
 
 #define CG_ID_MAX 63
 
@@ -88,5 +90,20 @@ void cg_release(struct cg *cg);
 /* 1 if id is acceptable as a group name: [a-z0-9][a-z0-9_.-]{0,62}, not
  * "." or "..". */
 int cg_id_valid(const char *id);
+
+/* What `mdhelper stats` shows, read from the kernel's files; a value the
+ * kernel does not offer is CG_NONE, "no limit" is CG_UNLIMITED. */
+#define CG_NONE (~0ULL)
+#define CG_UNLIMITED (~0ULL - 1)
+struct cg_stats {
+	unsigned long long mem_current, mem_limit, mem_peak;
+	unsigned long long cpu_ns;      /* CPU time used since the start */
+	unsigned long long pids_current, pids_max;
+	unsigned long long oom_kills;
+};
+/* Open an existing container's groups by id (for exec and stats), making
+ * nothing; returns 0, or -1 if it has no group. Destroy with cg_release. */
+int cg_open_by_id(struct cg *cg, const char *id);
+void cg_read_stats(struct cg *cg, struct cg_stats *st);
 
 #endif
