@@ -111,7 +111,7 @@ static uint32_t pick_address(int cdir, const struct config *cfg, const struct ru
 }
 
 void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
-		 const struct caller *c, const struct request *req, const char *id)
+		 const struct caller *c, const struct request *req, char *id)
 {
 	AUTOCLOSE int dir = registry_rundir();
 	AUTOCLOSE int lock = registry_lock(dir);
@@ -122,6 +122,8 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 
 	memset(n, 0, sizeof *n);
 	registry_gc(cdir, ldir);
+	if (!id[0])
+		registry_pick_name(cdir, c, id, RUN_ID_SIZE);
 	n->enabled = wants_bridge(cfg, r, req);
 	if (n->enabled)
 		a = pick_address(cdir, cfg, r, req, id, c->uid, &mine);

@@ -22,10 +22,11 @@ struct net {
 
 /* Decide loopback-only or bridge for this request, and take the lease and
  * the name under the registry lock: registry entry RUNDIR/containers/ID,
- * lease RUNDIR/leases/ADDR. Dies naming the rule on any refusal (range,
+ * lease RUNDIR/leases/ADDR. An empty id (RUN_ID_SIZE bytes) is given a
+ * fresh name, md-<user>-<n>. Dies naming the rule on any refusal (range,
  * lease in use, quota, no bridge). */
 void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
-		 const struct caller *c, const struct request *req, const char *id);
+		 const struct caller *c, const struct request *req, char *id);
 /* Run mdnet.sh attach for the child's network namespace; dies on failure. */
 void net_attach(struct net *n, const char *id, pid_t child);
 /* mdnet.sh detach of a host port (warns, never dies). */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int registry_rundir(void)
@@ -57,7 +58,7 @@ int registry_subdir(int dirfd, const char *name)
 
 /* When a process started, in clock ticks since boot (0 if it is gone):
  * with the pid, it names one process for good, pid reuse or not. */
-static unsigned long long start_time(long pid)
+unsigned long long registry_start_time(long pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
@@ -75,20 +76,53 @@ static unsigned long long start_time(long pid)
 	return t;
 }
 
-/* A registry entry: "uid pid starttime addr\n", written by us alone.
- * Returns 1 and fills the fields when the helper that wrote it is still
- * alive, 0 when it is gone (a killed helper's leftovers: see gc). */
-static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid, char *addr)
+/* The second and third lines of an entry: the running container. */
+static void parse_running(const char *text, struct entry *e)
 {
-	char buf[128];
-	unsigned long long started;
+	const char *line2 = strchr(text, '\n'), *line3;
+	size_t n;
 
-	if (read_file_at(dirfd, name, buf, sizeof buf) < 0 ||
-	    sscanf(buf, "%lu %ld %llu %15s", uid, pid, &started, addr) != 4)
-		return 0;
-	return *pid > 0 && start_time(*pid) == started;
+	if (!line2 || !(line3 = strchr(line2 + 1, '\n')))
+		return;
+	if (sscanf(line2 + 1, "%ld %llu %lld %d %llu %llu %255s %63s", &e->pid, &e->pid_start,
+		   &e->created, &e->detached, &e->memory, &e->pids, e->cpus, e->hostname) != 8)
+		return;
+	n = strcspn(line3 + 1, "\n");
+	if (line3[1 + n] != '\n' || n >= sizeof e->command)
+		return; /* not all there yet */
+	memcpy(e->command, line3 + 1, n);
+	e->command[n] = '\0';
+	e->running = e->pid > 0;
 }
 
+/* An entry: "uid helper starttime addr\n", then, once the command runs,
+ * "pid pidstart created detached memory pids cpus hostname\ncommand\n";
+ * written by helpers alone. Returns 1 and fills e when the helper that
+ * wrote it is still alive, 0 when it is gone (see gc). */
+int registry_read(int cdir, const char *name, struct entry *e)
+{
+	char buf[1024];
+
+	memset(e, 0, sizeof *e);
+	if (!valid_name(name) || strlen(name) >= sizeof e->name ||
+	    read_file_at(cdir, name, buf, sizeof buf) < 0 ||
+	    sscanf(buf, "%lu %ld %llu %15s", &e->uid, &e->helper, &e->helper_start, e->addr) != 4)
+		return 0;
+	strcpy(e->name, name);
+	parse_running(buf, e);
+	return e->helper > 0 && registry_start_time(e->helper) == e->helper_start;
+}
+
+static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid, char *addr)
+{
+	struct entry e;
+	int live = registry_read(dirfd, name, &e);
+
+	*uid = e.uid;
+	*pid = e.helper;
+	memcpy(addr, e.addr, sizeof e.addr);
+	return live;
+}
 
 /* What a helper killed with SIGKILL left: its container died with it
  * (PR_SET_PDEATHSIG), but its cgroup, host veth, lease and entry remain.
@@ -166,11 +200,128 @@ void registry_add(int cdir, int ldir, const char *id, uid_t uid, const char *add
 	char entry[128];
 
 	xsnprintf(entry, sizeof entry, "%u %d %llu %s\n", (unsigned)uid, (int)getpid(),
-		  start_time(getpid()), addr ? addr : "-");
+		  registry_start_time(getpid()), addr ? addr : "-");
 	if (write_new_file(cdir, id, entry) < 0)
 		die_errno("writing %s/containers/%s", MD_RUNDIR, id);
 	if (addr && write_new_file(ldir, addr, id) < 0) {
 		unlinkat(cdir, id, 0);
 		die_errno("writing %s/leases/%s", MD_RUNDIR, addr);
 	}
+}
+
+/* The user part of a generated name: the login name where it is already
+ * a valid name part, else the uid. */
+static void name_part(const struct caller *c, char *out, size_t size)
+{
+	size_t i, n = strlen(c->name);
+	int ok = n > 0 && n <= 32;
+
+	for (i = 0; ok && i < n; i++) {
+		char ch = c->name[i];
+		ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+		     ch == '.' || ch == '-';
+	}
+	if (ok)
+		xsnprintf(out, size, "%s", c->name);
+	else
+		xsnprintf(out, size, "%u", (unsigned)c->uid);
+}
+
+void registry_pick_name(int cdir, const struct caller *c, char *id, size_t size)
+{
+	char user[40];
+	struct stat st;
+
+	name_part(c, user, sizeof user);
+	for (int n = 1; n < 100000; n++) {
+		xsnprintf(id, size, "md-%s-%d", user, n);
+		if (fstatat(cdir, id, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			return;
+	}
+	die("no free container name left for %s", user);
+}
+
+/* The command as ps shows it: printable ASCII, spaces between words. */
+static void command_line(char *const *argv, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *argv && n + 1 < size; argv++) {
+		if (n)
+			out[n++] = ' ';
+		for (const char *p = *argv; *p && n + 1 < size; p++)
+			out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	}
+	out[n] = '\0';
+}
+
+void registry_describe(const char *id, const struct entry *e)
+{
+	AUTOCLOSE int dir = registry_rundir();
+	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
+	AUTOCLOSE int fd = openat(cdir, id, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	char text[1024];
+	int n;
+
+	n = snprintf(text, sizeof text, "%ld %llu %lld %d %llu %llu %s %s\n%s\n", e->pid,
+		     e->pid_start, e->created, e->detached, e->memory, e->pids,
+		     e->cpus[0] ? e->cpus : "-", e->hostname, e->command);
+	/* One write: a reader sees the running part whole or not at all. */
+	if (fd < 0 || n < 0 || (size_t)n >= sizeof text || write_all(fd, text, (size_t)n) < 0)
+		die_errno("writing %s/containers/%s", MD_RUNDIR, id);
+}
+
+void registry_command_line(struct entry *e, char *const *argv)
+{
+	command_line(argv, e->command, sizeof e->command);
+}
+
+/* The registry for reading: -1 when there is none yet (no container ever
+ * ran), never created by a reader. */
+static int open_containers(void)
+{
+	AUTOCLOSE int dir = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dir < 0)
+		return -1;
+	return openat(dir, "containers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void registry_find(const char *name, const struct caller *c, struct entry *e, int *pidfd)
+{
+	AUTOCLOSE int cdir = open_containers();
+	int fd;
+
+	*pidfd = -1;
+	if (cdir < 0 || !registry_read(cdir, name, e) || !e->running ||
+	    (c->uid != 0 && e->uid != c->uid))
+		die("no such container: %s", name);
+	/* Pin PID 1: the pidfd names this process for good, and the start
+	 * time read after opening it proves the pid was not reused between
+	 * the registry and here. */
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)e->pid, 0);
+	if (fd < 0 || registry_start_time(e->pid) != e->pid_start) {
+		if (fd >= 0)
+			close(fd);
+		die("no such container: %s", name);
+	}
+	*pidfd = fd;
+}
+
+void registry_each(const struct caller *c, void (*fn)(const struct entry *, void *), void *arg)
+{
+	AUTOCLOSE int cdir = open_containers();
+	DIR *d;
+	struct dirent *ent;
+
+	if (cdir < 0 || !(d = fdopendir(dup(cdir))))
+		return;
+	while ((ent = readdir(d))) {
+		struct entry e;
+		if (ent->d_name[0] == '.' || !registry_read(cdir, ent->d_name, &e) || !e.running)
+			continue;
+		if (c->uid == 0 || e.uid == c->uid)
+			fn(&e, arg);
+	}
+	closedir(d);
 }
