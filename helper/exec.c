@@ -58,7 +58,7 @@ static const char *env_path(const char **env)
 	return DEFAULT_PATH;
 }
 
-int exec_command(const struct request *req, const char *term)
+int exec_command(const struct request *req, const char *term, int err_fd)
 {
 	const char *env[REQ_MAX_ENV + 8];
 	const char *cmd = req->argv[0], *path;
@@ -83,6 +83,8 @@ int exec_command(const struct request *req, const char *term)
 			path += len + (path[len] == ':');
 		}
 	}
+	if (err_fd >= 0)
+		dup2(err_fd, 2);
 	if (saw_eacces) {
 		warnx_("%s: permission denied", cmd);
 		return 126;

@@ -13,10 +13,10 @@ const char request_usage[] =
 	"usage: mdhelper run --rootfs DIR [--hostname NAME] [--name NAME] "
 	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none|bridge] [--ip ADDR] "
 	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
-	"[--pids-limit N] -- COMMAND [ARG]...";
+	"[--pids-limit N] [--detach LOGDIR] -- COMMAND [ARG]...";
 
 /* KEY=VALUE with KEY a portable shell identifier. */
-static int valid_env(const char *s)
+int request_valid_env(const char *s)
 {
 	const char *eq = strchr(s, '=');
 
@@ -57,12 +57,16 @@ static int option(struct request *req, const char *opt, const char *v)
 		if (!valid_name(v))
 			die("invalid name: %s (a-z, 0-9, _ . -, at most 63 characters)", v);
 		req->name = v;
+	} else if (!strcmp(opt, "--detach")) {
+		if (!valid_abs_path(v))
+			die("--detach needs an absolute log directory without . or .. components: %s", v);
+		req->log_dir = v;
 	} else if (!strcmp(opt, "--workdir")) {
 		if (!valid_abs_path(v))
 			die("workdir must be an absolute path without . or .. components: %s", v);
 		req->workdir = v;
 	} else if (!strcmp(opt, "--env")) {
-		if (!valid_env(v))
+		if (!request_valid_env(v))
 			die("invalid environment variable: %s (KEY=VALUE)", v);
 		if (req->nenv == REQ_MAX_ENV)
 			die("too many --env options (at most %d)", REQ_MAX_ENV);

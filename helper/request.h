@@ -23,6 +23,7 @@ struct request {
 	uint64_t memory, memory_swap, pids; /* 0: not asked */
 	unsigned cpus;            /* --cpus N; 0: not asked */
 	const char *cpuset;       /* --cpuset-cpus LIST, or NULL */
+	const char *log_dir;      /* --detach LOGDIR: in the background, output to LOGDIR/NAME.log */
 	char *const *argv;        /* the command; never empty */
 };
 
@@ -30,5 +31,7 @@ struct request {
  * exit 125, on anything it does not accept. */
 extern const char request_usage[];
 void request_parse(struct request *req, int argc, char **argv);
+/* KEY=VALUE with KEY a portable shell identifier. */
+int request_valid_env(const char *s);
 
 #endif

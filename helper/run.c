@@ -20,6 +20,8 @@
  * caller's; only fds 0-2 survive the exec (SECURITY.md 25). */
 #define _GNU_SOURCE
 #include "run.h"
+#include "detach.h"
+#include "registry.h"
 #include "exec.h"
 #include "mount.h"
 #include "parse.h"
@@ -43,6 +45,7 @@
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What to undo if the helper dies between cgroup creation and the end. */
@@ -82,7 +85,7 @@ static void loopback_up(void)
 
 /* cd to the workdir without following symlinks or /proc magic, and check
  * where we landed (SECURITY.md 26, CVE-2024-21626). */
-static void enter_workdir(const char *dir)
+void run_enter_workdir(const char *dir)
 {
 	char cwd[4096];
 	int fd = open_dir_nofollow(AT_FDCWD, dir);
@@ -94,7 +97,7 @@ static void enter_workdir(const char *dir)
 		die("workdir %s: not reachable inside the container", dir);
 }
 
-static void set_no_new_privs(void)
+void run_set_no_new_privs(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
@@ -130,12 +133,27 @@ static void reopen_rootfs(struct run *run)
 	run->rootfs = again;
 }
 
-static void unblock_signals(void)
+void run_unblock_signals(void)
 {
 	sigset_t none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* A detached container writes to its log. Until exec succeeds, the
+ * caller's stderr stays reachable (close-on-exec) for "command not found";
+ * returns it, or -1 when not detached. */
+static int log_output(int log)
+{
+	int err;
+
+	if (log < 0)
+		return -1;
+	err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (err < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		die_errno("log");
+	return err;
 }
 
 MD_NORETURN static void child_main(struct run *run, int sock)
@@ -169,8 +187,8 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 		die_errno("setsid");
 	if (run->use_pty)
 		master = pty_open_in_container();
-	enter_workdir(req->workdir);
-	set_no_new_privs();
+	run_enter_workdir(req->workdir);
+	run_set_no_new_privs();
 	/* Credentials changed above, which cleared the death signal: set it
 	 * now, then make sure the helper is still there to deliver it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -180,12 +198,12 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 		close(master);
 	sync_expect(sock, 'G');
 	restore_rlimits(run->saved);
-	unblock_signals();
+	run_unblock_signals();
 	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != sock)
 				close(fd);
-	status = exec_command(req, run->use_pty ? run->saved->term : NULL);
+	status = exec_command(req, run->use_pty ? run->saved->term : NULL, log_output(run->log));
 	sync_send(sock, 'E', -1);
 	_exit(status);
 }
@@ -200,7 +218,7 @@ static pid_t clone_child(void)
 	return (pid_t)pid;
 }
 
-static int block_signals(void)
+int run_block_signals(void)
 {
 	sigset_t set;
 	int fd;
@@ -233,7 +251,7 @@ static int on_signal(int sigfd, pid_t child, int master, int *wstatus)
 }
 
 /* Relay and wait until the container's PID 1 exits. */
-static int supervise(pid_t child, int sigfd, int master)
+int run_supervise(pid_t child, int sigfd, int master)
 {
 	struct pollfd p[3] = { { sigfd, POLLIN, 0 }, { master, POLLIN, 0 }, { 0, POLLIN, 0 } };
 	int wstatus = 0, nfds = master >= 0 ? 3 : 1;
@@ -281,16 +299,42 @@ static int finish(struct run *run, pid_t unreaped, int status)
 	return status;
 }
 
+/* The command runs: the registry shows it to ps and exec from now on. */
+static void describe(const struct run *run, pid_t child)
+{
+	struct entry e;
+
+	memset(&e, 0, sizeof e);
+	e.pid = child;
+	e.pid_start = registry_start_time(child);
+	e.created = (long long)time(NULL);
+	e.detached = run->req->log_dir != NULL;
+	e.memory = run->limits.memory;
+	e.pids = run->limits.pids;
+	xsnprintf(e.cpus, sizeof e.cpus, "%s", run->limits.cpus);
+	xsnprintf(e.hostname, sizeof e.hostname, "%s", run->req->hostname);
+	registry_command_line(&e, run->req->argv);
+	registry_describe(run->id, &e);
+}
+
 int run_container(struct run *run)
 {
-	int sv[2], sigfd, master = -1, status;
+	int sv[2], sigfd, master = -1, status, report = -1;
 	pid_t child;
+	char started;
 
+	run->log = -1;
+	if (run->req->log_dir)
+		report = detach_begin();
 	sync_pair(sv);
-	sigfd = block_signals();
+	sigfd = run_block_signals();
 	active = run;
 	util_set_cleanup(abort_run);
 	net_reserve(&run->net, run->cfg, run->rule, run->caller, run->req, run->id);
+	audit(1, "run %s rootfs=%s hostname=%s command=%s", run->id, run->req->rootfs,
+	      run->req->hostname, run->req->argv[0]);
+	if (report >= 0)
+		run->log = detach_open_log(run->req->log_dir, run->id, run->caller);
 	cg_create(&run->cg, run->id, &run->limits);
 	child = clone_child();
 	if (child == 0) {
@@ -319,8 +363,18 @@ int run_container(struct run *run)
 	sync_send(sv[0], 'G', -1);
 	/* EOF: the command is running; 'E': it could not be run, and the
 	 * child exits 126 or 127 after saying why. Either way, see it out. */
-	sync_recv(sv[0], NULL);
+	started = sync_recv(sv[0], NULL);
 	close(sv[0]);
-	status = supervise(child, sigfd, master);
+	if (started != 'E')
+		describe(run, child);
+	if (report >= 0) {
+		/* 126/127: the front exits with it once the child is seen out. */
+		status = started == 'E' ? run_supervise(child, sigfd, master) : -1;
+		detach_started(report, run->log, run->id, status);
+		close(run->log);
+		if (status >= 0)
+			return finish(run, 0, status);
+	}
+	status = run_supervise(child, sigfd, master);
 	return finish(run, 0, status);
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "request.h"
 #include "rootfs.h"
+#include "registry.h"
 #include "sanitize.h"
 
 struct run {
@@ -15,7 +16,8 @@ struct run {
 	const struct caller *caller;
 	const struct saved_state *saved;
 	struct rootfs rootfs;
-	char id[64];        /* the container's id: its name or md-<uid>-<pid> */
+	char id[RUN_ID_SIZE]; /* the container's id: its name or md-<user>-<n> */
+	int log;            /* detached: the log the container writes to */
 	int use_pty;        /* stdin and stdout are terminals */
 	struct cg_limits limits; /* written to the container's cgroup */
 	struct cg cg;
@@ -28,5 +30,13 @@ struct run {
  * it cannot be run, 128+N when killed by signal N. Dies (125) on failure
  * before the command runs, leaving nothing behind. */
 int run_container(struct run *run);
+
+/* Shared with exec (join.c): the last steps before a command runs, and
+ * the helper's wait for it. */
+void run_enter_workdir(const char *dir);
+void run_set_no_new_privs(void);
+void run_unblock_signals(void);
+int run_block_signals(void);
+int run_supervise(pid_t child, int sigfd, int master);
 
 #endif

@@ -1,0 +1,120 @@
+/* detach.c: a container that runs in the background (mdrun.sh -d).
+ *
+ * The fork comes first, before any name, lease or cgroup is taken, so the
+ * monitor owns everything it makes and the front owns nothing. The front
+ * keeps the caller's terminal only until the monitor reports; the monitor
+ * drops it (setsid, its output moved to the log) before it reports, so
+ * `name=$(mdrun.sh -d …)` returns as soon as the container runs. */
+#define _GNU_SOURCE
+#include "detach.h"
+#include "parse.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The front: "0 NAME" or "STATUS" from the monitor; EOF means the monitor
+ * died refusing or failing, and said why on the caller's stderr. */
+MD_NORETURN static void front(int from_monitor)
+{
+	char msg[128];
+	ssize_t n, got = 0;
+	int status = MD_EXIT_REFUSED;
+
+	while (got < (ssize_t)sizeof msg - 1 &&
+	       (n = read(from_monitor, msg + got, sizeof msg - 1 - (size_t)got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += n;
+	}
+	msg[got] = '\0';
+	if (got > 0 && msg[got - 1] == '\n') {
+		char name[80];
+		if (sscanf(msg, "0 %79s", name) == 1) {
+			printf("%s\n", name);
+			status = fflush(stdout) == 0 ? 0 : MD_EXIT_REFUSED;
+		} else if (sscanf(msg, "%d", &status) != 1) {
+			status = MD_EXIT_REFUSED;
+		}
+	}
+	_exit(status);
+}
+
+int detach_begin(void)
+{
+	int p[2], null;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid > 0) {
+		close(p[1]);
+		util_set_cleanup(NULL);
+		front(p[0]);
+	}
+	close(p[0]);
+	/* Out of the caller's session: their Ctrl-C, hangup or logout does not
+	 * reach the monitor, which has no terminal to read. */
+	if (setsid() < 0)
+		die_errno("setsid");
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0)
+		die_errno("/dev/null");
+	close(null);
+	return p[1];
+}
+
+int detach_open_log(const char *dir, const char *id, const struct caller *c)
+{
+	char name[80];
+	struct stat st;
+	int dirfd, fd;
+
+	xsnprintf(name, sizeof name, "%s.log", id);
+	setfsgid(c->gid);
+	setfsuid(c->uid);
+	dirfd = open_dir_nofollow(AT_FDCWD, dir);
+	fd = dirfd < 0 ? -1 : openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+						   O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	setfsuid(0);
+	setfsgid(0);
+	if (setfsuid((uid_t)-1) != 0)
+		die("cannot restore fsuid");
+	if (dirfd >= 0)
+		close(dirfd);
+	if (fd < 0)
+		die("log %s/%s: cannot create it (the directory must exist, be yours and have no symbolic link on the way)", dir, name);
+	/* Never a fifo or a device the caller could make us block on or
+	 * write to; never someone else's file. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != c->uid)
+		die("log %s/%s: not a regular file of yours", dir, name);
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+		die_errno("log %s/%s", dir, name);
+	return fd;
+}
+
+void detach_started(int report, int log, const char *id, int status)
+{
+	char msg[96];
+
+	if (dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		die_errno("log");
+	if (status < 0)
+		xsnprintf(msg, sizeof msg, "0 %s\n", id);
+	else
+		xsnprintf(msg, sizeof msg, "%d\n", status);
+	write_all(report, msg, strlen(msg));
+	close(report);
+}
