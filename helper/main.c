@@ -6,7 +6,9 @@
  * line on stderr and exit 125. See SECURITY.md for each MUST. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "control.h"
 #include "ids.h"
+#include "join.h"
 #include "limits.h"
 #include "net.h"
 #include "policy.h"
@@ -25,6 +27,10 @@
 
 static const char help[] =
 	"Usage: mdhelper run [OPTION]... -- COMMAND [ARG]...\n"
+	"       mdhelper exec [--env KEY=VALUE]... [--workdir DIR] NAME [-- COMMAND [ARG]...]\n"
+	"       mdhelper ps [--json]\n"
+	"       mdhelper kill [--signal SIG] [--timeout SECONDS] NAME\n"
+	"       mdhelper stats [--json] NAME...\n"
 	"       mdhelper check\n"
 	"       mdhelper gc\n"
 	"       mdhelper --help | --version\n"
@@ -43,7 +49,15 @@ static const char help[] =
 	"  --ip ADDR             this address on the bridge (default: the first free)\n"
 	"  --memory BYTES, --memory-swap BYTES, --cpus N, --cpuset-cpus LIST,\n"
 	"  --pids-limit N        resource limits (cgroups)\n"
+	"  --detach LOGDIR       run in the background: print the container's name,\n"
+	"                        write its output to LOGDIR/NAME.log (yours)\n"
 	"\n"
+	"exec: run a command (default /bin/sh) in one of your running containers:\n"
+	"      its namespaces, its cgroup, its root, as its root user.\n"
+	"ps: your running containers (root: everybody's), as a table or JSON lines.\n"
+	"kill: send SIG (default KILL) to a container's PID 1; with --timeout, wait\n"
+	"      that long for it to end, then KILL it, and wait for the cleanup.\n"
+	"stats: memory use and limit, peak, CPU % over half a second, pids, OOM kills.\n"
 	"check: print what the configuration allows you.\n"
 	"gc: remove what killed helpers left behind (cgroups, veths, leases).\n"
 	"\n"
@@ -76,6 +90,12 @@ static int verb_check(const struct config *cfg, const struct rule *r, struct cal
 	return 0;
 }
 
+static int verb_exec(struct caller *c, const struct saved_state *saved, int argc, char **argv)
+{
+	caller_subids(c);
+	return join_container(c, saved, argc, argv);
+}
+
 static int verb_run(const struct config *cfg, const struct rule *r,
 		    struct caller *c, const struct saved_state *saved,
 		    int argc, char **argv)
@@ -91,11 +111,8 @@ static int verb_run(const struct config *cfg, const struct rule *r,
 	rootfs_open(&run.rootfs, req.rootfs, c);
 	if (req.name)
 		xsnprintf(run.id, sizeof run.id, "%s", req.name);
-	else
-		xsnprintf(run.id, sizeof run.id, "md-%u-%d", (unsigned)c->uid, (int)getpid());
-	run.use_pty = isatty(0) && isatty(1);
-	audit(1, "run %s rootfs=%s hostname=%s command=%s", run.id, req.rootfs,
-	      req.hostname, req.argv[0]);
+	/* else net_reserve gives it the first free md-<user>-<n> */
+	run.use_pty = !req.log_dir && isatty(0) && isatty(1);
 	return run_container(&run);
 }
 
@@ -118,7 +135,9 @@ int main(int argc, char **argv, char **envp)
 		puts("mdhelper " MD_VERSION);
 		return 0;
 	}
-	if (strcmp(verb, "run") && strcmp(verb, "check") && strcmp(verb, "gc"))
+	if (strcmp(verb, "run") && strcmp(verb, "check") && strcmp(verb, "gc") &&
+	    strcmp(verb, "exec") && strcmp(verb, "ps") && strcmp(verb, "kill") &&
+	    strcmp(verb, "stats"))
 		die("unknown command: %s (mdhelper --help)", *verb ? verb : "(none)");
 	caller_identify(&caller);
 	config_load(&cfg, MD_CONFIG);
@@ -127,6 +146,14 @@ int main(int argc, char **argv, char **envp)
 		status = verb_check(&cfg, rule, &caller);
 	else if (!strcmp(verb, "gc"))
 		ensure_rundir(), net_gc(), status = 0;
+	else if (!strcmp(verb, "exec"))
+		status = verb_exec(&caller, &saved, argc - 2, argv + 2);
+	else if (!strcmp(verb, "ps"))
+		status = control_ps(&caller, argc - 2, argv + 2);
+	else if (!strcmp(verb, "kill"))
+		status = control_kill(&caller, argc - 2, argv + 2);
+	else if (!strcmp(verb, "stats"))
+		status = control_stats(&caller, argc - 2, argv + 2);
 	else
 		status = verb_run(&cfg, rule, &caller, &saved, argc - 2, argv + 2);
 	config_free(&cfg);

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -102,6 +103,21 @@ void restore_rlimits(const struct saved_state *s)
 		setrlimit(r, &s->limits[r]); /* best effort: they are the caller's own */
 }
 
+/* The initial user namespace maps every id to itself. */
+static int in_initial_user_namespace(void)
+{
+	char map[128];
+	unsigned long inside, outside, count;
+	AUTOCLOSE int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, map, sizeof map - 1);
+
+	if (n <= 0)
+		return 0;
+	map[n] = '\0';
+	return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+	       outside == 0 && count == 4294967295UL && strchr(map, '\n') == map + n - 1;
+}
+
 void sanitize_process(int argc, char **argv, char **envp, struct saved_state *s)
 {
 	if (argc < 1 || !argv[0])
@@ -112,6 +128,11 @@ void sanitize_process(int argc, char **argv, char **envp, struct saved_state *s)
 		die_errno("prctl(PR_SET_DUMPABLE)");
 	if (geteuid() != 0 || (!getauxval(AT_SECURE) && getuid() != 0))
 		die("not installed setuid root (ask your administrator to run make install)");
+	/* Root of a user's own user namespace is not root: every decision
+	 * below (real uid 0 may do anything, root-owned files are trusted)
+	 * assumes the host's (SECURITY.md 27-28, CVE-2022-31214). */
+	if (!in_initial_user_namespace())
+		die("must run in the host's user namespace, not under unshare or in a container");
 	/* Files and groups the helper creates are root's, group included. */
 	if (setegid(0) < 0)
 		die_errno("setegid");

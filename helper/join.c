@@ -1,0 +1,255 @@
+/* join.c: run a command inside a running container (mdctl.sh exec).
+ *
+ * Helper (host root, never ptraceable)        Child
+ *   find NAME in the registry, pin PID 1
+ *   by pidfd, open its namespaces, check
+ *   the pidfd still names it
+ *   setns(pid) for children, fork --------->  setresuid(0) (the caller cannot
+ *                                             signal it), setns net, uts, ipc,
+ *                                             cgroup, mnt, then user; become
+ *                                             container root, setsid, pty,
+ *                                             workdir, no_new_privs
+ *   put it in the container's cgroup  <- 'X' [pty master]
+ *                                     'G' ->  exec (socket closes)
+ *   relay, forward signals, wait, report
+ *
+ * MUST (SECURITY.md 24-29): the target comes from the root-owned registry
+ * only, never from anything the container or the caller can write; another
+ * user's container reads exactly like a missing one (CVE-2022-31214:
+ * firejail --join trusted state the user could forge); every namespace fd
+ * is opened from the pinned process and checked against the pidfd, so a
+ * reused pid cannot redirect us; nothing in the container's file system is
+ * touched before the drop to container root; the joining process is not
+ * dumpable until exec and keeps no fd but 0-2 (CVE-2019-5736,
+ * CVE-2024-21626). */
+#define _GNU_SOURCE
+#include "join.h"
+#include "cgroup.h"
+#include "exec.h"
+#include "parse.h"
+#include "pty.h"
+#include "registry.h"
+#include "request.h"
+#include "run.h"
+#include "sync.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+const char join_usage[] =
+	"usage: mdhelper exec [--env KEY=VALUE]... [--workdir DIR] NAME [-- COMMAND [ARG]...]";
+
+/* The namespaces, in the order the child joins them: user last, since
+ * once in it we hold no capability over the host-owned others. */
+enum { NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_MNT, NS_USER, NS_PID, NS_COUNT };
+static const struct {
+	const char *name;
+	int flag;
+} ns_info[NS_COUNT] = {
+	{ "net", CLONE_NEWNET },       { "uts", CLONE_NEWUTS },   { "ipc", CLONE_NEWIPC },
+	{ "cgroup", CLONE_NEWCGROUP }, { "mnt", CLONE_NEWNS },    { "user", CLONE_NEWUSER },
+	{ "pid", CLONE_NEWPID },
+};
+
+struct target {
+	struct entry e;
+	int pidfd;
+	int ns[NS_COUNT];      /* -1: shared with us, nothing to join */
+	int setgroups_allowed; /* its user namespace allows setgroups */
+	struct cg cg;
+};
+
+static void parse(struct request *req, const char **name, int argc, char **argv)
+{
+	static char *const shell[] = { "/bin/sh", NULL };
+	int i = 0;
+
+	memset(req, 0, sizeof *req);
+	req->workdir = "/";
+	req->argv = shell;
+	for (; i + 1 < argc && !strncmp(argv[i], "--", 2) && strcmp(argv[i], "--"); i += 2) {
+		const char *v = argv[i + 1];
+		if (!strcmp(argv[i], "--workdir") && valid_abs_path(v))
+			req->workdir = v;
+		else if (!strcmp(argv[i], "--env") && req->nenv < REQ_MAX_ENV &&
+			 request_valid_env(v))
+			req->env[req->nenv++] = v;
+		else
+			die("%s %s: not accepted (%s)", argv[i], v, join_usage);
+	}
+	if (i >= argc || !valid_name(argv[i]))
+		die("%s", join_usage);
+	*name = argv[i++];
+	if (i < argc) {
+		if (strcmp(argv[i], "--") || i + 1 >= argc)
+			die("%s", join_usage);
+		req->argv = &argv[i + 1];
+	}
+}
+
+/* Same namespace as ours (e.g. --userns host): nothing to join. */
+static int same_as_ours(int fd, const char *ns)
+{
+	char self[64];
+	struct stat a, b;
+
+	xsnprintf(self, sizeof self, "/proc/self/ns/%s", ns);
+	return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+/* Everything about the target, opened while it is pinned. */
+static void open_target(struct target *t, const char *name, const struct caller *c)
+{
+	char path[64], allow[16] = "";
+	AUTOCLOSE int proc = -1;
+
+	registry_find(name, c, &t->e, &t->pidfd);
+	xsnprintf(path, sizeof path, "/proc/%ld", t->e.pid);
+	proc = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < NS_COUNT; i++) {
+		xsnprintf(path, sizeof path, "ns/%s", ns_info[i].name);
+		t->ns[i] = proc < 0 ? -1 : openat(proc, path, O_RDONLY | O_CLOEXEC);
+		if (t->ns[i] < 0)
+			die("no such container: %s", name);
+		if (same_as_ours(t->ns[i], ns_info[i].name)) {
+			close(t->ns[i]);
+			t->ns[i] = -1;
+		}
+	}
+	if (read_file_at(proc, "setgroups", allow, sizeof allow) < 0)
+		die("no such container: %s", name);
+	t->setgroups_allowed = !strncmp(allow, "allow", 5);
+	/* Still the same process: the fds above are its namespaces. */
+	if (syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
+		die("no such container: %s", name);
+	if (cg_open_by_id(&t->cg, name) < 0)
+		die("no such container: %s", name);
+}
+
+static void join_namespaces(struct target *t)
+{
+	for (int i = 0; i < NS_COUNT; i++) {
+		if (i == NS_PID || t->ns[i] < 0)
+			continue;
+		if (i == NS_USER && setgroups(0, NULL) < 0) /* host groups go first */
+			die_errno("setgroups");
+		if (setns(t->ns[i], ns_info[i].flag) < 0)
+			die_errno("joining the container's %s namespace", ns_info[i].name);
+		close(t->ns[i]);
+		t->ns[i] = -1;
+	}
+}
+
+MD_NORETURN static void child_main(struct target *t, const struct request *req,
+				   const struct saved_state *saved, int use_pty, int sock)
+{
+	int master = -1, status, userns = t->ns[NS_USER] >= 0;
+
+	util_set_cleanup(NULL);
+	cg_release(&t->cg);
+	close(t->pidfd);
+	if (setresuid(0, 0, 0) < 0)
+		die_errno("setresuid");
+	join_namespaces(t);
+	if (userns)
+		become_container_root(t->setgroups_allowed);
+	else
+		restrict_host_root();
+	if (setsid() < 0)
+		die_errno("setsid");
+	if (use_pty)
+		master = pty_open_in_container();
+	run_enter_workdir(req->workdir);
+	run_set_no_new_privs();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_PDEATHSIG)");
+	sync_send(sock, 'X', master);
+	if (master >= 0)
+		close(master);
+	sync_expect(sock, 'G');
+	restore_rlimits(saved);
+	run_unblock_signals();
+	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sock)
+				close(fd);
+	status = exec_command(req, use_pty ? saved->term : NULL, -1);
+	sync_send(sock, 'E', -1);
+	_exit(status);
+}
+
+static pid_t active_child;
+
+static void abort_join(void)
+{
+	pty_restore_caller();
+	if (active_child > 0) {
+		kill(active_child, SIGKILL);
+		waitpid(active_child, NULL, 0);
+	}
+}
+
+int join_container(const struct caller *c, const struct saved_state *saved, int argc,
+		   char **argv)
+{
+	struct target t;
+	struct request req;
+	const char *name;
+	int sv[2], sigfd, master = -1, status, use_pty = isatty(0) && isatty(1);
+	pid_t child;
+
+	parse(&req, &name, argc, argv);
+	memset(&t, 0, sizeof t);
+	open_target(&t, name, c);
+	audit(1, "exec %s command=%s", name, req.argv[0]);
+	sync_pair(sv);
+	sigfd = run_block_signals();
+	/* Our children are born in the container's PID namespace. */
+	if (setns(t.ns[NS_PID], CLONE_NEWPID) < 0)
+		die_errno("joining the container's pid namespace");
+	util_set_cleanup(abort_join);
+	child = fork();
+	if (child < 0)
+		die_errno("fork");
+	if (child == 0) {
+		close(sv[0]);
+		close(sigfd);
+		child_main(&t, &req, saved, use_pty, sv[1]);
+	}
+	active_child = child;
+	close(sv[1]);
+	for (int i = 0; i < NS_COUNT; i++)
+		if (t.ns[i] >= 0)
+			close(t.ns[i]);
+	if (sync_recv(sv[0], &master) != 'X') {
+		waitpid(child, NULL, 0);
+		active_child = 0;
+		return MD_EXIT_REFUSED;
+	}
+	/* Limits and accounting of the container apply to what runs here. */
+	cg_enter(&t.cg, child);
+	cg_release(&t.cg);
+	if (master >= 0)
+		pty_prepare_caller(master);
+	sync_send(sv[0], 'G', -1);
+	sync_recv(sv[0], NULL);
+	close(sv[0]);
+	status = run_supervise(child, sigfd, master);
+	pty_restore_caller();
+	active_child = 0;
+	util_set_cleanup(NULL);
+	close(t.pidfd);
+	return status;
+}
