@@ -42,7 +42,7 @@ endif
 
 HELPER_SRC = $(wildcard helper/*.c)
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
-SCRIPTS    = scripts/mdrun.sh scripts/mdnet.sh scripts/mdrootfs.sh \
+SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem
 
@@ -187,6 +187,8 @@ deps-check:
 
 bench-start: all
 	sh tests/bench-start.sh
+bench-exec: all
+	sh tests/bench-exec.sh
 bench-rootfs: $(DEMO_BIN)
 	sh tests/bench-rootfs.sh
 bench:
@@ -202,4 +204,4 @@ clean:
 FORCE:
 
 .PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install test-clean check \
-	bench bench-quick bench-start bench-rootfs bench-boot clean
+	bench bench-quick bench-start bench-exec bench-rootfs bench-boot clean

@@ -6,7 +6,8 @@
 # container with its own hostname, process tree, mounts, IPC and network,
 # as root of a user namespace that is you on the host. What you may ask for
 # is set by your administrator in /etc/minidocker/minidocker.conf: see it
-# with `mdhelper check` (installed as /usr/local/libexec/minidocker/mdhelper).
+# with `mdctl.sh check`. Containers started with -d are listed, entered and
+# stopped with mdctl.sh (ps, exec, stop).
 #
 # Options:
 #   -r, --rootfs NAME|DIR  root filesystem: a name from `mdrootfs.sh list`
@@ -20,7 +21,12 @@
 #                          rule allows on this machine
 #       --cpuset-cpus LIST run on these CPUs, e.g. 0-1,3
 #       --pids-limit N     most processes inside (default: your rule's pids=)
-#   -n, --name NAME        the container's name
+#   -n, --name NAME        the container's name: a-z, 0-9, _ . - (default:
+#                          the first free md-USER-N); see mdctl.sh ps
+#   -d, --detach           run in the background: print the container's
+#                          name and return at once; its output goes to
+#                          ~/.local/state/minidocker/logs/NAME.log
+#                          (mdctl.sh logs NAME), its input is /dev/null
 #   -e, --env KEY=VALUE    set an environment variable (repeatable)
 #   -w, --workdir DIR      directory to start in (default: /)
 #       --userns private|host
@@ -46,6 +52,8 @@
 #   mdrun.sh                              a shell in the default rootfs
 #   mdrun.sh -r default -- ps -ef
 #   mdrun.sh --hostname lab1 -- hostname
+#   mdrun.sh -d -n web -- /home/loop      in the background; then
+#                                         mdctl.sh ps, exec, stats, stop
 set -eu
 
 PROG=${0##*/}
@@ -84,6 +92,15 @@ count_arg() {
 	esac
 }
 
+# Detached: the helper writes the container's output to a log of ours.
+detach_to_log() {
+	logs=${XDG_STATE_HOME:-${HOME:?HOME is not set}/.local/state}/minidocker/logs
+	case $logs in /*) ;; *) md_die "XDG_STATE_HOME must be an absolute path: $logs" ;; esac
+	# shellcheck disable=SC2174 # only the logs directory itself needs to be private
+	[ -d "$logs" ] || mkdir -p -m 700 "$logs" || md_die "cannot create the log directory $logs"
+	set_detach=1
+}
+
 # The default command, in $shell: the rootfs's bash, else its sh.
 default_shell() {
 	for shell in /bin/bash /usr/bin/bash /bin/sh; do
@@ -98,7 +115,7 @@ default_shell() {
 # the back, so values keep every byte (no arrays in POSIX sh, no eval).
 main() {
 	rootfs=default
-	memory=10M cpus=1 cpus_given='' cpuset_given=''
+	memory=10M cpus=1 cpus_given='' cpuset_given='' set_detach=''
 	left=$#
 	while [ "$left" -gt 0 ]; do
 		opt=$1
@@ -106,6 +123,7 @@ main() {
 		--) shift; left=$((left - 1)); break ;;
 		-h | --help) md_help "$0"; exit 0 ;;
 		--version) echo "mdrun.sh (minidocker) $VERSION"; exit 0 ;;
+		-d | --detach) val=''; shift; left=$((left - 1)) ;;
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
@@ -129,6 +147,7 @@ main() {
 		--cpuset-cpus) cpuset_given=1; set -- "$@" --cpuset-cpus "$val" ;;
 		--pids-limit) count_arg "$opt" "$val"; set -- "$@" --pids-limit "$val" ;;
 		-n | --name) set -- "$@" --name "$val" ;;
+		-d | --detach) detach_to_log ;;
 		-e | --env) set -- "$@" --env "$val" ;;
 		-w | --workdir) set -- "$@" --workdir "$val" ;;
 		--userns) set -- "$@" --userns "$val" ;;
@@ -154,6 +173,7 @@ main() {
 		set -- "$@" --memory "$md_bytes"
 	fi
 	[ "$cpus" = all ] || set -- "$@" ${cpus:+--cpus "$cpus"}
+	[ -z "$set_detach" ] || set -- "$@" --detach "$logs"
 	resolve_rootfs "$rootfs"
 	set -- "$@" --rootfs "$dir" --
 	if [ "$left" -eq 0 ]; then
