@@ -1,0 +1,59 @@
+#!/bin/sh
+# bench-exec.sh: how long `mdctl.sh exec NAME -- true` takes, side by side
+# in one run with nsenter into the same container (make bench-exec, as
+# root), and how much memory a helper holds while it monitors a container.
+# Medians from hyperfine:
+#   nsenter   nsenter --all -t PID /bin/true (the reference: setns only)
+#   helper    mdhelper exec NAME -- /bin/true
+#   mdctl.sh  mdctl.sh exec NAME -- true
+# Targets (issue 5): mdctl.sh exec <= 1.5x nsenter; the monitor's resident
+# memory <= 1 MiB per container (conmon: typically 1-2 MiB).
+set -eu
+
+top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+root=${TESTROOT:-/var/lib/minidocker-test}
+runs=${RUNS:-200}
+
+die() { echo "bench-exec: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (sudo make bench-exec): it installs a test helper"
+command -v hyperfine >/dev/null || die "hyperfine is not installed (sudo make deps)"
+command -v nsenter >/dev/null || die "nsenter is not installed (util-linux)"
+
+make -s -C "$top" test-install >/dev/null
+conf=$root/etc/minidocker/minidocker.conf
+helper=$root/libexec/minidocker/mdhelper
+out=$(mktemp -d /root/bench-exec.XXXXXX)
+cp "$conf" "$conf.bench-saved" 2>/dev/null || :
+restore() {
+	"$helper" kill bench-exec >/dev/null 2>&1 || :
+	mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"
+	rm -rf "$out"
+}
+trap restore EXIT
+trap 'exit 130' INT TERM
+printf 'permit root containers=10 rootfs=%s\n' "$root/state/rootfs" > "$conf"
+chmod 644 "$conf"
+
+"$helper" run --rootfs "$root/state/rootfs/default" --net none --memory 10485760 --cpus 1 \
+	--name bench-exec --detach "$out" -- sleep 100000 >/dev/null
+pid=$("$helper" ps --json | sed -n 's/^{"name":"bench-exec",.*"pid":\([0-9]*\),.*/\1/p')
+[ -n "$pid" ] || die "the bench container did not start"
+monitor=$(ps -o ppid= -p "$pid" | tr -d " ")
+
+hyperfine -N --warmup 20 --runs "$runs" --style basic --export-json "$out/exec.json" \
+	-n nsenter "nsenter --all -t $pid /bin/true" \
+	-n helper "$helper exec bench-exec -- /bin/true" \
+	-n mdctl.sh "$root/bin/mdctl.sh exec bench-exec -- true" </dev/null >/dev/null
+rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$monitor/status")
+python3 - "$out/exec.json" "$rss" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+ms = lambda n: r[n]["median"] * 1000
+print("%-10s %10s %12s" % ("", "median ms", "vs nsenter"))
+for n in r:
+    print("%-10s %10.2f %11.2fx" % (n, ms(n), ms(n) / ms("nsenter")))
+print()
+print("mdctl.sh exec / nsenter = %.2f (target <= 1.5)" % (ms("mdctl.sh") / ms("nsenter")))
+print("monitor RSS = %s KiB (target <= 1024)" % sys.argv[2])
+PY
