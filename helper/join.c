@@ -40,7 +40,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -155,7 +154,7 @@ static void join_namespaces(struct target *t)
 MD_NORETURN static void child_main(struct target *t, const struct request *req,
 				   const struct saved_state *saved, int use_pty, int sock)
 {
-	int master = -1, status, userns = t->ns[NS_USER] >= 0;
+	int userns = t->ns[NS_USER] >= 0;
 
 	util_set_cleanup(NULL);
 	cg_release(&t->cg);
@@ -167,27 +166,7 @@ MD_NORETURN static void child_main(struct target *t, const struct request *req,
 		become_container_root(t->setgroups_allowed);
 	else
 		restrict_host_root();
-	if (setsid() < 0)
-		die_errno("setsid");
-	if (use_pty)
-		master = pty_open_in_container();
-	run_enter_workdir(req->workdir);
-	run_set_no_new_privs();
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_PDEATHSIG)");
-	sync_send(sock, 'X', master);
-	if (master >= 0)
-		close(master);
-	sync_expect(sock, 'G');
-	restore_rlimits(saved);
-	run_unblock_signals();
-	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != sock)
-				close(fd);
-	status = exec_command(req, use_pty ? saved->term : NULL, -1);
-	sync_send(sock, 'E', -1);
-	_exit(status);
+	run_exec_in_container(sock, req, saved, use_pty, -1);
 }
 
 static pid_t active_child;

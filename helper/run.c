@@ -85,7 +85,7 @@ static void loopback_up(void)
 
 /* cd to the workdir without following symlinks or /proc magic, and check
  * where we landed (SECURITY.md 26, CVE-2024-21626). */
-void run_enter_workdir(const char *dir)
+static void enter_workdir(const char *dir)
 {
 	char cwd[4096];
 	int fd = open_dir_nofollow(AT_FDCWD, dir);
@@ -97,7 +97,7 @@ void run_enter_workdir(const char *dir)
 		die("workdir %s: not reachable inside the container", dir);
 }
 
-void run_set_no_new_privs(void)
+static void set_no_new_privs(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
@@ -133,7 +133,7 @@ static void reopen_rootfs(struct run *run)
 	run->rootfs = again;
 }
 
-void run_unblock_signals(void)
+static void unblock_signals(void)
 {
 	sigset_t none;
 
@@ -156,10 +156,40 @@ static int log_output(int log)
 	return err;
 }
 
+MD_NORETURN void run_exec_in_container(int sock, const struct request *req,
+				   const struct saved_state *saved, int use_pty, int log)
+{
+	int master = -1, status;
+
+	if (setsid() < 0)
+		die_errno("setsid");
+	if (use_pty)
+		master = pty_open_in_container();
+	enter_workdir(req->workdir);
+	set_no_new_privs();
+	/* Credentials changed before this, which cleared the death signal:
+	 * set it now, then make sure the helper is still there to deliver
+	 * it (the send fails if it is gone). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_PDEATHSIG)");
+	sync_send(sock, 'X', master);
+	if (master >= 0)
+		close(master);
+	sync_expect(sock, 'G');
+	restore_rlimits(saved);
+	unblock_signals();
+	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sock)
+				close(fd);
+	status = exec_command(req, use_pty ? saved->term : NULL, log_output(log));
+	sync_send(sock, 'E', -1);
+	_exit(status);
+}
+
 MD_NORETURN static void child_main(struct run *run, int sock)
 {
 	const struct request *req = run->req;
-	int master = -1, status;
 
 	/* This process owns nothing of the parent's: its failures must not
 	 * remove the cgroup, and its cgroup fds go now. */
@@ -183,29 +213,7 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 		restrict_host_root();
 	else
 		enter_user_namespace(run, sock);
-	if (setsid() < 0)
-		die_errno("setsid");
-	if (run->use_pty)
-		master = pty_open_in_container();
-	run_enter_workdir(req->workdir);
-	run_set_no_new_privs();
-	/* Credentials changed above, which cleared the death signal: set it
-	 * now, then make sure the helper is still there to deliver it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_PDEATHSIG)");
-	sync_send(sock, 'X', master);
-	if (master >= 0)
-		close(master);
-	sync_expect(sock, 'G');
-	restore_rlimits(run->saved);
-	run_unblock_signals();
-	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != sock)
-				close(fd);
-	status = exec_command(req, run->use_pty ? run->saved->term : NULL, log_output(run->log));
-	sync_send(sock, 'E', -1);
-	_exit(status);
+	run_exec_in_container(sock, req, run->saved, run->use_pty, run->log);
 }
 
 static pid_t clone_child(void)

@@ -10,6 +10,7 @@
 #include "rootfs.h"
 #include "registry.h"
 #include "sanitize.h"
+#include "util.h"
 
 struct run {
 	const struct request *req;
@@ -31,11 +32,14 @@ struct run {
  * before the command runs, leaving nothing behind. */
 int run_container(struct run *run);
 
-/* Shared with exec (join.c): the last steps before a command runs, and
- * the helper's wait for it. */
-void run_enter_workdir(const char *dir);
-void run_set_no_new_privs(void);
-void run_unblock_signals(void);
+/* Shared with exec (join.c). In a container process that already has the
+ * container's credentials: a session (and a terminal of the container's
+ * own when use_pty), the workdir, no_new_privs, death with the helper;
+ * hand the pty master over sock ('X'), wait for 'G', exec with fds 0-2
+ * only (output to log when it is not -1). Never returns. */
+MD_NORETURN void run_exec_in_container(int sock, const struct request *req,
+				       const struct saved_state *saved, int use_pty, int log);
+/* The helper's side: signals as an fd, then relay and wait for the child. */
 int run_block_signals(void);
 int run_supervise(pid_t child, int sigfd, int master);
 
