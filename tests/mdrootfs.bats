@@ -923,7 +923,7 @@ Try '$RF --help' for more information."
 # mirror and the host's nameserver through that NAT, like a Docker one.
 
 APT_BRIDGE=mdtrf0
-APT_NET=10.97.0
+APT_NET=10.91.0 # not 10.96-10.99: other suites' and benchmarks' bridges
 APT_PKG=hello # 53 kB, no dependencies, only root's files
 
 apt_conf() {
@@ -956,6 +956,9 @@ debian_or_skip() {
 nat_or_skip() {
 	local user=$1 rootfs=$2 host port addr
 	case $mirror in file:*) skip "the mirror $mirror is a local directory, which a container cannot reach" ;; esac
+	# Replies would go to another interface with the same subnet.
+	[ -z "$(ip route show "$APT_NET.0/24")" ] ||
+		skip "the test subnet $APT_NET.0/24 is already routed: $(ip route show "$APT_NET.0/24")"
 	apt_conf
 	apt_bridge=1
 	"$MDT_BIN/mdnet.sh" up --nat --config "$MDT_CONF"
