@@ -1070,7 +1070,11 @@ cmd_debian() {
 	write_resolv_conf "$rf_tmp" debian || md_die "debian: cannot write /etc/resolv.conf in $rf_tmp"
 	finish_build
 	say "debian: rootfs '$rf_name' is ready in $rf_target"
-	if [ "$rf_uid" -ne 0 ] && [ -z "$rf_userns" ]; then
+	# mdhelper mounts a root-owned rootfs read-only (and its files belong to
+	# nobody in a student's user namespace): apt-get cannot change it there.
+	if [ "$rf_uid" -eq 0 ]; then
+		say "debian: containers get '$rf_name' read-only: to add packages, build it again with --force --include PKG,..."
+	elif [ -z "$rf_userns" ]; then
 		md_warn "debian: you have no subordinate ids (/etc/subuid), so root is the only user inside '$rf_name': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again"
 	fi
 }
