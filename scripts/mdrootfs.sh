@@ -31,7 +31,12 @@
 # the user. When the user has a subordinate id range (/etc/subuid), debian
 # and import keep the archive's owners by mapping them into that range, as
 # the container will (apt-get works inside); without one, every file is the
-# user's. NAME is [a-z0-9][a-z0-9_.-]*, at most 63 characters.
+# user's and apt-get inside installs only packages whose files all belong
+# to root. A system rootfs is read-only in containers: apt-get there fails.
+# busybox and debian write /etc/resolv.conf with the host's nameservers
+# (not loopback ones, which a container cannot reach): with the bridge's
+# NAT (sudo mdnet.sh up --nat), `apt-get update` then works inside.
+# NAME is [a-z0-9][a-z0-9_.-]*, at most 63 characters.
 set -eu
 
 # shellcheck disable=SC2034 # PROG is read by mdlib.sh's messages
@@ -53,6 +58,13 @@ MD_BUSYBOX=/bin/busybox
 # the disk.
 MD_MAX_SIZE=16G
 MD_MAX_ENTRIES=1000000
+
+# Where the host's resolver configuration may be, in order of preference.
+# A container has a network namespace of its own: a nameserver on the
+# host's loopback (systemd-resolved's 127.0.0.53, a local dnsmasq) cannot
+# be reached from it, so systemd-resolved's list of upstream servers is the
+# second choice, as in Docker. The tests point MD_RESOLV_FILES at fixtures.
+MD_RESOLV_FILES=${MD_RESOLV_FILES:-/etc/resolv.conf /run/systemd/resolve/resolv.conf}
 
 # ---------------------------------------------------------------- helpers
 
@@ -251,6 +263,30 @@ run_job() {
 	return "$rc"
 }
 
+# ------------------------------------------------ inside the rootfs: DNS
+
+# Write $1/etc/resolv.conf from the first host file that names a nameserver
+# a container can reach, without its loopback nameservers; containers on
+# the bridge reach it through the bridge's NAT (mdnet.sh up --nat), as
+# Docker's do. With none, say so ($2 names the command): names will not
+# resolve inside. mmdebstrap copies the host's file verbatim, loopback and
+# all, so a Debian rootfs gets this one instead.
+write_resolv_conf() {
+	for f in $MD_RESOLV_FILES; do
+		[ -r "$f" ] || continue
+		conf=$(awk '
+			$1 == "nameserver" && ($2 ~ /^127\./ || $2 == "::1") { next }
+			$1 == "nameserver" { ns = 1 }
+			{ print }
+			END { if (!ns) exit 1 }' "$f") || continue
+		# rm first: never write through a link the tree may hold.
+		rm -f -- "$1/etc/resolv.conf" || return 1
+		printf '%s\n' "$conf" >"$1/etc/resolv.conf" || return 1
+		return 0
+	done
+	md_warn "$2: the host has no nameserver a container can reach (only loopback ones in $MD_RESOLV_FILES): names will not resolve inside until you write one into the rootfs's /etc/resolv.conf"
+}
+
 # --------------------------------------------------------------- busybox
 
 BB_DIRS='bin sbin etc proc sys dev tmp root home run var var/tmp var/log usr usr/bin usr/sbin mnt'
@@ -304,6 +340,7 @@ cmd_busybox() {
 	bb_links "$rf_tmp" || md_die "busybox: cannot create the applet links"
 	say "busybox: writing /etc"
 	bb_etc "$rf_tmp" || md_die "busybox: cannot write /etc"
+	write_resolv_conf "$rf_tmp" busybox || md_die "busybox: cannot write /etc/resolv.conf"
 	say "busybox: copying loop and mem to /home"
 	cp -- "$MD_LIBEXEC/loop" "$MD_LIBEXEC/mem" "$rf_tmp/home/" || md_die "busybox: cannot copy loop and mem"
 	chmod 755 "$rf_tmp/home/loop" "$rf_tmp/home/mem"
@@ -1029,8 +1066,17 @@ cmd_debian() {
 		pick_userns
 		if [ -n "$rf_userns" ]; then debian_unshare "$@"; else debian_fakechroot "$@"; fi
 	fi
+	say "debian: writing /etc/resolv.conf"
+	write_resolv_conf "$rf_tmp" debian || md_die "debian: cannot write /etc/resolv.conf in $rf_tmp"
 	finish_build
 	say "debian: rootfs '$rf_name' is ready in $rf_target"
+	# mdhelper mounts a root-owned rootfs read-only (and its files belong to
+	# nobody in a student's user namespace): apt-get cannot change it there.
+	if [ "$rf_uid" -eq 0 ]; then
+		say "debian: containers get '$rf_name' read-only: to add packages, build it again with --force --include PKG,..."
+	elif [ -z "$rf_userns" ]; then
+		md_warn "debian: you have no subordinate ids (/etc/subuid), so root is the only user inside '$rf_name': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again"
+	fi
 }
 
 # --dry-run: say how the rootfs would be built, build nothing.
@@ -1105,6 +1151,28 @@ debian_fakechroot() {
 		md_die "debian: mmdebstrap failed building $suite from $mirror; nothing was kept"
 	say "debian: making fakechroot's absolute symlinks absolute inside the rootfs"
 	fix_fakechroot_links "$rf_tmp" || md_die "debian: cannot rewrite the symlinks fakechroot left in $rf_tmp"
+	say "debian: telling apt to download as root (no _apt user inside)"
+	apt_without_subids "$rf_tmp" || md_die "debian: cannot write $APT_NOSUBIDS_CONF in $rf_tmp"
+}
+
+# Without subordinate ids the container maps one id, root, which is the
+# student on the host. apt downloads as its sandbox user _apt (uid 42), who
+# cannot exist inside: every download would fail with "setgroups 65534
+# failed - setgroups (1: Operation not permitted)" and "seteuid 42 failed".
+# Downloading as root costs nothing here: root inside owns nothing the
+# student does not. dpkg still cannot give a file another owner.
+APT_NOSUBIDS_CONF=/etc/apt/apt.conf.d/00minidocker-no-subids
+apt_without_subids() {
+	rm -f -- "$1$APT_NOSUBIDS_CONF" || return 1
+	cat >"$1$APT_NOSUBIDS_CONF" <<'EOF'
+// Written by mdrootfs.sh: this rootfs was built without subordinate ids
+// (/etc/subuid), so in a minidocker container root (you, on the host) is
+// the only user. apt's download sandbox user _apt cannot exist: download as
+// root. Packages with files owned by any other user or group cannot be
+// installed (chown fails with "Invalid argument"); once your administrator
+// has given you a subordinate id range, build the rootfs again.
+APT::Sandbox::User "root";
+EOF
 }
 
 # fakechroot makes some absolute symlinks (the dynamic loader's among them)

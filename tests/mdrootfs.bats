@@ -36,6 +36,14 @@ setup() {
 }
 
 teardown() {
+	# The apt-get tests: their containers, bridge and NAT, and the rootfs
+	# of the student without subordinate ids.
+	if [ -n "${apt_bridge:-}" ]; then
+		stop_containers "$MDT_USER" || true
+		stop_containers "$NOSUB_USER" || true
+		"$MDT_BIN/mdnet.sh" down --config "$MDT_CONF" >/dev/null || true
+	fi
+	[ -z "${nosub_rootfs:-}" ] || rm -rf "${nosub_rootfs%/*}"/lab "${nosub_rootfs%/*}"/.lab.*
 	[ -n "${SYSDIR:-}" ] && rm -rf "$SYSDIR"
 	rm -rf "$UHOME/.local/share/minidocker" "$MDT_ROOT/state/mdrootfs-bats-gw" \
 		"$UHOME/mdrootfs-fixtures" "$UHOME/mdrootfs-outside"
@@ -139,6 +147,32 @@ loop
 mem
 0
 3"
+}
+
+@test "busybox writes the host's nameservers, without loopback ones, to /etc/resolv.conf" {
+	printf 'nameserver 127.0.0.53\nnameserver 10.1.2.3\nsearch lab\n' >"$FIX/host"
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" MD_RESOLV_FILES="$FIX/host $FIX/upstream" "$RF" busybox lab
+	assert_status 0
+	assert_output ""
+	[ "$(cat "$UROOTFS/lab/etc/resolv.conf")" = "nameserver 10.1.2.3
+search lab" ]
+}
+
+@test "busybox falls back to systemd-resolved's upstream nameservers when the host's are loopback only" {
+	printf 'nameserver 127.0.0.53\noptions edns0 trust-ad\n' >"$FIX/host"
+	printf 'nameserver 192.0.2.53\n' >"$FIX/upstream"
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" MD_RESOLV_FILES="$FIX/host $FIX/upstream" "$RF" busybox lab
+	assert_status 0
+	[ "$(cat "$UROOTFS/lab/etc/resolv.conf")" = "nameserver 192.0.2.53" ]
+}
+
+@test "busybox says so when no host nameserver can be reached from a container" {
+	printf 'nameserver 127.0.0.53\nnameserver ::1\n' >"$FIX/host"
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" MD_RESOLV_FILES="$FIX/host $FIX/missing" "$RF" busybox lab
+	assert_status 0
+	assert_output "$RF: busybox: the host has no nameserver a container can reach (only loopback ones in $FIX/host $FIX/missing): names will not resolve inside until you write one into the rootfs's /etc/resolv.conf"
+	[ ! -e "$UROOTFS/lab/etc/resolv.conf" ]
+	[ -d "$UROOTFS/lab" ]
 }
 
 @test "busybox refuses to overwrite an existing rootfs without --force" {
@@ -879,4 +913,115 @@ Try '$RF --help' for more information."
 	user_rf rm deb
 	assert_status 0
 	[ ! -e "$r" ]
+}
+
+# ------------------------------------------------ apt-get inside a container
+#
+# Slow too: a Debian rootfs from the mirror, then apt-get in a container on
+# a test bridge of our own with NAT (mdnet.sh up --nat), as an administrator
+# sets it up for a lab that installs packages. The container reaches the
+# mirror and the host's nameserver through that NAT, like a Docker one.
+
+APT_BRIDGE=mdtrf0
+APT_NET=10.91.0 # not 10.96-10.99: other suites' and benchmarks' bridges
+APT_PKG=hello # 53 kB, no dependencies, only root's files
+
+apt_conf() {
+	write_conf <<CONF
+bridge $APT_BRIDGE $APT_NET.254/24
+permit :mdtestgrp memory=512M pids=256 containers=3 ip=$APT_NET.0/24 bridge=$APT_BRIDGE rootfs=$SYSDIR rootfs=~
+CONF
+}
+
+# Skip unless a real Debian build can run here: not MDT_QUICK, mmdebstrap,
+# the installed helper, and a mirror that answers. Sets mirror.
+debian_or_skip() {
+	[ -z "${MDT_QUICK:-}" ] || skip "MDT_QUICK is set: no Debian build"
+	require mmdebstrap python3
+	[ -u "$MDT_HELPER" ] && [ -x "$MDT_BIN/mdrun.sh" ] ||
+		skip "mdhelper and mdrun.sh are not installed (sudo make test-install)"
+	local suite
+	run "$MDT_BIN/$RF" --system debian --dry-run probe
+	assert_status 0
+	mirror=${output##* }
+	suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	"$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=15)' \
+		"$mirror/dists/$suite/Release" 2>/dev/null || skip "the package mirror $mirror cannot be reached"
+}
+
+# Bring the test bridge up with NAT (teardown takes it down), then skip
+# unless a container of user $1 on rootfs $2 reaches the mirror's address:
+# one TCP connection from bash's /dev/tcp, by address, so that only the NAT
+# is tested here and name resolution is left to apt-get.
+nat_or_skip() {
+	local user=$1 rootfs=$2 host port addr
+	case $mirror in file:*) skip "the mirror $mirror is a local directory, which a container cannot reach" ;; esac
+	# Replies would go to another interface with the same subnet.
+	[ -z "$(ip route show "$APT_NET.0/24")" ] ||
+		skip "the test subnet $APT_NET.0/24 is already routed: $(ip route show "$APT_NET.0/24")"
+	apt_conf
+	apt_bridge=1
+	"$MDT_BIN/mdnet.sh" up --nat --config "$MDT_CONF"
+	host=${mirror#*://}
+	host=${host%%/*}
+	case $mirror in https:*) port=443 ;; *) port=80 ;; esac
+	case $host in *:*) port=${host##*:} host=${host%:*} ;; esac
+	addr=$(getent ahostsv4 "$host" | awk 'NR == 1 { print $1 }')
+	[ -n "$addr" ] || skip "the host cannot resolve the mirror's name $host"
+	run as "$user" mdrun.sh -r "$rootfs" -- timeout 15 bash -c "exec 3<>/dev/tcp/$addr/$port"
+	# 1: refused or unreachable, 124: no answer; anything else is ours.
+	case $status in
+	0) ;;
+	1 | 124) skip "NAT: a container on $APT_BRIDGE cannot reach the mirror at $addr:$port" ;;
+	*) echo "$output"; return 1 ;;
+	esac
+}
+
+@test "apt-get installs a package in a container on the student's Debian rootfs" {
+	debian_or_skip
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
+	user_rf debian lab
+	assert_status 0
+	assert_output ""
+	nat_or_skip "$MDT_USER" lab
+	local t0 t1
+	t0=$(date +%s%N)
+	run as_user mdrun.sh -r lab -m max -- sh -c "apt-get update -q && apt-get install -y -q $APT_PKG && $APT_PKG"
+	t1=$(date +%s%N)
+	echo "# apt-get update and install took $(((t1 - t0) / 1000000)) ms" >&3
+	assert_status 0
+	[ "${lines[-1]}" = "Hello, world!" ]
+	# apt downloaded as its sandbox user _apt (uid 42, mapped into the
+	# student's range), with no warning or error on the way.
+	if grep -E '^(W|E): ' <<<"$output"; then return 1; fi
+}
+
+@test "apt-get in a container on a system Debian rootfs fails: it is shared and read-only" {
+	debian_or_skip
+	run "$MDT_BIN/$RF" --system debian sysdeb
+	assert_status 0
+	apt_conf
+	# apt opens its lock files for writing first; they belong to the real
+	# root, who is nobody in the student's user namespace.
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" mdrun.sh -r sysdeb -m max -- apt-get install -y $APT_PKG
+	assert_status 100
+	assert_output "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)
+E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?"
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" mdrun.sh -r sysdeb -- touch /usr/bin/x
+	assert_output "touch: cannot touch '/usr/bin/x': Read-only file system"
+}
+
+@test "debian without subordinate ids says apt-get inside installs only root's packages, and it does" {
+	debian_or_skip
+	require fakechroot fakeroot
+	! grep -q "^$NOSUB_USER:" /etc/subuid || skip "$NOSUB_USER has subordinate ids"
+	nosub_rootfs=/home/$NOSUB_USER/.local/share/minidocker/rootfs/lab
+	run as "$NOSUB_USER" env MD_SYSTEM_ROOTFS="$SYSDIR" "$RF" debian lab
+	assert_status 0
+	assert_output "$RF: debian: you have no subordinate ids (/etc/subuid), so root is the only user inside 'lab': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again"
+	grep -qx 'APT::Sandbox::User "root";' "$nosub_rootfs/etc/apt/apt.conf.d/00minidocker-no-subids"
+	nat_or_skip "$NOSUB_USER" lab
+	run as "$NOSUB_USER" mdrun.sh -r lab -m max -- sh -c "apt-get update -q && apt-get install -y -q $APT_PKG && $APT_PKG"
+	assert_status 0
+	[ "${lines[-1]}" = "Hello, world!" ]
 }
