@@ -314,6 +314,7 @@ int run_container(struct run *run)
 	}
 	if (sync_recv(sv[0], &master) != 'X')
 		return finish(run, child, -1), MD_EXIT_REFUSED;
+	net_attach_wait(&run->net); /* attached while the child set up */
 	if (master >= 0)
 		pty_prepare_caller(master);
 	sync_send(sv[0], 'G', -1);
