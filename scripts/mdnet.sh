@@ -258,20 +258,26 @@ cmd_attach() {
 	# Two processes side by side, as each costs milliseconds on every
 	# container start. Left: ip makes the veth; its peer is born in the
 	# container's namespace (moving an existing veth there costs ten
-	# times more), then the commands for eth1 go down the pipe. Right,
-	# meanwhile: a process enters the namespace, allows ping there (a
-	# write to /proc/sys/net, which shows the writer's namespace), and
-	# starts ip, which waits for those commands. Container root (capable
-	# only in its own user namespace) can undo none of it: the netns
-	# belongs to the host's user namespace. No nft: the port's name
-	# already is its entry in the anti-spoofing table.
+	# times more). Right, meanwhile: a process enters the namespace,
+	# allows ping there (a write to /proc/sys/net, which shows the
+	# writer's namespace), waits for the left one to end (end of file on
+	# the pipe), and if it made the veth (/sys is still the host's),
+	# configures eth1 with ip. Container root (capable only in its own
+	# user namespace) can undo none of it: the netns belongs to the
+	# host's user namespace. No nft: the port's name already is its
+	# entry in the anti-spoofing table.
 	at_rc=0
-	{
-		ip link add "$at_veth_name" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" </dev/null || exit 0
-		printf 'address add %s dev %s\nlink set %s up\nlink set lo up\nroute add default via %s dev %s\n' \
-			"$at_cidr" "$PEER" "$PEER" "$at_gw" "$PEER"
-	} | nsenter --net="$at_ns" sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range || exit 99
-exec ip -batch -' || at_rc=$?
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	ip link add "$at_veth_name" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" </dev/null |
+		nsenter --net="$at_ns" sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range || exit 99
+while read -r _; do :; done
+[ -e "/sys/class/net/$1" ] || exit 98
+exec ip -batch - <&3' - "$at_veth_name" 3<<EOF || at_rc=$?
+address add $at_cidr dev $PEER
+link set $PEER up
+link set lo up
+route add default via $at_gw dev $PEER
+EOF
 	# No veth: ip link add failed (and said why), eth1 was left alone.
 	[ -e "/sys/class/net/$at_veth_name" ] ||
 		die "attach: creating veth $at_veth_name on $at_bridge with $PEER in process $at_pid's namespace (ip link add) failed"
