@@ -199,9 +199,10 @@ void net_attach(struct net *n, const char *id, pid_t child)
 	n->script = spawn_script(argv);
 }
 
-static void net_attach_wait_quietly(struct net *n)
+void net_attach_end(struct net *n)
 {
-	wait_script(n->script);
+	if (n->script > 0)
+		wait_script(n->script);
 	n->script = 0;
 }
 
@@ -271,8 +272,7 @@ void net_release(struct net *n, const char *id)
 
 	if (!n->reserved)
 		return;
-	if (n->script > 0) /* the run failed while attach ran: let it end */
-		net_attach_wait_quietly(n);
+	net_attach_end(n); /* the run failed while attach ran: let it end */
 	if (n->enabled && n->attached)
 		net_detach_port(id, n->veth, n->addr);
 	if (dir < 0)

@@ -33,6 +33,10 @@ void net_attach(struct net *n, const char *id, pid_t child);
 /* Wait for that attach; dies on failure. Call before the container runs
  * anything of the caller's. */
 void net_attach_wait(struct net *n);
+/* On a failed run: let a running attach end, whatever its outcome. Call
+ * before the child is reaped: until then its pid, which attach names,
+ * cannot be another process's. */
+void net_attach_end(struct net *n);
 /* mdnet.sh detach of the host port of ADDR, unless it has gone with its
  * namespace already (warns, never dies). VETH is ignored: the name follows
  * from ADDR. */

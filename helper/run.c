@@ -52,6 +52,8 @@ static pid_t active_child;
 static void abort_run(void)
 {
 	pty_restore_caller();
+	if (active)
+		net_attach_end(&active->net); /* before the child's pid is free */
 	if (active_child > 0) {
 		kill(active_child, SIGKILL);
 		waitpid(active_child, NULL, 0);
@@ -265,6 +267,7 @@ static int finish(struct run *run, pid_t unreaped, int status)
 	char limit[32];
 
 	pty_restore_caller();
+	net_attach_end(&run->net); /* before the child's pid is free */
 	if (unreaped > 0)
 		waitpid(unreaped, NULL, 0);
 	active_child = 0;
