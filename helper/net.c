@@ -19,19 +19,28 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 
 static void fmt_ip(uint32_t a, char *buf, size_t size)
 {
 	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+/* A container's host port: mdv and its address as four 3-digit octets
+ * (15 bytes), the name mdnet.sh's anti-spoofing table pairs with that
+ * address alone. */
+static void port_name(uint32_t a, char *buf, size_t size)
+{
+	xsnprintf(buf, size, "mdv%03u%03u%03u%03u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
 static uint32_t mask_of(unsigned prefix)
@@ -136,37 +145,52 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 		fmt_ip(cfg->gateway, n->gateway, sizeof n->gateway);
 		n->prefix = cfg->gateway_prefix;
 		n->bridge = cfg->bridge;
-		xsnprintf(n->veth, sizeof n->veth, "mdv%d", (int)getpid());
+		port_name(a, n->veth, sizeof n->veth);
 	}
 	registry_add(cdir, ldir, id, c->uid, n->enabled ? n->addr : NULL);
 	n->reserved = 1;
 }
 
-/* Run the network script as full root with nothing of the caller's. */
-static int run_script(char *const argv[])
+/* Start the network script as full root with nothing of the caller's.
+ * vfork: on this kind of (virtual) machine, copying the helper's page
+ * tables for a fork costs milliseconds, on every container's start. The
+ * child only makes raw system calls (no libc state is changed in the
+ * memory it shares with us) until execve or _exit. */
+static pid_t spawn_script(char *const argv[])
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	AUTOCLOSE int check = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
-	int status;
-	pid_t pid = fork();
+	AUTOCLOSE int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid;
 
+	if (devnull < 0)
+		die_errno("open(\"/dev/null\")");
+	pid = vfork();
 	if (pid < 0)
-		die_errno("fork");
+		die_errno("vfork");
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (devnull < 0 || dup2(devnull, 0) < 0 || setgroups(0, NULL) < 0 ||
-		    setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || chdir("/") < 0)
+		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
+		    syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0 ||
+		    syscall(SYS_chdir, "/") < 0)
 			_exit(126);
-		execve(MD_NETSCRIPT, argv, envp);
+		syscall(SYS_execve, MD_NETSCRIPT, argv, envp);
 		_exit(127);
 	}
+	return pid;
+}
+
+static int wait_script(pid_t pid)
+{
+	int status;
+
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_errno("waitpid");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Started before the child sets itself up, waited for (net_attach_wait)
+ * before it runs anything of the caller's: the two overlap. */
 void net_attach(struct net *n, const char *id, pid_t child)
 {
 	char pid[16], cidr[24], bridge[16], veth[16], gw[16], name[64];
@@ -181,20 +205,60 @@ void net_attach(struct net *n, const char *id, pid_t child)
 	xsnprintf(cidr, sizeof cidr, "%s/%u", n->addr, n->prefix);
 	xsnprintf(gw, sizeof gw, "%s", n->gateway);
 	n->attached = 1; /* a failed attach undoes itself; detach is harmless */
-	if (run_script(argv) != 0)
+	n->script = spawn_script(argv);
+}
+
+void net_attach_end(struct net *n)
+{
+	if (n->script > 0)
+		wait_script(n->script);
+	n->script = 0;
+}
+
+void net_attach_wait(struct net *n)
+{
+	pid_t pid = n->script;
+
+	if (pid <= 0)
+		return;
+	n->script = 0;
+	if (wait_script(pid) != 0)
 		die("network setup failed (%s attach)", MD_NETSCRIPT);
 }
 
-void net_detach_port(const char *id, const char *veth, const char *addr)
+/* The container's namespace takes its veth with it a moment after the
+ * container ends (the kernel's namespace cleanup runs on its own). Look
+ * for it by its fixed /sys path, as bridge_is_up does: gone within
+ * ~100 ms, there is nothing to detach and no process to start. */
+static int veth_gone(const char *veth)
+{
+	char path[64];
+	struct timespec tick = { 0, 1000000 };
+
+	xsnprintf(path, sizeof path, "/sys/class/net/%s", veth);
+	for (int i = 0; i < 100; i++) {
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+void net_detach_port(const char *id, const char *addr)
 {
 	char name[64], v[16], a[16];
 	char *argv[] = { "mdnet.sh", "detach", name, v, a, NULL };
+	uint32_t ip;
 
+	if (parse_ipv4(addr, &ip) < 0)
+		return;
 	xsnprintf(name, sizeof name, "%s", id);
-	xsnprintf(v, sizeof v, "%s", veth);
+	port_name(ip, v, sizeof v);
 	xsnprintf(a, sizeof a, "%s", addr);
-	if (run_script(argv) != 0)
-		warnx_("network cleanup failed (%s detach %s)", MD_NETSCRIPT, veth);
+	if (veth_gone(v))
+		return;
+	if (wait_script(spawn_script(argv)) != 0)
+		warnx_("network cleanup failed (%s detach %s)", MD_NETSCRIPT, v);
 }
 
 void net_gc(void)
@@ -207,15 +271,16 @@ void net_gc(void)
 	registry_gc(cdir, ldir);
 }
 
-void net_release(const struct net *n, const char *id)
+void net_release(struct net *n, const char *id)
 {
 	AUTOCLOSE int dir = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	AUTOCLOSE int lock = -1;
 
 	if (!n->reserved)
 		return;
+	net_attach_end(n); /* the run failed while attach ran: let it end */
 	if (n->enabled && n->attached)
-		net_detach_port(id, n->veth, n->addr);
+		net_detach_port(id, n->addr);
 	if (dir < 0)
 		return;
 	lock = registry_lock(dir);

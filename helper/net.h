@@ -11,13 +11,14 @@
 
 struct net {
 	int enabled;           /* 0: loopback only */
-	char veth[16];         /* host end, mdv<helper pid> */
+	char veth[16];         /* host end, mdv<address, 3 digits an octet> */
 	char addr[16];         /* the leased address, dotted */
 	unsigned prefix;       /* the bridge's prefix length */
 	char gateway[16];
 	const char *bridge;
 	int reserved;          /* the registry entry (and lease) are ours */
 	int attached;          /* mdnet.sh attach ran */
+	pid_t script;          /* mdnet.sh attach still running, or 0 */
 };
 
 /* Decide loopback-only or bridge for this request, and take the lease and
@@ -27,14 +28,23 @@ struct net {
  * lease in use, quota, no bridge). */
 void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 		 const struct caller *c, const struct request *req, char *id);
-/* Run mdnet.sh attach for the child's network namespace; dies on failure. */
+/* Start mdnet.sh attach for the child's network namespace; it runs while
+ * the child sets itself up. */
 void net_attach(struct net *n, const char *id, pid_t child);
-/* mdnet.sh detach of a host port (warns, never dies). */
-void net_detach_port(const char *id, const char *veth, const char *addr);
+/* Wait for that attach; dies on failure. Call before the container runs
+ * anything of the caller's. */
+void net_attach_wait(struct net *n);
+/* On a failed run: let a running attach end, whatever its outcome. Call
+ * before the child is reaped: until then its pid, which attach names,
+ * cannot be another process's. */
+void net_attach_end(struct net *n);
+/* mdnet.sh detach of the host port of ADDR (named after it), unless it
+ * has gone with its namespace already (warns, never dies). */
+void net_detach_port(const char *id, const char *addr);
 /* Remove what killed helpers left behind: cgroups, veths, leases, entries
  * of containers whose helper is gone. */
 void net_gc(void);
-/* Undo: mdnet.sh detach (when attached), the lease, the registry entry. */
-void net_release(const struct net *n, const char *id);
+/* Undo: the detach (when attached), the lease, the registry entry. */
+void net_release(struct net *n, const char *id);
 
 #endif

@@ -131,15 +131,14 @@ static void collect(int cdir, int ldir, const char *name)
 {
 	unsigned long uid;
 	long pid = 0;
-	char addr[16] = "-", veth[16];
+	char addr[16] = "-";
 	uint32_t a;
 
 	if (!valid_name(name) || live_entry(cdir, name, &uid, &pid, addr))
 		return;
 	cg_destroy_by_id(name);
 	if (parse_ipv4(addr, &a) == 0 && pid > 0) {
-		xsnprintf(veth, sizeof veth, "mdv%ld", pid);
-		net_detach_port(name, veth, addr);
+		net_detach_port(name, addr); /* the port is named after addr */
 		if (ldir >= 0)
 			unlinkat(ldir, addr, 0);
 	}

@@ -55,6 +55,8 @@ static pid_t active_child;
 static void abort_run(void)
 {
 	pty_restore_caller();
+	if (active)
+		net_attach_end(&active->net); /* before the child's pid is free */
 	if (active_child > 0) {
 		kill(active_child, SIGKILL);
 		waitpid(active_child, NULL, 0);
@@ -291,6 +293,7 @@ static int finish(struct run *run, pid_t unreaped, int status)
 	char limit[32];
 
 	pty_restore_caller();
+	net_attach_end(&run->net); /* before the child's pid is free */
 	if (unreaped > 0)
 		waitpid(unreaped, NULL, 0);
 	active_child = 0;
@@ -366,6 +369,7 @@ int run_container(struct run *run)
 	}
 	if (sync_recv(sv[0], &master) != 'X')
 		return finish(run, child, -1), MD_EXIT_REFUSED;
+	net_attach_wait(&run->net); /* attached while the child set up */
 	if (master >= 0)
 		pty_prepare_caller(master);
 	sync_send(sv[0], 'G', -1);

@@ -11,21 +11,28 @@
 #         nftables anti-spoofing table; put back on it the ports of running
 #         containers that `down` took off. With --nat, also turn on IPv4
 #         forwarding and masquerade the bridge's subnet (nftables, else
-#         iptables); without it, remove them. Safe to run again.
-# down    Remove the bridge, its masquerading, and the forwarding that `up
-#         --nat` turned on. Safe to run again. Running containers keep their
-#         veth and anti-spoofing chain, and lose the bridge until `up`.
+#         iptables); without it, remove them. Safe to run again. With nft,
+#         the subnet must be a /16 or smaller (see anti-spoofing below).
+# down    Remove the bridge, its anti-spoofing table, its masquerading, and
+#         the forwarding that `up --nat` turned on. Safe to run again.
+#         Running containers keep their veth, and lose the bridge until
+#         `up`.
 # status  Print the bridge, NAT, anti-spoofing, the ports on the bridge and
 #         the leases in DIR/leases (default /run/minidocker). Exit 1 when the
 #         bridge is not up.
 # attach  Called by mdhelper only: create a veth pair whose peer is born in
 #         the network namespace of process PID as eth1, put HOSTVETH on
 #         BRIDGE, give eth1 ADDR/PREFIX and a default route via GATEWAY, bring
-#         up eth1 and lo, allow ping in that namespace, and drop frames from
-#         HOSTVETH whose source is not ADDR. On failure, undo all of it.
-# detach  Called by mdhelper only: remove HOSTVETH if it still exists and its
-#         anti-spoofing chain, unless that chain says the port is now another
-#         container's or has another address. Safe to run again.
+#         up eth1 and lo, and allow ping in that namespace. HOSTVETH must be
+#         mdv followed by ADDR's octets in 3 digits each (mdv010000000001 for
+#         10.0.0.1): the anti-spoofing table of `up` lets that port send as
+#         ADDR only. On failure, undo all of it.
+# detach  Called by mdhelper only: remove HOSTVETH if it still exists (it
+#         usually went with the container's namespace). Safe to run again.
+#
+# Anti-spoofing (where nft is installed): `up` makes a table
+# minidocker-spoof-BRIDGE that pairs each port name with its one address,
+# for the whole subnet, so a container's start and exit change no rule.
 #
 #   --config FILE  the minidocker config (default /etc/minidocker/minidocker.conf)
 #   --nat          masquerade the bridge's subnet behind the host's addresses
@@ -61,11 +68,12 @@ DEFAULT_BRIDGE=md0
 DEFAULT_BRIDGE_ADDR=10.0.0.254/24
 # The container's end of the pair, as DESIGN.md names it.
 PEER=eth1
-# Our nftables objects: one anti-spoofing table in family bridge for every
-# bridge (ports are keyed by their unique interface names), one NAT table per
-# bridge in family ip.
-SPOOF=minidocker
+# Our nftables objects, per bridge: an anti-spoofing table in family bridge
+# and a NAT table in family ip.
+SPOOF_PREFIX=minidocker-spoof-
 NAT_PREFIX=minidocker-nat-
+# The largest subnet whose every address the anti-spoofing table lists.
+SPOOF_MIN_PREFIX=16
 
 die() {
 	printf '%s: %s\n' "$PROG" "$*" >&2
@@ -167,6 +175,128 @@ is_cidr() {
 	cidr_network=$((cidr_net >> 24 & 255)).$((cidr_net >> 16 & 255)).$((cidr_net >> 8 & 255)).$((cidr_net & 255))/$cidr_prefix
 }
 
+# A container's host port name, in pn_name: mdv and its address as four
+# 3-digit octets (mdv010000000001 for 10.0.0.1, 15 bytes). Names are unique
+# per address, so the table can list every (port, address) pair of the
+# subnet once, at `up`. Without a subshell: attach is on every container's
+# start path.
+port_name() {
+	pn_rest=$1 pn_name=mdv
+	while [ -n "$pn_rest" ]; do
+		pn_o=${pn_rest%%.*}
+		case $pn_rest in *.*) pn_rest=${pn_rest#*.} ;; *) pn_rest= ;; esac
+		case ${#pn_o} in 1) pn_o=00$pn_o ;; 2) pn_o=0$pn_o ;; esac
+		pn_name=$pn_name$pn_o
+	done
+}
+
+# The address a port name stands for (sets pn_addr); false when $1 is not
+# one of ours.
+port_addr() {
+	case $1 in
+	mdv[0-2][0-9][0-9][0-2][0-9][0-9][0-2][0-9][0-9][0-2][0-9][0-9]) ;;
+	*) return 1 ;;
+	esac
+	pn_rest=${1#mdv} pn_addr='' pn_sep=''
+	while [ -n "$pn_rest" ]; do
+		pn_o=${pn_rest%"${pn_rest#???}"} pn_rest=${pn_rest#???}
+		# No leading zeros: the shell would read 010 as octal.
+		pn_o=${pn_o#0} pn_o=${pn_o#0}
+		pn_addr=$pn_addr$pn_sep$pn_o pn_sep=.
+	done
+	is_ipv4 "$pn_addr"
+}
+
+# --- attach (early: see the end of this section) ---------------------------
+
+check_attach_args() {
+	[ $# -eq 6 ] || usage_error "attach: expected ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY, got $# arguments"
+	is_id "$1" || usage_error "attach: invalid container id: $(shown "$1")"
+	is_pid "$2" || usage_error "attach: invalid pid: $(shown "$2")"
+	is_ifname "$3" || usage_error "attach: invalid veth name: $(shown "$3")"
+	[ "$3" != "$4" ] || usage_error "attach: the veth and the bridge have the same name: $3"
+	is_ifname "$4" || usage_error "attach: invalid bridge name: $(shown "$4")"
+	is_cidr "$5" || usage_error "attach: invalid address: $(shown "$5")"
+	port_name "$cidr_addr"
+	[ "$3" = "$pn_name" ] || usage_error "attach: the veth for $cidr_addr is $pn_name, not $3"
+	is_cidr "$5"
+	is_host_ipv4 "$6" || usage_error "attach: invalid gateway: $(shown "$6")"
+	{ [ $((ip_num & cidr_mask)) -eq "$cidr_net" ] && [ "$6" != "$cidr_addr" ]; } ||
+		usage_error "attach: gateway $6 is not another address in $cidr_network"
+	at_gw_host=$((ip_num & ~cidr_mask & 0xffffffff))
+	{ [ "$at_gw_host" -ne 0 ] && [ "$at_gw_host" -ne $((~cidr_mask & 0xffffffff)) ]; } ||
+		usage_error "attach: gateway $6 is the network or broadcast address of $cidr_network"
+}
+
+# What attach has done so far, for undo on failure or signal.
+at_veth='' at_done=''
+
+attach_undo() {
+	[ -z "$at_done" ] || return 0
+	if [ -n "$at_veth" ]; then
+		ip link del "$at_veth" 2>/dev/null || true
+	fi
+}
+
+cmd_attach() {
+	check_attach_args "$@"
+	at_pid=$2 at_veth_name=$3 at_bridge=$4 at_cidr=$5 at_gw=$6
+	require_root
+	at_ns=/proc/$at_pid/ns/net
+	[ -e "$at_ns" ] || die "attach: no process $at_pid"
+	# Never configure the host's own namespace as a container's.
+	# shellcheck disable=SC3013 # -ef is in dash, bash, busybox and ksh; where missing, [ fails and we die
+	! [ "$at_ns" -ef /proc/self/ns/net ] ||
+		die "attach: process $at_pid is in the host's network namespace"
+	[ -d "/sys/class/net/$at_bridge/bridge" ] ||
+		die "attach: bridge $at_bridge is not up: ask the administrator to run mdnet.sh up"
+	[ ! -e "/sys/class/net/$at_veth_name" ] || die "attach: $at_veth_name already exists"
+
+	trap attach_undo EXIT
+	trap 'exit 1' INT TERM HUP
+	at_veth=$at_veth_name
+	# Two processes side by side, as each costs milliseconds on every
+	# container start. Left: ip makes the veth; its peer is born in the
+	# container's namespace (moving an existing veth there costs ten
+	# times more). Right, meanwhile: a process enters the namespace,
+	# allows ping there (a write to /proc/sys/net, which shows the
+	# writer's namespace), waits for the left one to end (end of file on
+	# the pipe), and if it made the veth (/sys is still the host's),
+	# configures eth1 with ip. Container root (capable only in its own
+	# user namespace) can undo none of it: the netns belongs to the
+	# host's user namespace. No nft: the port's name already is its
+	# entry in the anti-spoofing table.
+	at_rc=0
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	ip link add "$at_veth_name" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" </dev/null |
+		nsenter --net="$at_ns" sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range || exit 99
+while read -r _; do :; done
+[ -e "/sys/class/net/$1" ] || exit 98
+exec ip -batch - <&3' - "$at_veth_name" 3<<EOF || at_rc=$?
+address add $at_cidr dev $PEER
+link set $PEER up
+link set lo up
+route add default via $at_gw dev $PEER
+EOF
+	# No veth: ip link add failed (and said why), eth1 was left alone.
+	[ -e "/sys/class/net/$at_veth_name" ] ||
+		die "attach: creating veth $at_veth_name on $at_bridge with $PEER in process $at_pid's namespace (ip link add) failed"
+	case $at_rc in
+	0) ;;
+	99) die "attach: allowing ping in process $at_pid's namespace (ping_group_range) failed" ;;
+	*) die "attach: configuring $PEER in process $at_pid's namespace (ip -batch) failed" ;;
+	esac
+	at_done=1
+}
+
+# attach runs on every container's start, and the shell parses a script as
+# it reads it: reading the rest of this file would cost milliseconds more.
+if [ "${1:-}" = attach ]; then
+	shift
+	cmd_attach "$@"
+	exit 0
+fi
+
 # --- config -----------------------------------------------------------------
 
 # Read the `bridge NAME ADDR/PREFIX` line of $1 into conf_bridge and
@@ -233,48 +363,79 @@ have_iptables() {
 
 # --- up / down --------------------------------------------------------------
 
-# The anti-spoofing table. Each port has a chain of its own, port-NAME, that
-# accepts IPv4 from, and ARP for, the port's address and drops every other
-# frame (other addresses, IPv6, VLAN tags); the map @ports sends a frame
-# entering a bridge from that port to its chain. Ports not in the map are
-# not ours and pass (failing closed for every port of our bridges would need
-# `meta ibrname`, which kernels without nft_meta_bridge refuse). Built with
-# `add` and the base chain flushed and refilled in one transaction, so
-# running it again (up, or attach finding the table gone) never duplicates a
-# rule nor loses a port.
+# Is interface $1 a veth? False too when it is gone.
+is_veth() {
+	iv_info=$(ip -o -d link show dev "$1" 2>/dev/null) || return 1
+	case $iv_info in *' veth '*) return 0 ;; esac
+	return 1
+}
+
+spoof_table() {
+	echo "$SPOOF_PREFIX$conf_bridge"
+}
+
+# Write the elements of the bridge's subnet, one per host address: "NAME"
+# for $1 = names, "NAME" . ADDR for $1 = pairs.
+spoof_elements() {
+	se_first=$((cidr_net + 1)) se_last=$((cidr_net + (~cidr_mask & 0xffffffff) - 1))
+	se_a=$se_first se_sep=''
+	while [ "$se_a" -le "$se_last" ]; do
+		if [ "$1" = names ]; then
+			printf '%s"mdv%03d%03d%03d%03d"' "$se_sep" $((se_a >> 24 & 255)) \
+				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255))
+		else
+			printf '%s"mdv%03d%03d%03d%03d" . %d.%d.%d.%d' "$se_sep" $((se_a >> 24 & 255)) \
+				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255)) $((se_a >> 24 & 255)) \
+				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255))
+		fi
+		se_sep=', '
+		se_a=$((se_a + 1))
+	done
+}
+
+# The anti-spoofing table for the bridge's subnet: a frame from one of its
+# port names passes as IPv4 from, or ARP for, that port's address; every
+# other frame from it (other addresses, IPv6, VLAN tags) is dropped and
+# counted in @dropped. Frames from other ports are not ours and pass
+# (failing closed for every port of the bridge would need `meta ibrname`,
+# which kernels without nft_meta_bridge refuse). Replaced atomically: add,
+# delete and define in one transaction.
 ensure_spoof_table() {
-	nft -f - <<EOF
-add table bridge $SPOOF
-add map bridge $SPOOF ports { type ifname : verdict; }
-add chain bridge $SPOOF antispoof { type filter hook prerouting priority -200; policy accept; }
-flush chain bridge $SPOOF antispoof
-add rule bridge $SPOOF antispoof iifname vmap @ports
+	[ "$cidr_prefix" -ge "$SPOOF_MIN_PREFIX" ] ||
+		die "up: the anti-spoofing table lists every address of the subnet: $cidr_network is too large, use a /$SPOOF_MIN_PREFIX or smaller subnet"
+	{
+		printf 'add table bridge %s\ndelete table bridge %s\n' "$(spoof_table)" "$(spoof_table)"
+		printf 'table bridge %s {\n' "$(spoof_table)"
+		printf '\tset ports { type ifname; elements = { '
+		spoof_elements names
+		printf ' }; }\n\tset dropped { type ifname; counter; elements = { '
+		spoof_elements names
+		printf ' }; }\n\tset leases { type ifname . ipv4_addr; elements = { '
+		spoof_elements pairs
+		printf ' }; }\n'
+		cat <<EOF
+	chain antispoof {
+		type filter hook prerouting priority -200; policy accept;
+		iifname != @ports accept
+		ether type ip iifname . ip saddr @leases accept
+		ether type arp iifname . arp saddr ip @leases accept
+		iifname @dropped drop
+	}
+}
 EOF
+	} | nft -f -
 }
 
-# The table as text, for status and up to read; fails when there is none.
+# The table as text, for status; fails when there is none.
 spoof_listing() {
-	nft list table bridge "$SPOOF" 2>/dev/null
+	nft list set bridge "$(spoof_table)" dropped 2>/dev/null
 }
 
-# Call $1 PORT ADDR ID DROPS for each port chain in the listing $2, until
-# it returns non-zero.
-each_spoof_port() {
-	ep_fn=$1 ep_port='' ep_addr='' ep_id='' ep_drops=''
-	while read -r ep_1 ep_2 ep_3 _ _ ep_6 _; do
-		case "$ep_1 $ep_2" in
-		"chain port-"*) ep_port=${ep_2#port-} ep_addr='' ep_id='' ep_drops='' ;;
-		"ip saddr") ep_addr=$ep_3 ep_id=${ep_6#\"} ep_id=${ep_id%\"} ;;
-		"counter packets")
-			ep_drops=$ep_3
-			if is_ifname "$ep_port" && is_ipv4 "$ep_addr"; then
-				"$ep_fn" "$ep_port" "$ep_addr" "$ep_id" "$ep_drops" || return 0
-			fi
-			ep_port='' ;;
-		esac
-	done <<EOF
-$2
-EOF
+# Frames dropped from port $1, from the listing $2 ('?' if not listed).
+spoof_drops() {
+	sd_rest=${2#*\""$1"\" counter packets }
+	[ "$sd_rest" != "$2" ] || { echo '?'; return; }
+	echo "${sd_rest%% *}"
 }
 
 ensure_bridge() {
@@ -303,18 +464,20 @@ EOF
 }
 
 # Ports left without a master by `down` (their containers still running)
-# go back on the bridge: their anti-spoofing chains name them.
+# go back on the bridge: their names say they belong to its subnet.
 reattach_ports() {
-	ra_list=$(spoof_listing) || return 0
-	each_spoof_port reattach_port "$ra_list"
-}
-
-reattach_port() {
-	is_ipv4 "$2"
-	[ $((ip_num & cidr_mask)) -eq "$cidr_net" ] || return 0
-	[ -e "/sys/class/net/$1" ] && [ ! -e "/sys/class/net/$1/master" ] || return 0
-	ip link set "$1" master "$conf_bridge" ||
-		die "up: putting port $1 back on $conf_bridge failed"
+	set +f
+	for rp_dir in /sys/class/net/mdv*; do
+		rp_port=${rp_dir##*/}
+		port_addr "$rp_port" || continue
+		is_ipv4 "$pn_addr"
+		[ $((ip_num & cidr_mask)) -eq "$cidr_net" ] || continue
+		[ ! -e "$rp_dir/master" ] || continue
+		is_veth "$rp_port" || continue
+		ip link set "$rp_port" master "$conf_bridge" ||
+			die "up: putting port $rp_port back on $conf_bridge failed"
+	done
+	set -f
 }
 
 nat_table() {
@@ -417,8 +580,8 @@ cmd_up() {
 	ensure_bridge
 	if have_nft; then
 		ensure_spoof_table || die "up: creating the nftables anti-spoofing table failed"
-		reattach_ports
 	fi
+	reattach_ports
 	if [ -n "$nat" ]; then nat_on; else nat_off; fi
 }
 
@@ -430,6 +593,9 @@ cmd_down() {
 	if [ -e "/sys/class/net/$conf_bridge" ]; then
 		[ -d "/sys/class/net/$conf_bridge/bridge" ] || die "down: $conf_bridge is not a bridge: left alone"
 		ip link del "$conf_bridge" || die "down: deleting bridge $conf_bridge failed"
+	fi
+	if have_nft && nft list table bridge "$(spoof_table)" >/dev/null 2>&1; then
+		nft delete table bridge "$(spoof_table)" || die "down: removing the anti-spoofing table failed"
 	fi
 }
 
@@ -473,9 +639,19 @@ cmd_status() {
 	for st_port in "$st_dir"/brif/*; do
 		[ -e "$st_port" ] || continue
 		st_port=${st_port##*/}
-		st_found=''
-		each_spoof_port status_port "$st_spoof"
-		[ -n "$st_found" ] || printf '  %s (no anti-spoofing chain)\n' "$st_port"
+		if ! port_addr "$st_port"; then
+			printf '  %s (not a container port)\n' "$st_port"
+			continue
+		fi
+		st_name=
+		[ ! -f "$rundir/leases/$pn_addr" ] || read -r st_name <"$rundir/leases/$pn_addr" || true
+		is_id "$st_name" || st_name='?'
+		if [ -n "$st_spoof" ]; then
+			printf '  %s %s %s (%s frames dropped)\n' "$st_port" "$pn_addr" "$st_name" \
+				"$(spoof_drops "$st_port" "$st_spoof")"
+		else
+			printf '  %s %s %s\n' "$st_port" "$pn_addr" "$st_name"
+		fi
 	done
 	echo "leases:"
 	for st_lease in "$rundir"/leases/*; do
@@ -490,184 +666,30 @@ cmd_status() {
 	return $st_rc
 }
 
-# One line of status for port $st_port, when $1 is it.
-status_port() {
-	[ "$1" = "$st_port" ] || return 0
-	st_found=1
-	printf '  %s %s %s (%s frames dropped)\n' "$1" "$2" "${3:-?}" "$4"
-	return 1
-}
-
-# --- attach / detach ---------------------------------------------------------
-
-check_attach_args() {
-	[ $# -eq 6 ] || usage_error "attach: expected ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY, got $# arguments"
-	is_id "$1" || usage_error "attach: invalid container id: $(shown "$1")"
-	is_pid "$2" || usage_error "attach: invalid pid: $(shown "$2")"
-	is_ifname "$3" || usage_error "attach: invalid veth name: $(shown "$3")"
-	[ "$3" != "$4" ] || usage_error "attach: the veth and the bridge have the same name: $3"
-	is_ifname "$4" || usage_error "attach: invalid bridge name: $(shown "$4")"
-	is_cidr "$5" || usage_error "attach: invalid address: $(shown "$5")"
-	is_host_ipv4 "$6" || usage_error "attach: invalid gateway: $(shown "$6")"
-	{ [ $((ip_num & cidr_mask)) -eq "$cidr_net" ] && [ "$6" != "$cidr_addr" ]; } ||
-		usage_error "attach: gateway $6 is not another address in $cidr_network"
-	at_gw_host=$((ip_num & ~cidr_mask & 0xffffffff))
-	{ [ "$at_gw_host" -ne 0 ] && [ "$at_gw_host" -ne $((~cidr_mask & 0xffffffff)) ]; } ||
-		usage_error "attach: gateway $6 is the network or broadcast address of $cidr_network"
-}
-
-# What attach has done so far, for undo on failure or signal: background
-# jobs still to reap, the veth made, the anti-spoofing entries added.
-at_jobs='' at_veth='' at_spoof='' at_done=''
-
-attach_undo() {
-	[ -z "$at_done" ] || return 0
-	for au_job in $at_jobs; do
-		wait "$au_job" 2>/dev/null || true
-	done
-	if [ -n "$at_veth" ]; then
-		ip link del "$at_veth" 2>/dev/null || true
-	fi
-	if [ -n "$at_spoof" ]; then
-		spoof_forget "$at_veth_name" || true
-	fi
-}
-
-# Reap background job $1; its status.
-reap() {
-	rp_rc=0
-	wait "$1" || rp_rc=$?
-	at_jobs=${at_jobs#"$1 "}
-	return $rp_rc
-}
-
-# Let port $1 send as address $2 only (the rule commented with the id $3).
-# The chain is flushed first: entries a lost detach left for a port of the
-# same name cannot grant a second address.
-spoof_allow() {
-	spoof_allow_once "$@" 2>/dev/null && return 0
-	# The table is gone (no `up` since nft was installed, or a flushed
-	# ruleset): make it, then say why if it still fails.
-	ensure_spoof_table && spoof_allow_once "$@"
-}
-
-spoof_allow_once() {
-	nft add chain bridge "$SPOOF" "port-$1" \; \
-		flush chain bridge "$SPOOF" "port-$1" \; \
-		add rule bridge "$SPOOF" "port-$1" ether type ip ip saddr "$2" accept comment "\"$3\"" \; \
-		add rule bridge "$SPOOF" "port-$1" ether type arp arp saddr ip "$2" accept \; \
-		add rule bridge "$SPOOF" "port-$1" counter drop \; \
-		add element bridge "$SPOOF" ports "{ \"$1\" : jump port-$1 }"
-}
-
-# Remove port $1's map entry and chain; what is already gone is not an
-# error, any other failure is.
-spoof_forget() {
-	sf_err=$(nft delete element bridge "$SPOOF" ports "{ \"$1\" }" \; \
-		delete chain bridge "$SPOOF" "port-$1" 2>&1) && return 0
-	spoof_gone "$sf_err" || return 1
-	# One of the two was missing, so the transaction did nothing: retry
-	# each alone, the map entry first (it holds the chain).
-	sf_err=$(nft delete element bridge "$SPOOF" ports "{ \"$1\" }" 2>&1) ||
-		spoof_gone "$sf_err" || return 1
-	sf_err=$(nft delete chain bridge "$SPOOF" "port-$1" 2>&1) ||
-		spoof_gone "$sf_err"
-}
-
-# True when nft's error $1 says the element, set or table does not exist;
-# otherwise show the error and fail.
-spoof_gone() {
-	case $1 in
-	*'No such file or directory'*) return 0 ;;
-	esac
-	printf '%s\n' "$1" >&2
-	return 1
-}
-
-cmd_attach() {
-	check_attach_args "$@"
-	at_id=$1 at_pid=$2 at_veth_name=$3 at_bridge=$4 at_addr=$cidr_addr
-	at_cidr=$5 at_gw=$6
-	require_root
-	at_ns=/proc/$at_pid/ns/net
-	[ -e "$at_ns" ] || die "attach: no process $at_pid"
-	# Never configure the host's own namespace as a container's.
-	# shellcheck disable=SC3013 # -ef is in dash, bash, busybox and ksh; where missing, [ fails and we die
-	! [ "$at_ns" -ef /proc/self/ns/net ] ||
-		die "attach: process $at_pid is in the host's network namespace"
-	[ -d "/sys/class/net/$at_bridge/bridge" ] ||
-		die "attach: bridge $at_bridge is not up: ask the administrator to run mdnet.sh up"
-	[ ! -e "/sys/class/net/$at_veth_name" ] || die "attach: $at_veth_name already exists"
-
-	trap attach_undo EXIT
-	trap 'exit 1' INT TERM HUP
-	# Every process costs milliseconds on a container's start, so the steps
-	# that do not depend on each other run side by side. eth1 stays down,
-	# so nothing crosses the port, until all of them are done.
-	if have_nft; then
-		at_spoof=1
-		spoof_allow "$at_veth_name" "$at_addr" "$at_id" &
-		at_nft=$! at_jobs="$at_jobs$! "
-	fi
-	# Container root (capable only in its own user namespace) cannot undo
-	# any of this: the netns belongs to the host's user namespace.
-	nsenter --net="$at_ns" sysctl -q -w net.ipv4.ping_group_range="0 2147483647" &
-	at_sysctl=$! at_jobs="$at_jobs$! "
-	# The peer is born in the container's namespace: moving an existing
-	# veth there costs ten times more.
-	ip link add "$at_veth_name" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" ||
-		die "attach: creating veth $at_veth_name on $at_bridge with $PEER in process $at_pid's namespace (ip link add) failed"
-	at_veth=$at_veth_name
-	reap "$at_sysctl" ||
-		die "attach: allowing ping in process $at_pid's namespace (sysctl ping_group_range) failed"
-	if [ -n "$at_spoof" ]; then
-		reap "$at_nft" || die "attach: adding the anti-spoofing rule for $at_veth_name (nft) failed"
-	fi
-	nsenter --net="$at_ns" ip -batch - <<EOF || die "attach: configuring $PEER in process $at_pid's namespace (ip -batch) failed"
-address add $at_cidr dev $PEER
-link set $PEER up
-link set lo up
-route add default via $at_gw dev $PEER
-EOF
-	at_done=1
-}
+# --- detach -----------------------------------------------------------------
 
 check_detach_args() {
 	[ $# -eq 3 ] || usage_error "detach: expected ID HOSTVETH ADDR, got $# arguments"
 	is_id "$1" || usage_error "detach: invalid container id: $(shown "$1")"
 	is_ifname "$2" || usage_error "detach: invalid veth name: $(shown "$2")"
 	is_host_ipv4 "$3" || usage_error "detach: invalid address: $(shown "$3")"
+	port_name "$3"
+	[ "$2" = "$pn_name" ] || usage_error "detach: the veth for $3 is $pn_name, not $2"
 }
 
 cmd_detach() {
 	check_detach_args "$@"
-	dt_id=$1 dt_veth=$2 dt_addr=$3
+	dt_veth=$2
 	require_root
-	dt_chain=''
-	if have_nft; then
-		dt_chain=$(nft list chain bridge "$SPOOF" "port-$dt_veth" 2>/dev/null) || dt_chain=''
-		# A port of that name given to another container since: not ours.
-		case $dt_chain in
-		'' | *"ip saddr $dt_addr accept comment \"$dt_id\""*) ;;
-		*) die "detach: $dt_veth is not container $dt_id's port with $dt_addr: left alone" ;;
-		esac
-	fi
 	# Usually gone already: a netns takes its veth with it when it dies.
-	if [ -e "/sys/class/net/$dt_veth" ]; then
-		# Only ever a veth: never delete whatever else has that name.
-		dt_info=$(ip -o -d link show dev "$dt_veth" 2>/dev/null) || dt_info=gone
-		case $dt_info in
-		gone) ;;
-		*' veth '*)
-			ip link del "$dt_veth" 2>/dev/null || [ ! -e "/sys/class/net/$dt_veth" ] ||
-				die "detach: deleting $dt_veth (ip link del) failed" ;;
-		*) die "detach: $dt_veth is not a veth: left alone" ;;
-		esac
-	fi
-	if [ -n "$dt_chain" ]; then
-		spoof_forget "$dt_veth" ||
-			die "detach: removing the anti-spoofing rule for $dt_veth (nft) failed"
-	fi
+	[ -e "/sys/class/net/$dt_veth" ] || return 0
+	# Only ever a veth: never delete whatever else has that name.
+	is_veth "$dt_veth" || {
+		[ -e "/sys/class/net/$dt_veth" ] || return 0
+		die "detach: $dt_veth is not a veth: left alone"
+	}
+	ip link del "$dt_veth" 2>/dev/null || [ ! -e "/sys/class/net/$dt_veth" ] ||
+		die "detach: deleting $dt_veth (ip link del) failed"
 }
 
 main() {

@@ -49,7 +49,11 @@ if command -v bwrap >/dev/null; then
 fi
 
 out=$(mktemp -d /root/bench-start.XXXXXX)
+# The machine may be shared: the load average says how much it was.
+read -r load_before _ </proc/loadavg
 hyperfine -N --warmup 20 --runs "$runs" --style basic --export-json "$out/start.json" "$@" </dev/null >/dev/null
+read -r load_after _ </proc/loadavg
+echo "load average (1 min): $load_before before, $load_after after, on $(nproc) CPUs"
 python3 - "$out/start.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}

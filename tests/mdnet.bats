@@ -3,8 +3,9 @@
 # (attach/detach), run the way mdhelper runs it: as root, with an empty
 # environment plus a fixed PATH, stdin /dev/null, cwd /.
 #
-# Everything lives on a bridge of its own (mdtnet0, 10.99.0.0/24), with
-# veths named mdtnv*, in network namespaces held by `unshare --net sleep`:
+# Everything lives on a bridge of its own (mdtnet0, 10.99.0.0/24, its
+# anti-spoofing table minidocker-spoof-mdtnet0), with veths named for their
+# addresses (mdv010099000*), in network namespaces held by `unshare --net sleep`:
 # no traffic leaves those. NAT is checked by its rules only, never by
 # sending anything out. MDT_QUICK=1 skips the timing test; MDT_MDNET names
 # another mdnet.sh to test (default: the source tree's, e.g. set it to
@@ -18,6 +19,10 @@ NET_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 BR=mdtnet0
 GW=10.99.0.254
 NAT_TABLE=minidocker-nat-$BR
+SPOOF_TABLE=minidocker-spoof-$BR
+# The host ports of 10.99.0.1 and 10.99.0.2.
+V1=mdv010099000001
+V2=mdv010099000002
 
 setup_file() {
 	# up --nat changes net.ipv4.ip_forward: put it back whatever happens.
@@ -44,7 +49,7 @@ teardown() {
 	while read -r pid; do
 		kill "$pid" 2>/dev/null || true
 	done <"$HOLDERS"
-	for v in /sys/class/net/mdtnv*; do
+	for v in /sys/class/net/mdtnv* /sys/class/net/mdv010099*; do
 		[ -e "$v" ] && ip link del "${v##*/}" 2>/dev/null
 	done
 	for v in "$BR" mdtnet1; do
@@ -52,7 +57,7 @@ teardown() {
 	done
 	if command -v nft >/dev/null; then
 		nft delete table ip "$NAT_TABLE" 2>/dev/null || true
-		forget_test_ports
+		nft delete table bridge "$SPOOF_TABLE" 2>/dev/null || true
 	fi
 	if command -v iptables >/dev/null; then
 		iptables -t nat -S POSTROUTING 2>/dev/null | grep "minidocker-nat:$BR:" | tr -d '"' |
@@ -62,24 +67,6 @@ teardown() {
 			done
 	fi
 	return 0
-}
-
-# Remove our ports' anti-spoofing entries, and the table when nobody else
-# (another suite, a real install) has ports in it.
-forget_test_ports() {
-	local port
-	nft list map bridge minidocker ports 2>/dev/null |
-		grep -o '"mdtnv[a-z0-9-]*"' | tr -d '"' | while read -r port; do
-		nft delete element bridge minidocker ports "{ \"$port\" }" || true
-	done
-	nft list table bridge minidocker 2>/dev/null | sed -n 's/^\tchain \(port-mdtnv[a-z0-9-]*\) {/\1/p' |
-		while read -r port; do
-			nft delete chain bridge minidocker "$port" || true
-		done
-	if nft list table bridge minidocker >/dev/null 2>&1 &&
-		! nft list table bridge minidocker | grep -q 'chain port-'; then
-		nft delete table bridge minidocker || true
-	fi
 }
 
 # mdnet.sh exactly as mdhelper runs it.
@@ -125,17 +112,26 @@ refused() {
 Try 'mdnet.sh --help' for more information."
 }
 
-# "ADDR ID" that port $1's anti-spoofing chain accepts, and whether the map
-# sends the port there; empty when neither exists.
-spoof_entry() {
-	local chain
-	chain=$(nft list chain bridge minidocker "port-$1" 2>/dev/null) || true
-	printf '%s' "$chain" | sed -n 's/^[[:space:]]*ip saddr \([0-9.]*\) accept comment "\(.*\)"$/\1 \2/p'
-	nft list map bridge minidocker ports 2>/dev/null | grep -o "\"$1\" : jump port-$1" || true
+# The host port name of address $1: mdv and its octets in 3 digits each.
+port() {
+	local IFS=.
+	# shellcheck disable=SC2086 # splitting the address into octets
+	printf 'mdv%03d%03d%03d%03d' $1
 }
 
+# Whether the anti-spoofing table pairs port $1 with address $2.
+spoof_pair() {
+	nft list set bridge "$SPOOF_TABLE" leases | grep -q "\"$1\" \. $2[,} ]"
+}
+
+# Frames dropped from port $1.
 spoof_drops() {
-	nft list chain bridge minidocker "port-$1" | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+	nft list set bridge "$SPOOF_TABLE" dropped | grep -o "\"$1\" counter packets [0-9]*" | grep -o '[0-9]*$'
+}
+
+# The table without its counters: what attach and detach must not change.
+spoof_rules() {
+	nft -s list table bridge "$SPOOF_TABLE"
 }
 
 @test "--help prints the usage to stdout and exits 0" {
@@ -143,6 +139,7 @@ spoof_drops() {
 	assert_status 0
 	[ "${lines[0]}" = "Usage: mdnet.sh up [--nat] [--config FILE]" ]
 	assert_output_contains "mdnet.sh attach ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY"
+	assert_output_contains "mdv010000000001"
 	[ -z "$stderr" ]
 }
 
@@ -241,7 +238,7 @@ spoof_drops() {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach web1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach web1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	mkdir -p "$BATS_TEST_TMPDIR/run/leases"
 	echo web1 >"$BATS_TEST_TMPDIR/run/leases/10.99.0.1"
 	echo 'bad name!' >"$BATS_TEST_TMPDIR/run/leases/10.99.0.7"
@@ -254,7 +251,7 @@ spoof_drops() {
 nat: off
 anti-spoofing: on
 ports:
-  mdtnv1 10.99.0.1 web1 (N frames dropped)
+  $V1 10.99.0.1 web1 (N frames dropped)
 leases:
   10.99.0.1 web1
   10.99.0.7 ?"
@@ -324,26 +321,28 @@ no_nft() {
 
 @test "without nft, attach and detach work, without anti-spoofing" {
 	require nft
-	mdnet up --config "$CONF"
+	run no_nft up --config "$CONF"
+	assert_status 0
+	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 	local p1
 	p1=$(new_netns)
-	run no_nft attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run no_nft attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 0
 	run in_ns "$p1" ip -4 -o addr show dev eth1
 	assert_output_contains "inet 10.99.0.1/24 "
-	[ -z "$(spoof_entry mdtnv1)" ]
 	run no_nft status --config "$CONF"
 	assert_output_contains "anti-spoofing: off (nft is not installed)"
-	run no_nft detach c1 mdtnv1 10.99.0.1
+	assert_output_contains "  $V1 10.99.0.1 ?"
+	run no_nft detach c1 $V1 10.99.0.1
 	assert_status 0
-	[ ! -e /sys/class/net/mdtnv1 ]
+	[ ! -e "/sys/class/net/$V1" ]
 }
 
 @test "attach gives eth1 the address, brings up eth1 and lo, and routes via the gateway" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 0
 	assert_output ""
 	run in_ns "$p1" ip -4 -o addr show dev eth1
@@ -354,7 +353,7 @@ no_nft() {
 	assert_output_contains ",UP"
 	run in_ns "$p1" ip route show default
 	assert_output "default via $GW dev eth1 "
-	run ip -o link show dev mdtnv1
+	run ip -o link show dev $V1
 	assert_output_contains "master $BR state UP"
 	run in_ns "$p1" cat /proc/sys/net/ipv4/ping_group_range
 	assert_output "0	2147483647"
@@ -365,7 +364,7 @@ no_nft() {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	run in_ns "$p1" busybox ping -c1 -W2 "$GW"
 	assert_status 0
 }
@@ -387,7 +386,7 @@ data, addr = s.recvfrom(1500)
 sys.exit(0 if data[0] == 0 and addr[0] == sys.argv[1] else 1)
 EOF
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	run in_ns "$p1" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - "$GW" <"$ping"
 	assert_status 0
 	# The control: a namespace mdnet.sh did not set up refuses it.
@@ -403,8 +402,8 @@ EOF
 	local p1 p2
 	p1=$(new_netns)
 	p2=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
-	mdnet attach c2 "$p2" mdtnv2 "$BR" 10.99.0.2/24 "$GW"
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c2 "$p2" $V2 "$BR" 10.99.0.2/24 "$GW"
 	run in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
 	assert_status 0
 	run in_ns "$p2" busybox ping -c1 -W2 10.99.0.1
@@ -417,109 +416,114 @@ EOF
 	local p1 p2 before
 	p1=$(new_netns)
 	p2=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
-	mdnet attach c2 "$p2" mdtnv2 "$BR" 10.99.0.2/24 "$GW"
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c2 "$p2" $V2 "$BR" 10.99.0.2/24 "$GW"
 	# The leased address works (and resolves the neighbours)...
 	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
 	in_ns "$p1" busybox ping -c1 -W2 "$GW"
 	# ...another one, added by a root that could, does not.
 	in_ns "$p1" ip addr add 10.99.0.77/24 dev eth1
-	before=$(spoof_drops mdtnv1)
+	before=$(spoof_drops $V1)
 	run in_ns "$p1" busybox ping -c1 -W1 -I 10.99.0.77 10.99.0.2
 	assert_status 1
 	run in_ns "$p1" busybox ping -c1 -W1 -I 10.99.0.77 "$GW"
 	assert_status 1
-	[ "$(spoof_drops mdtnv1)" -gt "$before" ]
+	[ "$(spoof_drops $V1)" -gt "$before" ]
 	# ARP claiming another sender address is dropped too: a fresh
 	# neighbour lookup from the spoofed address gets no answer.
 	in_ns "$p1" ip neigh flush dev eth1
-	before=$(spoof_drops mdtnv1)
+	before=$(spoof_drops $V1)
 	run in_ns "$p1" busybox ping -c1 -W1 -I 10.99.0.77 10.99.0.2
 	assert_status 1
 	run in_ns "$p1" ip neigh show 10.99.0.2 dev eth1
 	[[ "$output" != *lladdr* ]]
-	[ "$(spoof_drops mdtnv1)" -gt "$before" ]
+	[ "$(spoof_drops $V1)" -gt "$before" ]
 	# The leased address still works.
 	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
 }
 
-@test "detach removes the veth and the anti-spoofing entries, and is idempotent" {
-	require nft
+@test "detach removes the veth, and is idempotent" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
-	[ "$(spoof_entry mdtnv1)" = '10.99.0.1 c1
-"mdtnv1" : jump port-mdtnv1' ]
-	run mdnet detach c1 mdtnv1 10.99.0.1
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet detach c1 $V1 10.99.0.1
 	assert_status 0
 	assert_output ""
-	[ ! -e /sys/class/net/mdtnv1 ]
-	[ -z "$(spoof_entry mdtnv1)" ]
+	[ ! -e "/sys/class/net/$V1" ]
 	run in_ns "$p1" ip link show eth1
 	assert_status 1
-	run mdnet detach c1 mdtnv1 10.99.0.1
+	run mdnet detach c1 $V1 10.99.0.1
 	assert_status 0
 	assert_output ""
 }
 
-@test "detach after the container's namespace is gone removes the entries" {
+@test "attach and detach change no nft rule: up's table already pairs every port with its address" {
 	require nft
+	mdnet up --config "$CONF"
+	local p1 before i
+	before=$(spoof_rules)
+	for i in 1 2 100 253; do
+		spoof_pair "$(port "10.99.0.$i")" "10.99.0.$i"
+	done
+	! spoof_pair $V1 10.99.0.2
+	! spoof_pair "$(port 10.99.0.254)" 10.99.0.254
+	p1=$(new_netns)
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	[ "$(spoof_rules)" = "$before" ]
+	kill "$p1"
+	wait_gone $V1
+	mdnet detach c1 $V1 10.99.0.1
+	[ "$(spoof_rules)" = "$before" ]
+}
+
+@test "detach after the container's namespace is gone has nothing to do" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	kill "$p1"
 	wait "$p1" 2>/dev/null || true
-	wait_gone mdtnv1
-	run mdnet detach c1 mdtnv1 10.99.0.1
+	wait_gone $V1
+	run mdnet detach c1 $V1 10.99.0.1
 	assert_status 0
 	assert_output ""
-	[ ! -e /sys/class/net/mdtnv1 ]
-	[ -z "$(spoof_entry mdtnv1)" ]
+	[ ! -e "/sys/class/net/$V1" ]
 }
 
 @test "detach leaves alone an interface that is not a veth" {
 	mdnet up --config "$CONF"
-	run mdnet detach c1 "$BR" 10.99.0.1
+	ip link add $V1 type bridge
+	run mdnet detach c1 $V1 10.99.0.1
 	assert_status 1
-	assert_output "mdnet.sh: detach: $BR is not a veth: left alone"
-	[ -d "/sys/class/net/$BR/bridge" ]
+	assert_output "mdnet.sh: detach: $V1 is not a veth: left alone"
+	[ -e "/sys/class/net/$V1" ]
 }
 
-@test "attach recreates the anti-spoofing table when it is missing" {
+@test "up makes the anti-spoofing table, status shows it, and down removes it" {
 	require nft
 	mdnet up --config "$CONF"
-	forget_test_ports
-	nft list table bridge minidocker >/dev/null 2>&1 && skip "another user's entries keep the shared table"
-	local p1
-	p1=$(new_netns)
-	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
-	assert_status 0
-	[ "$(spoof_entry mdtnv1)" = '10.99.0.1 c1
-"mdtnv1" : jump port-mdtnv1' ]
-	nft list chain bridge minidocker antispoof | grep -q 'iifname vmap @ports'
+	run nft list chain bridge "$SPOOF_TABLE" antispoof
+	assert_output_contains "iifname != @ports accept"
+	assert_output_contains "iifname @dropped drop"
+	run mdnet status --config "$CONF"
+	assert_output_contains "anti-spoofing: on"
+	nft delete table bridge "$SPOOF_TABLE"
+	run mdnet status --config "$CONF"
+	assert_output_contains "anti-spoofing: off (no table: run mdnet.sh up)"
+	mdnet up --config "$CONF"
+	nft list table bridge "$SPOOF_TABLE" >/dev/null
+	mdnet down --config "$CONF"
+	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 }
 
-@test "attach replaces what a lost detach left for a port of the same name" {
+@test "up refuses a subnet too large for the anti-spoofing table" {
 	require nft
-	mdnet up --config "$CONF"
-	local p1
-	p1=$(new_netns)
-	mdnet attach old "$p1" mdtnv1 "$BR" 10.99.0.7/24 "$GW"
-	kill "$p1"
-	wait_gone mdtnv1
-	p1=$(new_netns)
-	run mdnet attach new "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
-	assert_status 0
-	[ "$(spoof_entry mdtnv1)" = '10.99.0.1 new
-"mdtnv1" : jump port-mdtnv1' ]
-	# The old container's detach, late, leaves the new one alone.
-	run mdnet detach old mdtnv1 10.99.0.7
+	printf 'bridge %s 10.99.0.254/15\n' "$BR" >"$CONF"
+	run mdnet up --config "$CONF"
 	assert_status 1
-	assert_output "mdnet.sh: detach: mdtnv1 is not container old's port with 10.99.0.7: left alone"
-	[ -e /sys/class/net/mdtnv1 ]
-	[ -n "$(spoof_entry mdtnv1)" ]
+	assert_output "mdnet.sh: up: the anti-spoofing table lists every address of the subnet: 10.98.0.0/15 is too large, use a /16 or smaller subnet"
+	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 }
 
 @test "up puts back on the bridge the ports down left behind" {
@@ -527,44 +531,41 @@ EOF
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	mdnet down --config "$CONF"
-	[ -e /sys/class/net/mdtnv1 ] && [ ! -e /sys/class/net/mdtnv1/master ]
+	[ -e "/sys/class/net/$V1" ] && [ ! -e "/sys/class/net/$V1/master" ]
 	mdnet up --config "$CONF"
-	run ip -o link show dev mdtnv1
+	run ip -o link show dev $V1
 	assert_output_contains "master $BR "
 	run in_ns "$p1" busybox ping -c1 -W2 "$GW"
 	assert_status 0
 }
 
 @test "twenty attaches at once all succeed, and twenty detaches" {
-	require nft
 	mdnet up --config "$CONF"
 	local i pids=() jobs=() j fail=0
 	for i in $(seq 20); do
 		pids+=("$(new_netns)")
 	done
 	for i in $(seq 20); do
-		mdnet attach "c$i" "${pids[$((i - 1))]}" "mdtnv$i" "$BR" "10.99.0.$i/24" "$GW" &
+		mdnet attach "c$i" "${pids[$((i - 1))]}" "$(port "10.99.0.$i")" "$BR" "10.99.0.$i/24" "$GW" &
 		jobs+=($!)
 	done
 	for j in "${jobs[@]}"; do wait "$j" || fail=$((fail + 1)); done
 	[ "$fail" -eq 0 ]
 	for i in $(seq 20); do
 		in_ns "${pids[$((i - 1))]}" ip -4 -o addr show dev eth1 | grep -q "inet 10.99.0.$i/24 "
-		[ "$(spoof_entry "mdtnv$i")" = "10.99.0.$i c$i
-\"mdtnv$i\" : jump port-mdtnv$i" ]
+		ip -o link show dev "$(port "10.99.0.$i")" | grep -q "master $BR "
 	done
 	jobs=()
 	for i in $(seq 20); do
-		mdnet detach "c$i" "mdtnv$i" "10.99.0.$i" &
+		mdnet detach "c$i" "$(port "10.99.0.$i")" "10.99.0.$i" &
 		jobs+=($!)
 	done
 	for j in "${jobs[@]}"; do wait "$j" || fail=$((fail + 1)); done
 	[ "$fail" -eq 0 ]
 	for i in $(seq 20); do
-		[ ! -e "/sys/class/net/mdtnv$i" ]
-		[ -z "$(spoof_entry "mdtnv$i")" ]
+		[ ! -e "/sys/class/net/$(port "10.99.0.$i")" ]
 	done
 }
 
@@ -574,16 +575,16 @@ EOF
 	eth1_before=$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)
 	sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
 	echo $! >>"$HOLDERS"
-	run mdnet attach c1 $! mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 $! $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 1
 	assert_output "mdnet.sh: attach: process $! is in the host's network namespace"
-	[ ! -e /sys/class/net/mdtnv1 ]
+	[ ! -e "/sys/class/net/$V1" ]
 	[ "$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)" = "$eth1_before" ]
 }
 
 @test "attach refuses a process that does not exist" {
 	mdnet up --config "$CONF"
-	run mdnet attach c1 4194304 mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 4194304 $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 1
 	assert_output "mdnet.sh: attach: no process 4194304"
 }
@@ -591,55 +592,53 @@ EOF
 @test "attach refuses a bridge that is not up" {
 	local p1
 	p1=$(new_netns)
-	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 1
 	assert_output "mdnet.sh: attach: bridge $BR is not up: ask the administrator to run mdnet.sh up"
-	[ ! -e /sys/class/net/mdtnv1 ]
+	[ ! -e "/sys/class/net/$V1" ]
 }
 
 @test "attach refuses a host veth name that exists, and leaves it alone" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	ip link add mdtnv1 type veth peer name mdtnv2
-	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	ip link add "$V1" type veth peer name mdtnv2
+	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 1
-	assert_output "mdnet.sh: attach: mdtnv1 already exists"
-	[ -e /sys/class/net/mdtnv1 ] && [ -e /sys/class/net/mdtnv2 ]
+	assert_output "mdnet.sh: attach: $V1 already exists"
+	[ -e "/sys/class/net/$V1" ] && [ -e /sys/class/net/mdtnv2 ]
 }
 
 @test "a failing attach names the step and undoes what it did" {
-	require nft
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
 	# A default route already in the namespace makes the last step fail,
-	# after the veth and the anti-spoofing entries exist.
+	# after the veth exists.
 	in_ns "$p1" ip link add x0 type veth peer name x1
 	in_ns "$p1" ip link set x0 up
 	in_ns "$p1" ip addr add 10.98.0.1/24 dev x0
 	in_ns "$p1" ip route add default via 10.98.0.2
-	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 1
 	assert_output_contains "mdnet.sh: attach: configuring eth1 in process $p1's namespace (ip -batch) failed"
-	[ ! -e /sys/class/net/mdtnv1 ]
-	[ -z "$(spoof_entry mdtnv1)" ]
+	[ ! -e "/sys/class/net/$V1" ]
 	run in_ns "$p1" ip link show eth1
 	assert_status 1
 }
 
-@test "a failing first step of attach leaves no anti-spoofing entry" {
-	require nft
+@test "a failing first step of attach names it and leaves nothing" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
 	# eth1 taken in the namespace: ip link add fails.
 	in_ns "$p1" ip link add eth1 type veth peer name x1
-	run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 1
-	assert_output_contains "mdnet.sh: attach: creating veth mdtnv1 on $BR with eth1 in process $p1's namespace (ip link add) failed"
-	[ ! -e /sys/class/net/mdtnv1 ]
-	[ -z "$(spoof_entry mdtnv1)" ]
+	assert_output_contains "mdnet.sh: attach: creating veth $V1 on $BR with eth1 in process $p1's namespace (ip link add) failed"
+	[ ! -e "/sys/class/net/$V1" ]
+	run in_ns "$p1" ip -4 -o addr show dev eth1
+	[[ "$output" != *10.99.0.1* ]]
 }
 
 @test "bad arguments are refused with exact messages" {
@@ -658,21 +657,21 @@ EOF
 	refused "up: --config needs an absolute path: relative.conf"
 	run mdnet status extra
 	refused "status: unexpected argument: extra"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a"
+	run mdnet attach c1 "$p" $V1 "$BR" "$a"
 	refused "attach: expected ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY, got 5 arguments"
-	run mdnet attach -c1 "$p" mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach -c1 "$p" $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid container id: -c1"
-	run mdnet attach C1 "$p" mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach C1 "$p" $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid container id: C1"
-	run mdnet attach "$(printf 'a%.0s' $(seq 64))" "$p" mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach "$(printf 'a%.0s' $(seq 64))" "$p" $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid container id: $(printf 'a%.0s' $(seq 64))"
-	run mdnet attach c1 0 mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach c1 0 $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid pid: 0"
-	run mdnet attach c1 012 mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach c1 012 $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid pid: 012"
-	run mdnet attach c1 -1 mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach c1 -1 $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid pid: -1"
-	run mdnet attach c1 4194305 mdtnv1 "$BR" "$a" "$GW"
+	run mdnet attach c1 4194305 $V1 "$BR" "$a" "$GW"
 	refused "attach: invalid pid: 4194305"
 	run mdnet attach c1 "$p" mdtnv1-too-long-x "$BR" "$a" "$GW"
 	refused "attach: invalid veth name: mdtnv1-too-long-x"
@@ -682,65 +681,73 @@ EOF
 	refused "attach: invalid veth name: -mdtnv1"
 	run mdnet attach c1 "$p" "$BR" "$BR" "$a" "$GW"
 	refused "attach: the veth and the bridge have the same name: $BR"
-	run mdnet attach c1 "$p" mdtnv1 "md0/x" "$a" "$GW"
+	run mdnet attach c1 "$p" $V1 "md0/x" "$a" "$GW"
 	refused "attach: invalid bridge name: md0/x"
 	local bad
 	for bad in 10.99.0.1 10.99.0.1/ 10.99.0.1/0 10.99.0.1/31 10.99.0.1/024 \
 		10.99.0.0/24 10.99.0.255/24 010.99.0.1/24 10.99.0.256/24 10.99.0/24 \
 		10.99.0.1.1/24 127.0.0.1/8 0.1.2.3/8 224.0.0.1/24 ' 10.99.0.1/24' \
 		10.99.0.1/24x 1e1.0.0.1/24 ''; do
-		run mdnet attach c1 "$p" mdtnv1 "$BR" "$bad" "$GW"
+		run mdnet attach c1 "$p" $V1 "$BR" "$bad" "$GW"
 		refused "attach: invalid address: $bad"
 	done
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.1.254
+	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.1.254
 	refused "attach: gateway 10.99.1.254 is not another address in 10.99.0.0/24"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.1
+	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.1
 	refused "attach: gateway 10.99.0.1 is not another address in 10.99.0.0/24"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.255
+	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.255
 	refused "attach: gateway 10.99.0.255 is the network or broadcast address of 10.99.0.0/24"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.0
+	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.0
 	refused "attach: gateway 10.99.0.0 is the network or broadcast address of 10.99.0.0/24"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" 10.99.0.254/24
+	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.254/24
 	refused "attach: invalid gateway: 10.99.0.254/24"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" "$(printf '10.99.0.1\033[2J')"
+	run mdnet attach c1 "$p" $V1 "$BR" "$a" "$(printf '10.99.0.1\033[2J')"
 	refused "attach: invalid gateway: (unprintable)"
-	run mdnet detach c1 mdtnv1
+	run mdnet detach c1 $V1
 	refused "detach: expected ID HOSTVETH ADDR, got 2 arguments"
-	run mdnet detach c1 mdtnv1 10.99.0.1/24
+	run mdnet detach c1 $V1 10.99.0.1/24
 	refused "detach: invalid address: 10.99.0.1/24"
-	run mdnet detach 'c1;x' mdtnv1 10.99.0.1
+	run mdnet detach 'c1;x' $V1 10.99.0.1
 	refused "detach: invalid container id: c1;x"
-	run mdnet detach c1 'mdtnv1 x' 10.99.0.1
-	refused "detach: invalid veth name: mdtnv1 x"
+	run mdnet detach c1 "$V1 x" 10.99.0.1
+	refused "detach: invalid veth name: $V1 x"
+	# A port's name is its address's: no other veth can take the address.
+	run mdnet attach c1 "$p" $V2 "$BR" "$a" "$GW"
+	refused "attach: the veth for 10.99.0.1 is $V1, not $V2"
+	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" "$GW"
+	refused "attach: the veth for 10.99.0.1 is $V1, not mdtnv1"
+	run mdnet detach c1 $V2 10.99.0.1
+	refused "detach: the veth for 10.99.0.1 is $V1, not $V2"
 }
 
 @test "injection attempts in arguments create nothing and run nothing" {
 	mdnet up --config "$CONF"
-	local p1 m=$BATS_TEST_TMPDIR/pwned bad
+	local p1 m=$BATS_TEST_TMPDIR/pwned bad v5
+	v5=$(port 10.99.0.5)
 	p1=$(new_netns)
 	for bad in "10.99.0.5;touch $m" "10.99.0.5/24;touch $m" "\$(touch $m)" \
 		"\`touch $m\`" "10.99.0.5/24|touch $m" "10.99.0.5/24 && touch $m" \
 		"10.99.0.5/24
 touch $m"; do
-		run mdnet attach c1 "$p1" mdtnv1 "$BR" "$bad" "$GW"
+		run mdnet attach c1 "$p1" $V1 "$BR" "$bad" "$GW"
 		assert_status 2
-		run mdnet attach c1 "$p1" mdtnv1 "$BR" 10.99.0.5/24 "$bad"
+		run mdnet attach c1 "$p1" "$v5" "$BR" 10.99.0.5/24 "$bad"
 		assert_status 2
-		run mdnet detach c1 mdtnv1 "$bad"
+		run mdnet detach c1 $V1 "$bad"
 		assert_status 2
 	done
-	run mdnet attach "c1;touch $m" "$p1" mdtnv1 "$BR" 10.99.0.5/24 "$GW"
+	run mdnet attach "c1;touch $m" "$p1" "$v5" "$BR" 10.99.0.5/24 "$GW"
 	assert_status 2
-	run mdnet attach c1 "$p1;touch $m" mdtnv1 "$BR" 10.99.0.5/24 "$GW"
+	run mdnet attach c1 "$p1;touch $m" "$v5" "$BR" 10.99.0.5/24 "$GW"
 	assert_status 2
 	run mdnet attach c1 "$p1" "x;touch $m" "$BR" 10.99.0.5/24 "$GW"
 	assert_status 2
-	run mdnet attach c1 "$p1" mdtnv1 "$BR;touch $m" 10.99.0.5/24 "$GW"
+	run mdnet attach c1 "$p1" "$v5" "$BR;touch $m" 10.99.0.5/24 "$GW"
 	assert_status 2
 	run mdnet up --config "$CONF;touch $m"
 	assert_status 1
 	[ ! -e "$m" ]
-	[ ! -e /sys/class/net/mdtnv1 ]
+	[ ! -e "/sys/class/net/$v5" ]
 	run in_ns "$p1" ip link show eth1
 	assert_status 1
 }
@@ -757,7 +764,7 @@ touch $m"; do
 		LD_PRELOAD=/nonexistent.so "$MDNET" up --config "$CONF" </dev/null)
 	p1=$(new_netns)
 	run env -i PATH="$evil:$NET_PATH" IFS=. ENV="$evil/env.sh" CDPATH="$evil" \
-		"$MDNET" attach c1 "$p1" mdtnv1 "$BR" 10.99.0.1/24 "$GW"
+		"$MDNET" attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
 	assert_status 0
 	[ ! -e "$m" ]
 	run in_ns "$p1" ip -4 -o addr show dev eth1
@@ -768,7 +775,7 @@ touch $m"; do
 	run runuser -u "$MDT_USER" -- env -i PATH="$NET_PATH" "$MDNET" status --config "$CONF"
 	assert_status 1
 	assert_output "mdnet.sh: must be run as root"
-	run runuser -u "$MDT_USER" -- env -i PATH="$NET_PATH" "$MDNET" detach c1 mdtnv1 10.99.0.1
+	run runuser -u "$MDT_USER" -- env -i PATH="$NET_PATH" "$MDNET" detach c1 $V1 10.99.0.1
 	assert_status 1
 	assert_output "mdnet.sh: must be run as root"
 }
@@ -781,23 +788,23 @@ touch $m"; do
 	for i in $(seq 20); do
 		p=$(new_netns)
 		s=$EPOCHREALTIME
-		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" mdtnv1 "$BR" 10.99.0.1/24 "$GW" </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V1 "$BR" 10.99.0.1/24 "$GW" </dev/null
 		e=$EPOCHREALTIME
 		att+=($((${e/./} - ${s/./})))
 		# The helper's usual case: the container has ended, its netns
 		# with it, and the veth has vanished.
 		kill "$p"
 		wait "$p" 2>/dev/null || true
-		wait_gone mdtnv1
+		wait_gone $V1
 		s=$EPOCHREALTIME
-		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" mdtnv1 10.99.0.1 </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" $V1 10.99.0.1 </dev/null
 		e=$EPOCHREALTIME
 		gone+=($((${e/./} - ${s/./})))
 		# The veth still there (helper killed, gc).
 		p=$(new_netns)
-		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" mdtnv2 "$BR" 10.99.0.2/24 "$GW" </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V2 "$BR" 10.99.0.2/24 "$GW" </dev/null
 		s=$EPOCHREALTIME
-		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" mdtnv2 10.99.0.2 </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" $V2 10.99.0.2 </dev/null
 		e=$EPOCHREALTIME
 		det+=($((${e/./} - ${s/./})))
 		kill "$p"
@@ -811,5 +818,5 @@ touch $m"; do
 	echo "# mdnet.sh detach, veth gone: median $(median "${gone[@]}") ms" >&3
 	echo "# mdnet.sh detach, veth present: median $(median "${det[@]}") ms" >&3
 	echo "# (env -i /bin/true, the cost of one process here: median $(median "${base[@]}") ms)" >&3
-	[ ! -e /sys/class/net/mdtnv1 ] && [ ! -e /sys/class/net/mdtnv2 ]
+	[ ! -e "/sys/class/net/$V1" ] && [ ! -e /sys/class/net/$V2 ]
 }

@@ -144,6 +144,13 @@ pinger_rootfs() {
 	[ ! -e /tmp/md-injected ]
 }
 
+@test "a container's host port is named for its address and is on the bridge" {
+	sleeper mdtest1 --ip $NET.7
+	run ip -o link show dev mdv010098000007
+	assert_status 0
+	assert_output_contains "master $BRIDGE "
+}
+
 @test "no veth, lease or registry entry is left after containers end" {
 	md -- true
 	md --ip $NET.3 -- true
