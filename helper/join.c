@@ -213,6 +213,15 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	parse(&req, &name, argc, argv);
 	memset(&t, 0, sizeof t);
 	open_target(&t, name, c);
+	req.hostname = t.e.hostname; /* HOSTNAME= of the command's environment */
+	/* Root joining another user's container without a pty would hand it
+	 * its terminal: a process left behind in there could read the
+	 * keystrokes root types afterwards, or write to them (SECURITY.md
+	 * 23-24; the class of CVE-2016-9962 and CVE-2017-5226). */
+	for (int fd = 0; fd < 3 && !use_pty && t.e.uid != c->uid; fd++)
+		if (isatty(fd))
+			die("exec into another user's container: fd %d is your terminal (use a terminal for both input and output, or redirect fd %d)",
+			    fd, fd);
 	audit(1, "exec %s command=%s", name, req.argv[0]);
 	sync_pair(sv);
 	sigfd = run_block_signals();
