@@ -131,10 +131,14 @@ static void open_target(struct target *t, const char *name, const struct caller 
 	if (read_file_at(proc, "setgroups", allow, sizeof allow) < 0)
 		die("no such container: %s", name);
 	t->setgroups_allowed = !strncmp(allow, "allow", 5);
+	/* The cgroup goes by name, and a name is free again once the monitor
+	 * has seen PID 1 out: open it first, so that the check below also
+	 * proves it is this container's and not a newer namesake's, perhaps
+	 * another user's (the caller may SIGSTOP us at any point). */
+	if (cg_open_by_id(&t->cg, name) < 0)
+		die("no such container: %s", name);
 	/* Still the same process: the fds above are its namespaces. */
 	if (syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
-		die("no such container: %s", name);
-	if (cg_open_by_id(&t->cg, name) < 0)
 		die("no such container: %s", name);
 }
 

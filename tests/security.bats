@@ -628,6 +628,16 @@ S
 	run as "$ATTACKER" unshare -Urm sh "$SEC/forge.sh" "$MDT_HELPER"
 	assert_status 125
 	assert_output "mdhelper: must run in the host's user namespace, not under unshare or in a container"
+	# A real procfs file there, init's own map, reads relative to the
+	# reader's namespace, where host root has no uid.
+	cat > "$SEC/bind.sh" <<'S'
+touch "$2/m" && mount --bind /proc/1/uid_map "$2/m" && mount -t tmpfs none /proc && mkdir /proc/self &&
+	touch /proc/self/uid_map && mount --bind "$2/m" /proc/self/uid_map && cat /proc/self/uid_map && exec "$1" ps
+S
+	chmod 644 "$SEC/bind.sh"
+	run as "$ATTACKER" unshare -Urm sh "$SEC/bind.sh" "$MDT_HELPER" "$SEC"
+	assert_status 125
+	assert_output "$(printf '         0 4294967295 4294967295\nmdhelper: must run in the host'"'"'s user namespace, not under unshare or in a container')"
 }
 
 @test "root's terminal is never handed to another user's container" {
@@ -645,4 +655,28 @@ S
 	run as_user script -qec "mdctl.sh exec sec-web -- true | cat" /dev/null
 	assert_status 0
 	assert_output ""
+}
+
+@test "an entry whose PID 1 is gone and whose pid another user's process took is no container" {
+	# Root forges what pid reuse would leave: a live helper of mdtest1's,
+	# and a pid that now names mdtest2's process, started at another time.
+	as_user sleep 60 &
+	as mdtest2 sleep 60 &
+	for _ in $(seq 50); do pgrep -u mdtest2 -x sleep >/dev/null && pgrep -u mdtest1 -x sleep >/dev/null && break; sleep 0.1; done
+	mine=$(pgrep -u mdtest1 -x sleep)
+	theirs=$(pgrep -u mdtest2 -x sleep)
+	start() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
+	mkdir -p "$MDT_ROOT/run/containers"
+	printf '%s %s %s -\n%s %s %s 1 0 0 - x\nsleep 60\n' "$(id -u mdtest1)" "$mine" "$(start "$mine")" \
+		"$theirs" "$(($(start "$theirs") + 1))" "$(date +%s)" > "$MDT_ROOT/run/containers/sec-reuse"
+	for cmd in "kill sec-reuse" "stop sec-reuse" "exec sec-reuse -- true" "stats sec-reuse"; do
+		# shellcheck disable=SC2086 # the words of cmd are meant to split
+		run ctl $cmd
+		assert_status 125
+		assert_output "mdhelper: no such container: sec-reuse"
+	done
+	kill -0 "$theirs"
+	rm -f "$MDT_ROOT/run/containers/sec-reuse"
+	pkill -KILL -u mdtest1 -x sleep || true
+	pkill -KILL -u mdtest2 -x sleep || true
 }
