@@ -680,3 +680,21 @@ S
 	pkill -KILL -u mdtest1 -x sleep || true
 	pkill -KILL -u mdtest2 -x sleep || true
 }
+
+@test "TIOCSTI from an exec'd command cannot inject into the caller's terminal" {
+	require gcc script
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	cat > "$BATS_TEST_TMPDIR/sti.c" <<'C'
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) { char c = 'x'; if (ioctl(0, TIOCSTI, &c) == 0) { puts("INJECTED"); return 1; } perror("TIOCSTI"); return 0; }
+C
+	gcc -static -o "$BATS_TEST_TMPDIR/sti" "$BATS_TEST_TMPDIR/sti.c"
+	install -o "$ATTACKER" -m 755 "$BATS_TEST_TMPDIR/sti" "$SEC/r/bin/sti"
+	mdh_as "$ATTACKER" run --rootfs "$SEC/r" --name sec-sti --detach "$SEC" -- /bin/sleep 60
+	# stdin the caller's terminal, stdout not: no pty, the terminal passes
+	# through to a process in a session of its own (CVE-2017-5226).
+	run as "$ATTACKER" script -qec "$MDT_HELPER exec sec-sti -- /bin/sti | cat" /dev/null
+	output=${output//$'\r'/}
+	assert_output "TIOCSTI: Operation not permitted"
+}
