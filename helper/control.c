@@ -272,9 +272,12 @@ static void stats_one(const struct caller *c, const char *name, int json)
 	int pidfd;
 
 	registry_find(name, c, &e, &pidfd);
-	close(pidfd);
-	if (cg_open_by_id(&cg, name) < 0)
+	/* PID 1 still there after the cgroup is open: the cgroup is this
+	 * container's, not that of a namesake started since, perhaps by
+	 * another user (the names of ended containers are free again). */
+	if (cg_open_by_id(&cg, name) < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		die("no such container: %s", name);
+	close(pidfd);
 	/* CPU % is use over a short interval, as docker stats measures it. */
 	cg_read_stats(&cg, &a);
 	t0 = now_ns();

@@ -86,8 +86,15 @@ int detach_open_log(const char *dir, const char *id, const struct caller *c)
 	setfsgid(c->gid);
 	setfsuid(c->uid);
 	dirfd = open_dir_nofollow(AT_FDCWD, dir);
-	fd = dirfd < 0 ? -1 : openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-						   O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	/* The directory is the caller's own, as the refusal below says: in a
+	 * directory another user can write (/tmp, theirs), that user could
+	 * plant NAME.log first (SECURITY.md 34). No O_TRUNC: a file is emptied
+	 * only once it is known to be the caller's (a hardlink to another
+	 * user's writable file in the caller's directory is refused intact). */
+	fd = dirfd < 0 || fstat(dirfd, &st) < 0 || st.st_uid != c->uid
+		     ? -1
+		     : openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+						   O_NOCTTY | O_CLOEXEC, 0600);
 	setfsuid(0);
 	setfsgid(0);
 	if (setfsuid((uid_t)-1) != 0)
@@ -100,7 +107,7 @@ int detach_open_log(const char *dir, const char *id, const struct caller *c)
 	 * write to; never someone else's file. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != c->uid)
 		die("log %s/%s: not a regular file of yours", dir, name);
-	if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+	if (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, O_APPEND) < 0)
 		die_errno("log %s/%s", dir, name);
 	return fd;
 }

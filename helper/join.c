@@ -130,10 +130,14 @@ static void open_target(struct target *t, const char *name, const struct caller 
 	if (read_file_at(proc, "setgroups", allow, sizeof allow) < 0)
 		die("no such container: %s", name);
 	t->setgroups_allowed = !strncmp(allow, "allow", 5);
+	/* The cgroup goes by name, and a name is free again once the monitor
+	 * has seen PID 1 out: open it first, so that the check below also
+	 * proves it is this container's and not a newer namesake's, perhaps
+	 * another user's (the caller may SIGSTOP us at any point). */
+	if (cg_open_by_id(&t->cg, name) < 0)
+		die("no such container: %s", name);
 	/* Still the same process: the fds above are its namespaces. */
 	if (syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
-		die("no such container: %s", name);
-	if (cg_open_by_id(&t->cg, name) < 0)
 		die("no such container: %s", name);
 }
 
@@ -192,6 +196,15 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	parse(&req, &name, argc, argv);
 	memset(&t, 0, sizeof t);
 	open_target(&t, name, c);
+	req.hostname = t.e.hostname; /* HOSTNAME= of the command's environment */
+	/* Root joining another user's container without a pty would hand it
+	 * its terminal: a process left behind in there could read the
+	 * keystrokes root types afterwards, or write to them (SECURITY.md
+	 * 23-24; the class of CVE-2016-9962 and CVE-2017-5226). */
+	for (int fd = 0; fd < 3 && !use_pty && t.e.uid != c->uid; fd++)
+		if (isatty(fd))
+			die("exec into another user's container: fd %d is your terminal (use a terminal for both input and output, or redirect fd %d)",
+			    fd, fd);
 	audit(1, "exec %s command=%s", name, req.argv[0]);
 	sync_pair(sv);
 	sigfd = run_block_signals();

@@ -17,12 +17,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -109,8 +111,14 @@ static int in_initial_user_namespace(void)
 	char map[128];
 	unsigned long inside, outside, count;
 	AUTOCLOSE int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, map, sizeof map - 1);
+	struct statfs fs;
+	ssize_t n;
 
+	/* A user's own mount namespace may put a file of theirs at this path
+	 * (a tmpfs over /proc): only procfs tells the truth about the map. */
+	if (fd < 0 || fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	n = read(fd, map, sizeof map - 1);
 	if (n <= 0)
 		return 0;
 	map[n] = '\0';

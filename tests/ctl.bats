@@ -316,13 +316,15 @@ cgroups_of() {
 		users+=("$u")
 	done
 	logs=$(mktemp -d /tmp/mdc-logs.XXXXXX)
-	chmod 1777 "$logs"
+	chmod 755 "$logs"
 	echo "$logs" > "$BATS_FILE_TMPDIR/logs"
 	for u in "${users[@]}"; do
+		# A log directory must be the student's own (SECURITY.md 34).
+		install -d -o "$u" -m 700 "$logs/$u"
 		for n in 1 2 3 4; do
 			runuser -u "$u" -- env PATH="$MDT_BIN:/usr/bin:/bin" HOME=/nonexistent \
 				"$MDT_HELPER" run --rootfs "$MDT_SYSROOTFS/default" \
-				--net none --memory 10485760 --cpus 1 --detach "$logs" \
+				--net none --memory 10485760 --cpus 1 --detach "$logs/$u" \
 				-- sleep 120 > "$BATS_TEST_TMPDIR/$u.$n" 2>&1 &
 		done
 	done

@@ -70,6 +70,7 @@ setup() {
 
 teardown() {
 	kill_mine
+	kill_named
 	[ -z "$TARGET" ] || rm -rf "$TARGET"
 	rm -rf "$SEC" "/home/$MDT_USER"/sec-*
 	for g in /sys/fs/cgroup/*/minidocker-test/sec-* /sys/fs/cgroup/minidocker-test/sec-*; do
@@ -110,6 +111,21 @@ busybox_rootfs() {
 	cp "$(command -v busybox)" "$dir/bin/busybox"
 	for c in sh cat ls true echo stat id sleep readlink; do ln -sf busybox "$dir/bin/$c"; done
 	chown -R "$user:" "$dir"
+}
+
+# The detached containers this file started by name (all called sec-*),
+# ended through the helper as root would, and the logs they wrote.
+kill_named() {
+	local n
+	for n in $("$MDT_HELPER" ps --json 2>/dev/null | sed -n 's/^{"name":"\(sec-[^"]*\)".*/\1/p'); do
+		"$MDT_HELPER" kill --timeout 5 "$n" >/dev/null 2>&1 || true
+	done
+	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
+}
+
+# mdctl.sh as the container's owner, mdtest1.
+ctl() {
+	as_user mdctl.sh "$@"
 }
 
 mdh_as() {
@@ -426,4 +442,259 @@ while True:
 	run mdh_as "$MDT_USER" run --rootfs "$MDT_SYSROOTFS/default" -- mknod /tmp/mem c 1 1
 	assert_status 1
 	assert_output_contains "Operation not permitted"
+}
+
+# ---- mdctl.sh exec, kill, ps and mdrun.sh -d (issue 5) ----
+
+@test "a joining process stopped before exec shows its owner nothing through /proc or ptrace" {
+	require script bash
+	as_user mdrun.sh -d -n sec-web -- /home/loop
+	# A background job that wants the terminal stops on SIGTTOU in
+	# tcsetattr: the helper then holds its child, already the caller's
+	# uid and signalable by them, between 'X' and 'G', just before exec
+	# (runc's CVE-2016-9962: container root ptraced runc exec's process).
+	mine=$(mktemp -d /home/mdtest1/sec-XXXXXX)
+	cat > "$mine/peek.sh" <<'S'
+set -m
+mdctl.sh exec -it sec-web -- true &
+for _ in $(seq 50); do
+	h=$(pgrep -o -U "$(id -u)" -f "mdhelper exec")
+	[ -n "$h" ] && [ "$(awk '/^State/{print $2}' "/proc/$h/status")" = T ] && break
+	sleep 0.1
+done
+c=$(pgrep -P "$h")
+echo "child uid $(awk '/^Uid/{print $2, $3}' "/proc/$c/status")"
+for f in root cwd exe; do readlink "/proc/$c/$f" >/dev/null 2>&1 && echo "LEAK $f"; done
+ls "/proc/$c/fd" >/dev/null 2>&1 && echo "LEAK fd"
+for f in environ mem auxv syscall stack; do head -c1 "/proc/$c/$f" >/dev/null 2>&1 && echo "LEAK $f"; done
+if command -v strace >/dev/null; then
+	timeout 2 strace -p "$c" -o /dev/null 2>&1 | grep -q 'Operation not permitted' || echo "LEAK ptrace"
+fi
+exec 2>/dev/null # not bash's note of the job it kills
+kill -KILL "$h"
+S
+	chmod 755 "$mine"
+	chmod 644 "$mine/peek.sh"
+	run as_user script -qec "bash $mine/peek.sh" /dev/null
+	output=${output//$'\r'/}
+	assert_output "child uid $(id -u mdtest1) $(id -u mdtest1)"
+}
+
+@test "container root cannot reach a joining process stopped before exec" {
+	require script bash
+	as_user mdrun.sh -d -n sec-web -- /home/loop
+	mine=$(mktemp -d /home/mdtest1/sec-XXXXXX)
+	cat > "$mine/hold.sh" <<'S'
+set -m
+mdctl.sh exec -it sec-web -- true &
+sleep 30
+S
+	chmod 755 "$mine"
+	chmod 644 "$mine/hold.sh"
+	as_user script -qec "bash $mine/hold.sh" /dev/null >/dev/null &
+	for _ in $(seq 50); do
+		[ "$(pgrep -o -U mdtest1 -f 'mdhelper exec' | xargs -r -I{} awk '/^State/{print $2}' /proc/{}/status)" = T ] && break
+		sleep 0.1
+	done
+	# From a second exec, as the container's root (CAP_SYS_PTRACE in its
+	# user namespace), every door into the first one, which is still the
+	# helper's process until its exec.
+	cat > "$mine/probe.sh" <<'S'
+for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = mdhelper ] && break; done
+echo "found $(cat $p/comm)"
+for f in root cwd exe; do readlink $p/$f >/dev/null 2>&1 && echo LEAK $f || echo shut $f; done
+ls $p/fd >/dev/null 2>&1 && echo LEAK fd || echo shut fd
+for f in environ mem; do head -c1 $p/$f >/dev/null 2>&1 && echo LEAK $f || echo shut $f; done
+S
+	chmod 644 "$mine/probe.sh"
+	run ctl exec sec-web -- sh < "$mine/probe.sh"
+	assert_output "$(printf 'found mdhelper\nshut root\nshut cwd\nshut exe\nshut fd\nshut environ\nshut mem')"
+	pkill -KILL -U mdtest1 -f "mdhelper exec" || true
+	pkill -KILL -u mdtest1 -f "$mine/hold.sh" || true
+}
+
+@test "an exec'd command gets only fds 0-2 and none of the caller's environment" {
+	as_user mdrun.sh -d -n sec-web -H lab1 -- /home/loop
+	# ls's own directory fd is 3: anything else would be the helper's.
+	run ctl exec sec-web -- sh -c 'ls /proc/self/fd | tr "\n" " "'
+	assert_output "0 1 2 3 "
+	run as_user env SECRET=1 LD_PRELOAD=/nonexistent.so TERM=vt100 "$MDT_HELPER" exec sec-web -- env
+	assert_output "$(printf 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOME=/root\ncontainer=minidocker\nHOSTNAME=lab1')"
+}
+
+@test "a container that puts a file over /dev/pts/ptmx in its own namespaces gets no pty from exec" {
+	require script
+	# Container root may make a user and mount namespace of its own as
+	# PID 1 and mount anything over its /dev: the helper then receives
+	# whatever exec's process opened there as the pty master.
+	as_user mdrun.sh -d -n sec-swap -- /bin/busybox unshare -U -r -m /bin/sh -c \
+		'mount -t tmpfs t /mnt && echo FAKE > /mnt/fake && mount --bind /mnt/fake /dev/pts/ptmx && exec /home/loop'
+	for _ in $(seq 50); do ctl exec sec-swap -- cat /dev/pts/ptmx 2>/dev/null | grep -q FAKE && break; sleep 0.1; done
+	run as_user script -qec "mdctl.sh exec -it sec-swap -- cat /dev/pts/ptmx" /dev/null
+	output=${output//$'\r'/}
+	assert_output "mdhelper: unlocking the pty: Inappropriate ioctl for device"
+	# A devpts of its own is a real pty: harmless, and it works.
+	as_user mdrun.sh -d -n sec-pts -- /bin/busybox unshare -U -r -m /bin/sh -c \
+		'mount -t devpts -o newinstance,ptmxmode=666 d /dev/pts && exec /home/loop'
+	sleep 0.3
+	run as_user script -qec "mdctl.sh exec -it sec-pts -- tty" /dev/null
+	output=${output//$'\r'/}
+	assert_output "/dev/pts/0"
+}
+
+@test "kill takes only signals 1-64 or a name, and sends them to PID 1 alone" {
+	as_user mdrun.sh -d -n sec-web -- /home/loop
+	for s in 0 65 -1 99999999999 FOO 1x ''; do
+		run as_user "$MDT_HELPER" kill --signal "$s" sec-web
+		assert_status 125
+		assert_output "mdhelper: unknown signal: $s (a name such as TERM or KILL, or a number 1-64)"
+	done
+	helper=$(pgrep -U mdtest1 -f 'mdhelper run')
+	# PID 1 has no handler for these: they change nothing, the monitor
+	# least of all.
+	for s in 34 64 USR1 HUP; do
+		run ctl kill -s "$s" sec-web
+		assert_status 0
+	done
+	[ "$(pgrep -U mdtest1 -f 'mdhelper run')" = "$helper" ]
+	pgrep -u mdtest1 -x loop >/dev/null
+}
+
+@test "another student can signal neither a container's monitor nor its processes" {
+	as_user mdrun.sh -d -n sec-web -- /home/loop
+	helper=$(pgrep -U mdtest1 -f 'mdhelper run')
+	run as mdtest2 kill -KILL "$helper"
+	assert_output_contains "Operation not permitted"
+	run as mdtest2 kill -KILL "$(pgrep -u mdtest1 -x loop)"
+	assert_output_contains "Operation not permitted"
+	run as mdtest2 mdctl.sh stop -t 0 sec-web
+	assert_status 125
+	assert_output "mdhelper: no such container: sec-web"
+	[ "$(pgrep -U mdtest1 -f 'mdhelper run')" = "$helper" ]
+}
+
+@test "a command's newlines and escape sequences reach ps as ? and forge no entry" {
+	# Line 2 of an entry is "pid start created detached memory pids cpus
+	# hostname": a newline in argv could otherwise plant another pid.
+	as_user mdrun.sh -d -n sec-inj -- /bin/sh -c 'exec /home/loop' \
+		"$(printf '\033[2J\033]0;owned\a\n1 1 0 1 0 0 - x\nX"\\')"
+	run ctl ps
+	assert_output_contains "$(printf '/bin/sh -c exec /home/loop ?[2J?]0;owned??1 1 0 1 0 0 - x?X"\\')"
+	run ctl ps --format json
+	assert_output_contains '"command":"/bin/sh -c exec /home/loop ?[2J?]0;owned??1 1 0 1 0 0 - x?X\"\\"}'
+	[ "$(wc -l < "$MDT_ROOT/run/containers/sec-inj")" -eq 3 ]
+	run as_user mdrun.sh -d -n sec-h -H 'a 1' -- /home/loop
+	assert_status 125
+	assert_output "mdhelper: invalid hostname: a 1 (a-z, 0-9 and -, at most 63 characters)"
+}
+
+@test "a log that is a fifo, another user's file or in another user's directory is refused and left intact" {
+	logs=/home/mdtest1/.local/state/minidocker/logs
+	as_user mkdir -p "$logs"
+	as_user mkfifo "$logs/sec-f.log"
+	run as_user mdrun.sh -d -n sec-f -- /home/loop
+	assert_status 125
+	assert_output "mdhelper: log $logs/sec-f.log: cannot create it (the directory must exist, be yours and have no symbolic link on the way)"
+	# A hardlink to another student's file that the caller may write.
+	echo secret > /home/mdtest2/victim
+	chown mdtest2: /home/mdtest2/victim
+	chmod 666 /home/mdtest2/victim
+	as_user ln /home/mdtest2/victim "$logs/sec-h.log"
+	run as_user mdrun.sh -d -n sec-h -- /home/loop
+	assert_status 125
+	assert_output "mdhelper: log $logs/sec-h.log: not a regular file of yours"
+	[ "$(cat /home/mdtest2/victim)" = secret ]
+	# A directory another student may write (and plant NAME.log in).
+	install -d -o mdtest2 -m 1777 /home/mdtest2/shared
+	run as_user "$MDT_HELPER" run --rootfs "$MDT_SYSROOTFS/default" --name sec-o --detach /home/mdtest2/shared -- /home/loop
+	assert_status 125
+	assert_output "mdhelper: log /home/mdtest2/shared/sec-o.log: cannot create it (the directory must exist, be yours and have no symbolic link on the way)"
+	[ -z "$(ls -A /home/mdtest2/shared)" ]
+	run as_user "$MDT_HELPER" run --rootfs "$MDT_SYSROOTFS/default" --name sec-d --detach /dev -- /home/loop
+	assert_status 125
+	assert_output "mdhelper: log /dev/sec-d.log: cannot create it (the directory must exist, be yours and have no symbolic link on the way)"
+	rm -rf /home/mdtest2/victim /home/mdtest2/shared
+	registry_empty
+}
+
+@test "a /proc forged in a user's own namespaces does not pass for the host's" {
+	require unshare
+	# Root of a user namespace the user made is "real root" to the
+	# setuid check; the uid_map check must not read a file of theirs.
+	cat > "$SEC/forge.sh" <<'S'
+mount -t tmpfs none /proc && mkdir /proc/self && echo '0 0 4294967295' > /proc/self/uid_map && exec "$1" ps
+S
+	chmod 644 "$SEC/forge.sh"
+	run as "$ATTACKER" unshare -Urm sh "$SEC/forge.sh" "$MDT_HELPER"
+	assert_status 125
+	assert_output "mdhelper: must run in the host's user namespace, not under unshare or in a container"
+	# A real procfs file there, init's own map, reads relative to the
+	# reader's namespace, where host root has no uid.
+	cat > "$SEC/bind.sh" <<'S'
+touch "$2/m" && mount --bind /proc/1/uid_map "$2/m" && mount -t tmpfs none /proc && mkdir /proc/self &&
+	touch /proc/self/uid_map && mount --bind "$2/m" /proc/self/uid_map && cat /proc/self/uid_map && exec "$1" ps
+S
+	chmod 644 "$SEC/bind.sh"
+	run as "$ATTACKER" unshare -Urm sh "$SEC/bind.sh" "$MDT_HELPER" "$SEC"
+	assert_status 125
+	assert_output "$(printf '         0 4294967295 4294967295\nmdhelper: must run in the host'"'"'s user namespace, not under unshare or in a container')"
+}
+
+@test "root's terminal is never handed to another user's container" {
+	require script
+	as_user mdrun.sh -d -n sec-web -- /home/loop
+	# Input from the terminal, output to a pipe: no pty, and a process left
+	# in there could keep root's terminal to read what root types next.
+	run script -qec "$MDT_HELPER exec sec-web -- true | cat" /dev/null
+	output=${output//$'\r'/}
+	assert_output "mdhelper: exec into another user's container: fd 0 is your terminal (use a terminal for both input and output, or redirect fd 0)"
+	run script -qec "$MDT_HELPER exec sec-web -- ls /proc/self/fd </dev/null 2>/dev/null | tr '\n' ' '" /dev/null
+	output=${output//$'\r'/}
+	assert_output "0 1 2 3 "
+	# The owner's own terminal stays theirs to pass.
+	run as_user script -qec "mdctl.sh exec sec-web -- true | cat" /dev/null
+	assert_status 0
+	assert_output ""
+}
+
+@test "an entry whose PID 1 is gone and whose pid another user's process took is no container" {
+	# Root forges what pid reuse would leave: a live helper of mdtest1's,
+	# and a pid that now names mdtest2's process, started at another time.
+	as_user sleep 60 &
+	as mdtest2 sleep 60 &
+	for _ in $(seq 50); do pgrep -u mdtest2 -x sleep >/dev/null && pgrep -u mdtest1 -x sleep >/dev/null && break; sleep 0.1; done
+	mine=$(pgrep -u mdtest1 -x sleep)
+	theirs=$(pgrep -u mdtest2 -x sleep)
+	start() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
+	mkdir -p "$MDT_ROOT/run/containers"
+	printf '%s %s %s -\n%s %s %s 1 0 0 - x\nsleep 60\n' "$(id -u mdtest1)" "$mine" "$(start "$mine")" \
+		"$theirs" "$(($(start "$theirs") + 1))" "$(date +%s)" > "$MDT_ROOT/run/containers/sec-reuse"
+	for cmd in "kill sec-reuse" "stop sec-reuse" "exec sec-reuse -- true" "stats sec-reuse"; do
+		# shellcheck disable=SC2086 # the words of cmd are meant to split
+		run ctl $cmd
+		assert_status 125
+		assert_output "mdhelper: no such container: sec-reuse"
+	done
+	kill -0 "$theirs"
+	rm -f "$MDT_ROOT/run/containers/sec-reuse"
+	pkill -KILL -u mdtest1 -x sleep || true
+	pkill -KILL -u mdtest2 -x sleep || true
+}
+
+@test "TIOCSTI from an exec'd command cannot inject into the caller's terminal" {
+	require gcc script
+	busybox_rootfs "$SEC/r" "$ATTACKER"
+	cat > "$BATS_TEST_TMPDIR/sti.c" <<'C'
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) { char c = 'x'; if (ioctl(0, TIOCSTI, &c) == 0) { puts("INJECTED"); return 1; } perror("TIOCSTI"); return 0; }
+C
+	gcc -static -o "$BATS_TEST_TMPDIR/sti" "$BATS_TEST_TMPDIR/sti.c"
+	install -o "$ATTACKER" -m 755 "$BATS_TEST_TMPDIR/sti" "$SEC/r/bin/sti"
+	mdh_as "$ATTACKER" run --rootfs "$SEC/r" --name sec-sti --detach "$SEC" -- /bin/sleep 60
+	# stdin the caller's terminal, stdout not: no pty, the terminal passes
+	# through to a process in a session of its own (CVE-2017-5226).
+	run as "$ATTACKER" script -qec "$MDT_HELPER exec sec-sti -- /bin/sti | cat" /dev/null
+	output=${output//$'\r'/}
+	assert_output "TIOCSTI: Operation not permitted"
 }
