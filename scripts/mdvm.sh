@@ -7,10 +7,14 @@
 #       a Debian kernel + busybox initramfs in DIR: the fast, offline default.
 #       --with copies a host program and its shared libraries into the guest;
 #       --add copies a host file or directory to DEST in the guest.
-#   run DIR [OPTIONS] [--add SRC:DEST]... [--script FILE] [-- COMMAND [ARG]...]
-#       boot the tiny VM in DIR, run COMMAND (or the script FILE, with ARGs)
-#       as root in the guest, print its output, power off, exit with its
-#       status. stderr is merged into stdout (one serial line carries both).
+#   run IMAGE|DIR [OPTIONS] [--add SRC:DEST]... [--script FILE] [-- COMMAND [ARG]...]
+#       boot the tiny VM in DIR or an IMAGE made by build, run COMMAND (or
+#       the script FILE, with ARGs) as root in the guest, print its output,
+#       power off, exit with its status. stderr is merged into stdout (one
+#       serial line carries both). An IMAGE boots its own kernel with a
+#       minimal init instead of systemd; the guest writes to a temporary
+#       overlay (the image is left as built) on the disk of TMPDIR, through
+#       the host's page cache unless --disk-cache none (O_DIRECT).
 #   boot IMAGE|DIR [OPTIONS] [--curses | --vnc :N]
 #       interactive: the serial console on this terminal (Ctrl-A X quits),
 #       or the screen on curses/VNC. A tiny DIR gives a busybox shell.
@@ -40,6 +44,8 @@
 #   --cpus N               default 1
 #   --timeout S            give up on the guest after S seconds (run: none;
 #                          boottime: 60 per boot)
+#   --disk-cache MODE      run IMAGE: QEMU's cache mode for the disk (none,
+#                          writeback (default), writethrough, directsync, unsafe)
 #   -h, --help             print this help
 #
 # Environment: MDVM_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/minidocker)
@@ -436,12 +442,12 @@ kvm_usable() {
 	[ -r "$KVM_DEV" ] && [ -w "$KVM_DEV" ]
 }
 
-# Boot the kernel of tiny DIR $1 under KVM with no initramfs: it prints
+# Boot kernel $1 under KVM with no initramfs: it prints
 # "Linux version" within milliseconds if KVM works, then panics (no root)
 # and QEMU exits (-no-reboot). Print kvm or broken.
 kvm_probe() {
 	make_tmp
-	kp_kernel=$1/vmlinuz
+	kp_kernel=$1
 	timeout -s KILL "$KVM_PROBE_TIMEOUT" "$QEMU" -M pc -accel kvm -m 128 -display none \
 		-no-user-config -nodefaults -no-reboot -serial "file:$vm_tmp/probe.log" \
 		-kernel "$kp_kernel" -append "console=ttyS0 panic=-1 reboot=t" \
@@ -525,8 +531,9 @@ tiny_qemu() {
 	case $tq_machine in pc | q35) set -- -machine graphics=off "$@" ;; esac
 	# __qemu: the timestamper's child must be QEMU itself, so that killing
 	# it at the timeout kills QEMU.
-	if [ -n "$vm_exec" ]; then exec "$QEMU" "$@"; fi
 	# --timeout S: QEMU is killed after S seconds.
+	if [ -n "$vm_exec" ] && [ -n "$vm_timeout" ]; then exec timeout -s KILL "$vm_timeout" "$QEMU" "$@"; fi
+	if [ -n "$vm_exec" ]; then exec "$QEMU" "$@"; fi
 	if [ -n "$vm_timeout" ]; then
 		timeout -s KILL "$vm_timeout" "$QEMU" "$@"
 	else
@@ -567,8 +574,45 @@ frame_reader() {
 		END { exit done ? rc : 255 }'
 }
 
+# Is $1 a disk image made by build (its kernel and initrd beside it)?
+is_built() {
+	case $1 in *.qcow2) ;; *) return 1 ;; esac
+	[ -f "$1" ] && [ -f "$(built_kernel "$1")" ] && [ -f "$(built_initrd "$1")" ]
+}
+
+# The tiny VM: the payload is one more cpio archive after its initramfs.
+run_tiny_prepare() {
+	make_cpio "$vm_tmp/payload" "$vm_tmp/payload.cpio"
+	# Concatenated archives: the kernel unpacks one after the other.
+	cat "$1/initrd.cpio" "$vm_tmp/payload.cpio" >"$vm_tmp/initrd"
+}
+run_tiny_boot() {
+	rb_machine=${vm_machine:-microvm}
+	tiny_qemu "$cr_accel" "$rb_machine" "$(tiny_kernel "$1" "$rb_machine" vmlinux)" "$vm_tmp/initrd" \
+		"${vm_memory:-256}" "quiet mdvm=run" -serial stdio
+}
+
+# A built image: the guest writes to an overlay in the temporary directory
+# (the image stays as built, and two runs may share it); the payload is a
+# tar archive on a second disk that the guest's mdvm-init unpacks at /.
+run_image_prepare() {
+	need qemu-img run
+	(cd "$vm_tmp/payload" && find . -mindepth 1 -maxdepth 1 -print0 |
+		tar --null -T - --owner=0 --group=0 --numeric-owner -cf "$vm_tmp/payload.tar") ||
+		md_die "run: packing the command for the guest failed"
+	ri_base=$(cd -- "$(dirname -- "$1")" && pwd)/${1##*/}
+	qemu-img create -q -f qcow2 -F "$(image_format "$1")" -b "$ri_base" "$vm_tmp/overlay.qcow2" ||
+		md_die "run: qemu-img create of the overlay on $1 failed"
+}
+run_image_boot() {
+	tiny_qemu "$cr_accel" "${vm_machine:-q35}" "$(built_kernel "$1")" "$(built_initrd "$1")" \
+		"${vm_memory:-1536}" "root=/dev/vda rw quiet init=/usr/local/sbin/mdvm-init" \
+		-drive "file=$vm_tmp/overlay.qcow2,format=qcow2,if=virtio,cache=$2" \
+		-drive "file=$vm_tmp/payload.tar,format=raw,if=virtio,readonly=on" -serial stdio
+}
+
 cmd_run() {
-	cr_target='' cr_script='' cr_adds=''
+	cr_target='' cr_script='' cr_adds='' cr_cache=''
 	while [ $# -gt 0 ]; do
 		parse_vm_opt "$@"
 		if [ "$vm_n" -gt 0 ]; then shift "$vm_n"; continue; fi
@@ -585,6 +629,13 @@ cmd_run() {
 			cr_script=$2
 			shift
 			;;
+		--disk-cache)
+			[ $# -ge 2 ] || md_usage_error "--disk-cache needs a mode"
+			case $2 in none | writeback | writethrough | directsync | unsafe) cr_cache=$2 ;;
+			*) md_usage_error "--disk-cache: none, writeback, writethrough, directsync or unsafe, not '$2'" ;;
+			esac
+			shift
+			;;
 		-h | --help) md_help "$0"; exit 0 ;;
 		-*) md_usage_error "run: unknown option: $1" ;;
 		*)
@@ -594,29 +645,34 @@ cmd_run() {
 		esac
 		shift
 	done
-	[ -n "$cr_target" ] || md_usage_error "run: which DIR?"
-	[ $# -gt 0 ] || [ -n "$cr_script" ] || md_usage_error "run: no command (mdvm.sh run DIR -- COMMAND)"
+	[ -n "$cr_target" ] || md_usage_error "run: which IMAGE|DIR?"
+	[ $# -gt 0 ] || [ -n "$cr_script" ] || md_usage_error "run: no command (mdvm.sh run IMAGE|DIR -- COMMAND)"
 	[ "$cr_target" != tiny ] || cr_target=$(default_tiny)
-	is_tiny "$cr_target" || md_die "run: $cr_target is not a tiny VM directory (make one with: mdvm.sh tiny DIR)"
+	if ! is_tiny "$cr_target" && ! is_built "$cr_target"; then
+		md_die "run: $cr_target is neither a tiny VM directory (mdvm.sh tiny DIR) nor an image made by build with its .vmlinuz and .initrd beside it (mdvm.sh build IMG.qcow2)"
+	fi
+	[ -z "$cr_cache" ] || is_built "$cr_target" || md_usage_error "run: --disk-cache is for an image; a tiny VM has no disk"
 	need "$QEMU" "run"
 	make_tmp
-	cr_accel=$(pick_accel "$vm_accel" "$cr_target")
+	if is_tiny "$cr_target"; then
+		cr_accel=$(pick_accel "$vm_accel" "$cr_target/vmlinuz")
+	else
+		cr_accel=$(pick_accel "$vm_accel" "$(built_kernel "$cr_target")")
+	fi
 	mkdir -p "$vm_tmp/payload"
 	write_payload "$vm_tmp/payload" "$cr_script" "$@"
 	eval "set -- $cr_adds"
 	while [ $# -gt 0 ]; do add_path "$vm_tmp/payload" "$2"; shift 2; done
-	make_cpio "$vm_tmp/payload" "$vm_tmp/payload.cpio"
-	# Concatenated archives: the kernel unpacks one after the other.
-	cat "$cr_target/initrd.cpio" "$vm_tmp/payload.cpio" >"$vm_tmp/initrd"
-	cr_machine=${vm_machine:-microvm}
-	cr_kernel=$(tiny_kernel "$cr_target" "$cr_machine" vmlinux)
-	set -- tiny_qemu "$cr_accel" "$cr_machine" "$cr_kernel" "$vm_tmp/initrd" \
-		"${vm_memory:-256}" "quiet mdvm=run" -serial stdio
+	if is_tiny "$cr_target"; then run_tiny_prepare "$cr_target"; else run_image_prepare "$cr_target"; fi
 	# QEMU runs in the background (so the trap can stop it) into a FIFO that
-	# frame_reader reads; its status is the guest command's.
+	# frame_reader reads; its status is the guest command's. vm_exec: the
+	# background job becomes QEMU (or timeout), so killing it stops QEMU.
 	mkfifo "$vm_tmp/console"
 	: >"$vm_tmp/console.log"
-	"$@" </dev/null >"$vm_tmp/console" 2>"$vm_tmp/qemu.err" &
+	(
+		vm_exec=1
+		if is_tiny "$cr_target"; then run_tiny_boot "$cr_target"; else run_image_boot "$cr_target" "${cr_cache:-writeback}"; fi
+	) </dev/null >"$vm_tmp/console" 2>"$vm_tmp/qemu.err" &
 	vm_pids=$!
 	cr_rc=0
 	frame_reader "$vm_tmp/console.log" <"$vm_tmp/console" || cr_rc=$?
@@ -939,7 +995,7 @@ cmd_boottime() {
 		fi
 		;;
 	esac
-	bt_accel=$(pick_accel "$vm_accel" "$bt_dir")
+	bt_accel=$(pick_accel "$vm_accel" "$bt_dir/vmlinuz")
 	bt_accels=$bt_accel
 	if [ -n "$bt_matrix" ] && [ "$bt_accel" = kvm ]; then bt_accels="kvm tcg"; fi
 	bt_res=${bt_out:-$vm_tmp/out}
@@ -1058,7 +1114,7 @@ cmd_install() {
 	[ -f "$ci_iso" ] || md_die "install: no such ISO: $ci_iso"
 	need "$QEMU" install
 	make_tmp
-	ci_accel=$(pick_accel "$vm_accel" "$(default_tiny)")
+	ci_accel=$(pick_accel "$vm_accel" "$(default_tiny)/vmlinuz")
 	say "install: booting $ci_iso with $ci_img as disk ($ci_accel)"
 	# shellcheck disable=SC2046 # display_args prints separate QEMU options
 	"$QEMU" -M "${vm_machine:-q35}" -accel "$ci_accel" -m "${vm_memory:-1536}" -smp "$vm_cpus" \
@@ -1087,7 +1143,7 @@ cmd_boot() {
 	need "$QEMU" boot
 	make_tmp
 	if is_tiny "$cb_target"; then
-		cb_accel=$(pick_accel "$vm_accel" "$cb_target")
+		cb_accel=$(pick_accel "$vm_accel" "$cb_target/vmlinuz")
 		cb_m=${vm_machine:-microvm}
 		tiny_qemu "$cb_accel" "$cb_m" "$(tiny_kernel "$cb_target" "$cb_m" vmlinux)" \
 			"$cb_target/initrd.cpio" "${vm_memory:-256}" "mdvm=shell" -serial mon:stdio ||
@@ -1095,8 +1151,8 @@ cmd_boot() {
 		return 0
 	fi
 	[ -f "$cb_target" ] || md_die "boot: no such image or tiny VM directory: $cb_target"
-	cb_accel=$(pick_accel "$vm_accel" "$(default_tiny)")
 	if [ -f "$(built_kernel "$cb_target")" ]; then
+		cb_accel=$(pick_accel "$vm_accel" "$(built_kernel "$cb_target")")
 		# A built image: its own kernel, the console on the serial port.
 		cb_m=${vm_machine:-q35}
 		tiny_qemu "$cb_accel" "$cb_m" "$(built_kernel "$cb_target")" "$(built_initrd "$cb_target")" \
@@ -1106,6 +1162,7 @@ cmd_boot() {
 			md_die "boot: QEMU failed"
 		return 0
 	fi
+	cb_accel=$(pick_accel "$vm_accel" "$(default_tiny)/vmlinuz")
 	# shellcheck disable=SC2046 # display_args prints separate QEMU options
 	"$QEMU" -M "${vm_machine:-q35}" -accel "$cb_accel" -m "${vm_memory:-1536}" -smp "$vm_cpus" \
 		-drive "file=$cb_target,format=$(image_format "$cb_target"),if=virtio" \
@@ -1119,8 +1176,8 @@ cmd_boot() {
 # build namespace): the marker unit, with the same contract as the tiny
 # /init (MDVM-MARK in the kernel log, MDVM-READY on the console, and with
 # mdvm=times on the command line the kernel log times, then power off),
-# fstab, hostname, and root without a password (a lab guest on a serial
-# console, reachable from this host only).
+# the minimal init `run` boots, fstab, hostname, and root without a
+# password (a lab guest on a serial console, reachable from this host only).
 write_setup_hook() {
 	cat >"$1" <<'HOOK'
 #!/bin/sh
@@ -1133,11 +1190,57 @@ printf '\nMDVM-READY\n' >/dev/ttyS0
 case " $(cat /proc/cmdline) " in
 *" mdvm=times "*)
 	dmesg | grep -e 'Run /init' -e 'MDVM-MARK' | sed 's/^/MDVM-DMESG /' >/dev/ttyS0
+	# Where the userspace time went (mdvm.sh boottime --blame).
+	case " $(cat /proc/cmdline) " in *" mdvm.blame "*)
+		systemd-analyze blame --no-pager 2>&1 | head -n 25 | sed 's/^/MDVM-BLAME /' >/dev/ttyS0
+		systemd-analyze critical-chain --no-pager 2>&1 | sed 's/^/MDVM-BLAME /' >/dev/ttyS0 ;;
+	esac
 	systemctl --no-block poweroff
 	;;
 esac
 EOF
 chmod 755 /usr/local/sbin/mdvm-ready
+# `mdvm.sh run IMAGE` boots with init=/usr/local/sbin/mdvm-init: no
+# systemd, PID 1 is this script. The command comes on a second disk
+# (/dev/vdb) that holds a tar archive (mdvm/payload and what --add put
+# in), since nothing else reaches a guest without a network. The
+# console protocol is the tiny VM's.
+cat >/usr/local/sbin/mdvm-init <<'EOF'
+#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux
+# The initramfs moved /proc, /sys, /dev and /run here; mount what is not.
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mountpoint -q /run || mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts
+mountpoint -q /dev/shm || mount -t tmpfs tmpfs /dev/shm
+mount -o remount,rw / || echo "mdvm: cannot remount / read-write"
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+hostname mdvm
+echo "mdvm: MDVM-MARK" >/dev/kmsg
+printf '\nMDVM-READY\n'
+echo MDVM-BEGIN
+# At / as in the tiny VM (--add SRC:DEST); run boots the image with
+# snapshot=on, so nothing of it stays in the image.
+# Existing directories keep their owner and mode, and /bin stays a link.
+if tar -xf /dev/vdb -C / --no-overwrite-dir --keep-directory-symlink && [ -x /mdvm/payload ]; then
+	(cd /root && exec /mdvm/payload) </dev/null 2>&1
+	rc=$?
+else
+	echo "mdvm: no payload on /dev/vdb"
+	rc=127
+fi
+echo "MDVM-EXIT $rc"
+sync
+mount -o remount,ro / 2>/dev/null
+# PID 1 must not exit (a panic); sysrq o powers off at once, and there is
+# no systemd to ask.
+echo o >/proc/sysrq-trigger
+sleep 60
+EOF
+chmod 755 /usr/local/sbin/mdvm-init
 cat >/etc/systemd/system/mdvm-ready.service <<'EOF'
 [Unit]
 Description=mdvm: print MDVM-READY on the serial console
