@@ -44,6 +44,7 @@
 #   --cpus N               default 1
 #   --timeout S            give up on the guest after S seconds (run: none;
 #                          boottime: 60 per boot)
+#   --append ARGS          more kernel command line (last wins, e.g. loglevel=1)
 #   --disk-cache MODE      run IMAGE: QEMU's cache mode for the disk (none,
 #                          writeback (default), writethrough, directsync, unsafe)
 #   -h, --help             print this help
@@ -268,7 +269,15 @@ EOF
 # Copy a host file to the same path under root $1, resolving symlinks.
 copy_in() {
 	mkdir -p "$1$(dirname -- "$2")"
+	unlink_in "$1$2"
 	cp -L "$2" "$1$2"
+}
+
+# A busybox applet link in the guest tree points at /bin/busybox, which on
+# the host is the host's busybox: cp onto the link would write through it
+# (as root: over the host's /bin/busybox). Remove the link first.
+unlink_in() {
+	if [ -L "$1" ]; then rm -f -- "$1"; fi
 }
 
 # A host program and the shared libraries ldd lists, at their host paths.
@@ -290,6 +299,7 @@ add_path() {
 	case $ad_dst in /*) ;; *) md_usage_error "--add $2: DEST must be an absolute path" ;; esac
 	[ -e "$ad_src" ] || md_die "--add $2: no such file or directory: $ad_src"
 	mkdir -p "$1$(dirname -- "$ad_dst")"
+	unlink_in "$1$ad_dst"
 	cp -R -- "$ad_src" "$1$ad_dst"
 }
 
@@ -459,10 +469,11 @@ kvm_probe() {
 
 # Common options: parse into vm_* variables; vm_n: the number of words used.
 vm_accel=auto vm_machine='' vm_memory='' vm_cpus=1 vm_timeout='' vm_display='' vm_n=0 vm_exec=
+vm_append=
 parse_vm_opt() {
 	vm_n=2
 	case $1 in
-	--accel | --machine | --memory | --cpus | --timeout | --vnc)
+	--accel | --machine | --memory | --cpus | --timeout | --vnc | --append)
 		[ $# -ge 2 ] || md_usage_error "$1 needs a value"
 		;;
 	esac
@@ -484,6 +495,7 @@ parse_vm_opt() {
 		vm_timeout=$2
 		;;
 	--vnc) vm_display="vnc=$2" ;;
+	--append) vm_append="$vm_append $2" ;;
 	--curses) vm_display=curses vm_n=1 ;;
 	--headless) vm_display=headless vm_n=1 ;;
 	*) vm_n=0 ;;
@@ -522,6 +534,8 @@ tiny_qemu() {
 	# the (right) TSC unstable; the kernel clock then falls back to jiffies
 	# and runs slow. tsc=reliable keeps the TSC.
 	if [ "$tq_accel" = tcg ]; then tq_extra="tsc=reliable $tq_extra"; fi
+	# --append comes last: the kernel takes the last of a repeated option.
+	tq_extra="$tq_extra$vm_append"
 	set -- -M "$tq_machine" -accel "$tq_accel" -m "$tq_mem" -smp "$vm_cpus" \
 		-no-user-config -nodefaults -no-reboot -display none \
 		-kernel "$tq_kernel" -initrd "$tq_initrd" \
@@ -787,10 +801,10 @@ phases() {
 # image, the root filesystem of the guest.
 boot_config() {
 	if [ -n "${8:-}" ]; then
-		set -- "$@" "root=/dev/vda rw quiet mdvm=times" \
+		set -- "$@" "root=/dev/vda rw quiet mdvm=times$vm_append" \
 			-drive "file=$8,format=$(image_format "$8"),if=virtio,snapshot=on"
 	else
-		set -- "$@" "" "quiet mdvm=times"
+		set -- "$@" "" "quiet mdvm=times$vm_append"
 	fi
 	bc_i=1
 	while [ "$bc_i" -le "$6" ]; do

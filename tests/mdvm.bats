@@ -136,6 +136,19 @@ Try 'mdvm.sh --help' for more information."
 	[ -s "$(ls -d "$CACHE"/kernel/*/)vmlinuz" ]
 }
 
+@test "tiny --with a program busybox also provides puts the program in place of the applet link and leaves the host's busybox alone" {
+	need_tiny
+	local before
+	before=$(md5sum </bin/busybox)
+	# Offline: the kernel is in the test cache since setup_file.
+	run vm tiny "$WORK/t3" --with date --add /usr/bin/timeout:/usr/bin/timeout
+	assert_status 0
+	[ "$(md5sum </bin/busybox)" = "$before" ]
+	run sh -c "cd '$WORK' && rm -rf x && mkdir x && cd x && cpio -id --quiet usr/bin/date usr/bin/timeout < ../t3/initrd.cpio && cmp usr/bin/date /usr/bin/date && cmp usr/bin/timeout /usr/bin/timeout && echo same"
+	assert_output "same"
+	rm -rf "$WORK/t3" "$WORK/x"
+}
+
 @test "tiny --with refuses a program that is not on PATH" {
 	run vm tiny "$WORK/t2" --with no-such-program-mdvm
 	assert_status 125
