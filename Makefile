@@ -193,8 +193,10 @@ bench:
 	sh scripts/mdbench.sh --calibrate --out $(BUILDDIR)/bench
 bench-quick:
 	sh scripts/mdbench.sh --quick --out $(BUILDDIR)/bench-quick
+# VM_IMAGE=IMG.qcow2 (made by mdvm.sh build) times that Debian guest too.
 bench-boot:
 	sh scripts/mdvm.sh boottime tiny --matrix --out $(BUILDDIR)/bench-boot
+	if [ -n "$(VM_IMAGE)" ]; then sh scripts/mdvm.sh boottime "$(VM_IMAGE)" -n 5 --timeout 180 --out $(BUILDDIR)/bench-boot-debian; fi
 
 clean:
 	rm -rf $(BUILDDIR)
