@@ -33,8 +33,10 @@
 #   build IMG.qcow2 [--suite bookworm] [--include PKG,...] [--size 4G]
 #       a Debian guest without root and without an installer: mmdebstrap
 #       (unshare mode with a subordinate id range), mke2fs -d, qcow2; its
-#       kernel and initrd beside it (IMG.vmlinuz, IMG.initrd), a serial
-#       console, MDVM-READY printed when multi-user.target is up
+#       kernel beside it (IMG.vmlinuz, and IMG.vmlinux uncompressed for a
+#       PVH boot) with a small busybox initramfs that loads the virtio and
+#       ext4 modules (IMG.initrd), a serial console, MDVM-READY printed
+#       when multi-user.target is up
 #
 # Options for run, boot and boottime:
 #   --accel auto|kvm|tcg   auto (default) uses KVM only if a probe boot reaches
@@ -1216,6 +1218,10 @@ echo "mdvm: MDVM-MARK" >/dev/kmsg
 printf '\nMDVM-READY\n' >/dev/ttyS0
 case " $(cat /proc/cmdline) " in
 *" mdvm=times "*)
+	# agetty (Type=idle: started up to 5 s late) resets the port when it
+	# starts, and the lines boottime reads were lost (1 boot in 3 here).
+	# Not Before=serial-getty: multi-user.target is After= getty.target.
+	systemctl stop serial-getty@ttyS0.service 2>/dev/null
 	dmesg | grep -e 'Run /init' -e 'MDVM-MARK' | sed 's/^/MDVM-DMESG /' >/dev/ttyS0
 	# Where the userspace time went (mdvm.sh boottime --blame).
 	case " $(cat /proc/cmdline) " in *" mdvm.blame "*)
@@ -1272,9 +1278,6 @@ cat >/etc/systemd/system/mdvm-ready.service <<'EOF'
 [Unit]
 Description=mdvm: print MDVM-READY on the serial console
 After=multi-user.target
-# agetty resets the port when it starts: the lines that boottime reads
-# would be lost (1 boot in 3 here).
-Before=serial-getty@ttyS0.service
 [Service]
 Type=oneshot
 ExecStart=/usr/local/sbin/mdvm-ready
