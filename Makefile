@@ -60,7 +60,7 @@ DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3
+       python3 file
 
 all: $(BUILDDIR)/mdhelper $(DEMO_BIN)
 
@@ -195,8 +195,10 @@ bench:
 	sh scripts/mdbench.sh --calibrate --out $(BUILDDIR)/bench
 bench-quick:
 	sh scripts/mdbench.sh --quick --out $(BUILDDIR)/bench-quick
+# VM_IMAGE=IMG.qcow2 (made by mdvm.sh build) times that Debian guest too.
 bench-boot:
 	sh scripts/mdvm.sh boottime tiny --matrix --out $(BUILDDIR)/bench-boot
+	if [ -n "$(VM_IMAGE)" ]; then sh scripts/mdvm.sh boottime "$(VM_IMAGE)" -n 5 --timeout 180 --out $(BUILDDIR)/bench-boot-debian; fi
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -31,15 +31,18 @@
 #   --file-test-mode MODE    seqwr seqrewr seqrd rndrd rndwr rndrw (rndrw)
 #   --direct                 O_DIRECT fileio even as root (the default when not
 #                            root, since only root can drop the page cache)
-#   --cpus N                 limit the containers to N CPUs (native: taskset)
-#   --memory SIZE            limit the containers' memory
+#   --cpus N                 limit the containers to N CPUs (native: taskset;
+#                            vm: -smp N, default all)
+#   --memory SIZE            limit the containers' memory (vm: -m, default 1G)
 #   --rootfs NAME|DIR        minidocker rootfs with sysbench (default: build
 #                            "mdbench" from busybox and the host's sysbench)
 #   --docker-image IMAGE     Docker image with sysbench (default:
 #                            csminpp/ubuntu-sysbench if present, else one made
 #                            by `docker import` of the same busybox rootfs)
-#   --vm-image IMG           a built mdvm.sh guest with sysbench (default: build
-#                            one with `mdvm.sh tiny DIR --with sysbench`)
+#   --vm-image IMG.qcow2     the vm environment's guest: made by `mdvm.sh build
+#                            IMG.qcow2 --include sysbench` (default:
+#                            ~/.cache/minidocker/mdbench-vm.qcow2)
+#   --vm-build               build that guest first when it is missing (minutes)
 #   --quick                  tiny parameters: seconds per environment (tests)
 #   --out DIR                where results go (default ./mdbench-DATE-TIME)
 #   -h, --help               show this help
@@ -425,47 +428,76 @@ mb_env_teardown_docker() {
 	mb_docker_ctr=
 }
 
-# vm: each `mdvm.sh run` boots a fresh guest, runs one command and powers
-# off; a fileio run is one boot that prepares, drops the guest's cache, runs
-# and cleans up.
+# vm: a Debian guest made by `mdvm.sh build --include sysbench`; each
+# `mdvm.sh run` boots it (its own kernel, a minimal init, no systemd), runs
+# one command and powers off; a fileio run is one boot that prepares, drops
+# the guest's cache, runs and cleans up. The guest writes to an overlay in
+# the work directory (on the disk iostat watches), with QEMU's cache=none so
+# that the host's page cache does not serve the guest's disk reads.
 mb_env_setup_vm() {
 	command -v mdvm.sh >/dev/null 2>&1 || {
 		mb_reason="mdvm.sh is not on PATH (install minidocker: make install)"
 		return 1
 	}
-	if [ -n "$mb_vm_image" ]; then
-		mb_vm=$mb_vm_image mb_vm_how="guest $mb_vm_image given with --vm-image"
-	else
-		mb_vm=$mb_work/vm
-		mb_say "building a tiny VM with sysbench (mdvm.sh tiny)"
-		mb_vm_err=$(mdvm.sh tiny "$mb_vm" --with sysbench 2>&1) || {
-			mb_reason="mdvm.sh tiny failed: $(printf '%s\n' "$mb_vm_err" | tail -n 1)"
+	mb_vm=${mb_vm_image:-$(mb_default_vm_image)}
+	case $mb_vm in
+	*.qcow2) ;;
+	*) mb_reason="--vm-image $mb_vm: not a .qcow2 made by mdvm.sh build"; return 1 ;;
+	esac
+	if [ ! -f "$mb_vm" ] && [ "$mb_vm_build" = 1 ]; then
+		mb_say "building the guest $mb_vm (mdvm.sh build --include sysbench; a few minutes)"
+		mkdir -p "$(dirname -- "$mb_vm")"
+		mb_vm_err=$(mdvm.sh build "$mb_vm" --include sysbench 2>&1) || {
+			mb_reason="mdvm.sh build $mb_vm --include sysbench failed: $(printf '%s\n' "$mb_vm_err" | tail -n 1)"
 			return 1
 		}
-		mb_vm_how="tiny kernel + busybox initramfs with the host's sysbench (mdvm.sh tiny --with sysbench)"
 	fi
-	# shellcheck disable=SC2016 # $1 is the guest shell's
-	mb_vm_ver=$(timeout -s TERM 300 mdvm.sh run "$mb_vm" -- \
+	if [ ! -f "$mb_vm" ]; then
+		mb_reason="no guest image $mb_vm: build it once with \`mdvm.sh build $mb_vm --include sysbench\` (a few minutes), or run with --vm-build, or name one with --vm-image"
+		return 1
+	fi
+	if [ ! -f "${mb_vm%.qcow2}.vmlinuz" ] || [ ! -f "${mb_vm%.qcow2}.initrd" ]; then
+		mb_reason="$mb_vm has no .vmlinuz and .initrd beside it (not made by mdvm.sh build?)"
+		return 1
+	fi
+	# The VM's share of the machine: the same CPUs and memory limits as the
+	# containers; a VM needs some size, so without --memory it gets 1024 MB.
+	mb_vm_cpus=${mb_cpus:-$(nproc)}
+	mb_vm_mem=1024 mb_vm_memwhy="no --memory given; a VM needs a size"
+	if [ -n "$mb_memory" ]; then
+		mb_vm_mem=$(($(md_parse_size "$mb_memory") / 1048576)) mb_vm_memwhy="--memory $mb_memory"
+	fi
+	mb_vm_args="--cpus $mb_vm_cpus --memory $mb_vm_mem --disk-cache none"
+	# shellcheck disable=SC2016,SC2086 # $1 is the guest shell's; $mb_vm_args holds option words
+	mb_vm_ver=$(TMPDIR=$mb_work timeout -s TERM 600 mdvm.sh run "$mb_vm" $mb_vm_args -- \
 		sh -c 'sysbench --version && mkdir -p "$1" && echo "fstype: $(stat -f -c "%T %t" "$1")"' sh "$MB_FILEIO_DIR" 2>&1) || {
-		mb_reason="mdvm.sh run failed: $(printf '%s\n' "$mb_vm_ver" | tail -n 1)"
+		mb_reason="mdvm.sh run $mb_vm failed: $(printf '%s\n' "$mb_vm_ver" | tail -n 1)"
 		return 1
 	}
-	mb_vm_fs=$(printf '%s\n' "$mb_vm_ver" | sed -n 's/^fstype: //p' | mb_fs_name)
-	case $mb_vm_fs in
-	ramfs | tmpfs | rootfs) mb_vm_where="the guest's RAM: its root is the initramfs, there is no virtual disk; dropping the guest's cache cannot make these reads go to a disk" ;;
-	*) mb_vm_where="the guest's virtual disk" ;;
+	case $mb_vm_ver in
+	*"sysbench 1."*) ;;
+	*) mb_reason="no sysbench 1.x in $mb_vm (build it with --include sysbench): $(printf '%s\n' "$mb_vm_ver" | tail -n 1)"; return 1 ;;
 	esac
-	mb_set env.vm.files "$MB_FILEIO_DIR in the guest, on $mb_vm_fs: $mb_vm_where"
-	mb_set env.vm.setup "mdvm.sh run $mb_vm (QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }'), one boot per run; the time marks include the boot); $mb_vm_how"
+	mb_vm_fs=$(printf '%s\n' "$mb_vm_ver" | sed -n 's/^fstype: //p' | mb_fs_name)
+	mb_set env.vm.files "$MB_FILEIO_DIR in the guest, on $mb_vm_fs on its virtual disk (virtio, a qcow2 overlay on $mb_vm in the work directory, QEMU cache=none: no host page cache)"
+	mb_set env.vm.setup "mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
+	mb_set env.vm.limits "-smp $mb_vm_cpus -m $mb_vm_mem"
 	mb_set env.vm.sysbench "$(printf '%s\n' "$mb_vm_ver" | awk '/^sysbench/ { print $2; exit }')"
+}
+
+# Where the guest is kept between benchmarks (built once, minutes).
+mb_default_vm_image() {
+	echo "${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/minidocker/mdbench-vm.qcow2"
 }
 
 mb_env_exec_vm() {
 	mb_ex_out=$1 mb_ex_label=$2 mb_ex_expect=$3
 	shift 3
-	# A guest that hangs must not hang the benchmark: mdvm.sh stops QEMU on TERM.
+	# A guest that hangs must not hang the benchmark: mdvm.sh stops QEMU on
+	# TERM. TMPDIR: the overlay goes into the work directory.
+	# shellcheck disable=SC2086 # $mb_vm_args holds option words
 	mb_spawn "$mb_ex_out" "$mb_ex_label" "$mb_ex_expect" \
-		timeout -s TERM $((120 + 20 * mb_time)) mdvm.sh run "$mb_vm" -- "$@"
+		env TMPDIR="$mb_work" timeout -s TERM $((180 + 20 * mb_time)) mdvm.sh run "$mb_vm" $mb_vm_args -- "$@"
 }
 
 mb_env_hostdir_vm() { :; }
@@ -1199,7 +1231,7 @@ mb_parse_options() {
 	mb_envs=native,minidocker,docker,vm mb_tests=cpu,fileio mb_runs=3
 	mb_calibrate=0 mb_calibrate_only=0 mb_quick=0
 	mb_prime='' mb_events='' mb_time='' mb_size='' mb_filenum='' mb_mode=rndrw mb_direct=0
-	mb_cpus='' mb_memory='' mb_rootfs='' mb_docker_image='' mb_vm_image='' mb_out=
+	mb_cpus='' mb_memory='' mb_rootfs='' mb_docker_image='' mb_vm_image='' mb_vm_build=0 mb_out=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) md_help "$0"; exit 0 ;;
@@ -1221,6 +1253,7 @@ mb_parse_options() {
 		--rootfs) mb_need_arg "$1" $#; mb_rootfs=$2; shift ;;
 		--docker-image) mb_need_arg "$1" $#; mb_docker_image=$2; shift ;;
 		--vm-image) mb_need_arg "$1" $#; mb_vm_image=$2; shift ;;
+		--vm-build) mb_vm_build=1 ;;
 		--quick) mb_quick=1 ;;
 		--out) mb_need_arg "$1" $#; mb_out=$2; shift ;;
 		-*) md_usage_error "unknown option: $1" ;;
@@ -1259,7 +1292,7 @@ mb_check_options() {
 			md_usage_error "--cpus: a number from 1 to $(nproc): $mb_cpus"
 	fi
 	[ -z "$mb_memory" ] || md_parse_size "$mb_memory" >/dev/null || md_usage_error "--memory: not a size: $mb_memory"
-	[ -z "$mb_vm_image" ] || [ -e "$mb_vm_image" ] || md_usage_error "--vm-image: no such file or directory: $mb_vm_image"
+	[ -z "$mb_vm_image" ] || [ -e "$mb_vm_image" ] || [ "$mb_vm_build" = 1 ] || md_usage_error "--vm-image: no such file or directory: $mb_vm_image"
 	return 0
 }
 

@@ -7,10 +7,14 @@
 #       a Debian kernel + busybox initramfs in DIR: the fast, offline default.
 #       --with copies a host program and its shared libraries into the guest;
 #       --add copies a host file or directory to DEST in the guest.
-#   run DIR [OPTIONS] [--add SRC:DEST]... [--script FILE] [-- COMMAND [ARG]...]
-#       boot the tiny VM in DIR, run COMMAND (or the script FILE, with ARGs)
-#       as root in the guest, print its output, power off, exit with its
-#       status. stderr is merged into stdout (one serial line carries both).
+#   run IMAGE|DIR [OPTIONS] [--add SRC:DEST]... [--script FILE] [-- COMMAND [ARG]...]
+#       boot the tiny VM in DIR or an IMAGE made by build, run COMMAND (or
+#       the script FILE, with ARGs) as root in the guest, print its output,
+#       power off, exit with its status. stderr is merged into stdout (one
+#       serial line carries both). An IMAGE boots its own kernel with a
+#       minimal init instead of systemd; the guest writes to a temporary
+#       overlay (the image is left as built) on the disk of TMPDIR, through
+#       the host's page cache unless --disk-cache none (O_DIRECT).
 #   boot IMAGE|DIR [OPTIONS] [--curses | --vnc :N]
 #       interactive: the serial console on this terminal (Ctrl-A X quits),
 #       or the screen on curses/VNC. A tiny DIR gives a busybox shell.
@@ -29,8 +33,10 @@
 #   build IMG.qcow2 [--suite bookworm] [--include PKG,...] [--size 4G]
 #       a Debian guest without root and without an installer: mmdebstrap
 #       (unshare mode with a subordinate id range), mke2fs -d, qcow2; its
-#       kernel and initrd beside it (IMG.vmlinuz, IMG.initrd), a serial
-#       console, MDVM-READY printed when multi-user.target is up
+#       kernel beside it (IMG.vmlinuz, and IMG.vmlinux uncompressed for a
+#       PVH boot) with a small busybox initramfs that loads the virtio and
+#       ext4 modules (IMG.initrd), a serial console, MDVM-READY printed
+#       when multi-user.target is up
 #
 # Options for run, boot and boottime:
 #   --accel auto|kvm|tcg   auto (default) uses KVM only if a probe boot reaches
@@ -40,6 +46,9 @@
 #   --cpus N               default 1
 #   --timeout S            give up on the guest after S seconds (run: none;
 #                          boottime: 60 per boot)
+#   --append ARGS          more kernel command line (last wins, e.g. loglevel=1)
+#   --disk-cache MODE      run IMAGE: QEMU's cache mode for the disk (none,
+#                          writeback (default), writethrough, directsync, unsafe)
 #   -h, --help             print this help
 #
 # Environment: MDVM_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/minidocker)
@@ -262,7 +271,15 @@ EOF
 # Copy a host file to the same path under root $1, resolving symlinks.
 copy_in() {
 	mkdir -p "$1$(dirname -- "$2")"
+	unlink_in "$1$2"
 	cp -L "$2" "$1$2"
+}
+
+# A busybox applet link in the guest tree points at /bin/busybox, which on
+# the host is the host's busybox: cp onto the link would write through it
+# (as root: over the host's /bin/busybox). Remove the link first.
+unlink_in() {
+	if [ -L "$1" ]; then rm -f -- "$1"; fi
 }
 
 # A host program and the shared libraries ldd lists, at their host paths.
@@ -284,6 +301,7 @@ add_path() {
 	case $ad_dst in /*) ;; *) md_usage_error "--add $2: DEST must be an absolute path" ;; esac
 	[ -e "$ad_src" ] || md_die "--add $2: no such file or directory: $ad_src"
 	mkdir -p "$1$(dirname -- "$ad_dst")"
+	unlink_in "$1$ad_dst"
 	cp -R -- "$ad_src" "$1$ad_dst"
 }
 
@@ -436,12 +454,12 @@ kvm_usable() {
 	[ -r "$KVM_DEV" ] && [ -w "$KVM_DEV" ]
 }
 
-# Boot the kernel of tiny DIR $1 under KVM with no initramfs: it prints
+# Boot kernel $1 under KVM with no initramfs: it prints
 # "Linux version" within milliseconds if KVM works, then panics (no root)
 # and QEMU exits (-no-reboot). Print kvm or broken.
 kvm_probe() {
 	make_tmp
-	kp_kernel=$1/vmlinuz
+	kp_kernel=$1
 	timeout -s KILL "$KVM_PROBE_TIMEOUT" "$QEMU" -M pc -accel kvm -m 128 -display none \
 		-no-user-config -nodefaults -no-reboot -serial "file:$vm_tmp/probe.log" \
 		-kernel "$kp_kernel" -append "console=ttyS0 panic=-1 reboot=t" \
@@ -453,10 +471,11 @@ kvm_probe() {
 
 # Common options: parse into vm_* variables; vm_n: the number of words used.
 vm_accel=auto vm_machine='' vm_memory='' vm_cpus=1 vm_timeout='' vm_display='' vm_n=0 vm_exec=
+vm_append=
 parse_vm_opt() {
 	vm_n=2
 	case $1 in
-	--accel | --machine | --memory | --cpus | --timeout | --vnc)
+	--accel | --machine | --memory | --cpus | --timeout | --vnc | --append)
 		[ $# -ge 2 ] || md_usage_error "$1 needs a value"
 		;;
 	esac
@@ -478,6 +497,7 @@ parse_vm_opt() {
 		vm_timeout=$2
 		;;
 	--vnc) vm_display="vnc=$2" ;;
+	--append) vm_append="$vm_append $2" ;;
 	--curses) vm_display=curses vm_n=1 ;;
 	--headless) vm_display=headless vm_n=1 ;;
 	*) vm_n=0 ;;
@@ -516,6 +536,14 @@ tiny_qemu() {
 	# the (right) TSC unstable; the kernel clock then falls back to jiffies
 	# and runs slow. tsc=reliable keeps the TSC.
 	if [ "$tq_accel" = tcg ]; then tq_extra="tsc=reliable $tq_extra"; fi
+	# cryptomgr.notests: the crypto self-tests are the slowest initcall of
+	# Debian's kernel under TCG (crypto_algapi_init, 0.49 s of a 2.97 s
+	# kernel init with initcall_debug); a lab VM does not need them at
+	# every boot. Tiny VM, interleaved runs at load 2-3.6: kernel phase
+	# 1.53-1.67 s with it, 1.66-2.57 s without.
+	tq_extra="cryptomgr.notests $tq_extra"
+	# --append comes last: the kernel takes the last of a repeated option.
+	tq_extra="$tq_extra$vm_append"
 	set -- -M "$tq_machine" -accel "$tq_accel" -m "$tq_mem" -smp "$vm_cpus" \
 		-no-user-config -nodefaults -no-reboot -display none \
 		-kernel "$tq_kernel" -initrd "$tq_initrd" \
@@ -525,8 +553,9 @@ tiny_qemu() {
 	case $tq_machine in pc | q35) set -- -machine graphics=off "$@" ;; esac
 	# __qemu: the timestamper's child must be QEMU itself, so that killing
 	# it at the timeout kills QEMU.
-	if [ -n "$vm_exec" ]; then exec "$QEMU" "$@"; fi
 	# --timeout S: QEMU is killed after S seconds.
+	if [ -n "$vm_exec" ] && [ -n "$vm_timeout" ]; then exec timeout -s KILL "$vm_timeout" "$QEMU" "$@"; fi
+	if [ -n "$vm_exec" ]; then exec "$QEMU" "$@"; fi
 	if [ -n "$vm_timeout" ]; then
 		timeout -s KILL "$vm_timeout" "$QEMU" "$@"
 	else
@@ -567,8 +596,45 @@ frame_reader() {
 		END { exit done ? rc : 255 }'
 }
 
+# Is $1 a disk image made by build (its kernel and initrd beside it)?
+is_built() {
+	case $1 in *.qcow2) ;; *) return 1 ;; esac
+	[ -f "$1" ] && [ -f "$(built_kernel "$1")" ] && [ -f "$(built_initrd "$1")" ]
+}
+
+# The tiny VM: the payload is one more cpio archive after its initramfs.
+run_tiny_prepare() {
+	make_cpio "$vm_tmp/payload" "$vm_tmp/payload.cpio"
+	# Concatenated archives: the kernel unpacks one after the other.
+	cat "$1/initrd.cpio" "$vm_tmp/payload.cpio" >"$vm_tmp/initrd"
+}
+run_tiny_boot() {
+	rb_machine=${vm_machine:-microvm}
+	tiny_qemu "$cr_accel" "$rb_machine" "$(tiny_kernel "$1" "$rb_machine" vmlinux)" "$vm_tmp/initrd" \
+		"${vm_memory:-256}" "quiet mdvm=run" -serial stdio
+}
+
+# A built image: the guest writes to an overlay in the temporary directory
+# (the image stays as built, and two runs may share it); the payload is a
+# tar archive on a second disk that the guest's mdvm-init unpacks at /.
+run_image_prepare() {
+	need qemu-img run
+	(cd "$vm_tmp/payload" && find . -mindepth 1 -maxdepth 1 -print0 |
+		tar --null -T - --owner=0 --group=0 --numeric-owner -cf "$vm_tmp/payload.tar") ||
+		md_die "run: packing the command for the guest failed"
+	ri_base=$(cd -- "$(dirname -- "$1")" && pwd)/${1##*/}
+	qemu-img create -q -f qcow2 -F "$(image_format "$1")" -b "$ri_base" "$vm_tmp/overlay.qcow2" ||
+		md_die "run: qemu-img create of the overlay on $1 failed"
+}
+run_image_boot() {
+	tiny_qemu "$cr_accel" "${vm_machine:-q35}" "$(image_kernel "$1")" "$(built_initrd "$1")" \
+		"${vm_memory:-1536}" "root=/dev/vda rw quiet init=/usr/local/sbin/mdvm-init" \
+		-drive "file=$vm_tmp/overlay.qcow2,format=qcow2,if=virtio,cache=$2" \
+		-drive "file=$vm_tmp/payload.tar,format=raw,if=virtio,readonly=on" -serial stdio
+}
+
 cmd_run() {
-	cr_target='' cr_script='' cr_adds=''
+	cr_target='' cr_script='' cr_adds='' cr_cache=''
 	while [ $# -gt 0 ]; do
 		parse_vm_opt "$@"
 		if [ "$vm_n" -gt 0 ]; then shift "$vm_n"; continue; fi
@@ -585,6 +651,13 @@ cmd_run() {
 			cr_script=$2
 			shift
 			;;
+		--disk-cache)
+			[ $# -ge 2 ] || md_usage_error "--disk-cache needs a mode"
+			case $2 in none | writeback | writethrough | directsync | unsafe) cr_cache=$2 ;;
+			*) md_usage_error "--disk-cache: none, writeback, writethrough, directsync or unsafe, not '$2'" ;;
+			esac
+			shift
+			;;
 		-h | --help) md_help "$0"; exit 0 ;;
 		-*) md_usage_error "run: unknown option: $1" ;;
 		*)
@@ -594,29 +667,34 @@ cmd_run() {
 		esac
 		shift
 	done
-	[ -n "$cr_target" ] || md_usage_error "run: which DIR?"
-	[ $# -gt 0 ] || [ -n "$cr_script" ] || md_usage_error "run: no command (mdvm.sh run DIR -- COMMAND)"
+	[ -n "$cr_target" ] || md_usage_error "run: which IMAGE|DIR?"
+	[ $# -gt 0 ] || [ -n "$cr_script" ] || md_usage_error "run: no command (mdvm.sh run IMAGE|DIR -- COMMAND)"
 	[ "$cr_target" != tiny ] || cr_target=$(default_tiny)
-	is_tiny "$cr_target" || md_die "run: $cr_target is not a tiny VM directory (make one with: mdvm.sh tiny DIR)"
+	if ! is_tiny "$cr_target" && ! is_built "$cr_target"; then
+		md_die "run: $cr_target is neither a tiny VM directory (mdvm.sh tiny DIR) nor an image made by build with its .vmlinuz and .initrd beside it (mdvm.sh build IMG.qcow2)"
+	fi
+	[ -z "$cr_cache" ] || is_built "$cr_target" || md_usage_error "run: --disk-cache is for an image; a tiny VM has no disk"
 	need "$QEMU" "run"
 	make_tmp
-	cr_accel=$(pick_accel "$vm_accel" "$cr_target")
+	if is_tiny "$cr_target"; then
+		cr_accel=$(pick_accel "$vm_accel" "$cr_target/vmlinuz")
+	else
+		cr_accel=$(pick_accel "$vm_accel" "$(built_kernel "$cr_target")")
+	fi
 	mkdir -p "$vm_tmp/payload"
 	write_payload "$vm_tmp/payload" "$cr_script" "$@"
 	eval "set -- $cr_adds"
 	while [ $# -gt 0 ]; do add_path "$vm_tmp/payload" "$2"; shift 2; done
-	make_cpio "$vm_tmp/payload" "$vm_tmp/payload.cpio"
-	# Concatenated archives: the kernel unpacks one after the other.
-	cat "$cr_target/initrd.cpio" "$vm_tmp/payload.cpio" >"$vm_tmp/initrd"
-	cr_machine=${vm_machine:-microvm}
-	cr_kernel=$(tiny_kernel "$cr_target" "$cr_machine" vmlinux)
-	set -- tiny_qemu "$cr_accel" "$cr_machine" "$cr_kernel" "$vm_tmp/initrd" \
-		"${vm_memory:-256}" "quiet mdvm=run" -serial stdio
+	if is_tiny "$cr_target"; then run_tiny_prepare "$cr_target"; else run_image_prepare "$cr_target"; fi
 	# QEMU runs in the background (so the trap can stop it) into a FIFO that
-	# frame_reader reads; its status is the guest command's.
+	# frame_reader reads; its status is the guest command's. vm_exec: the
+	# background job becomes QEMU (or timeout), so killing it stops QEMU.
 	mkfifo "$vm_tmp/console"
 	: >"$vm_tmp/console.log"
-	"$@" </dev/null >"$vm_tmp/console" 2>"$vm_tmp/qemu.err" &
+	(
+		vm_exec=1
+		if is_tiny "$cr_target"; then run_tiny_boot "$cr_target"; else run_image_boot "$cr_target" "${cr_cache:-writeback}"; fi
+	) </dev/null >"$vm_tmp/console" 2>"$vm_tmp/qemu.err" &
 	vm_pids=$!
 	cr_rc=0
 	frame_reader "$vm_tmp/console.log" <"$vm_tmp/console" || cr_rc=$?
@@ -731,10 +809,10 @@ phases() {
 # image, the root filesystem of the guest.
 boot_config() {
 	if [ -n "${8:-}" ]; then
-		set -- "$@" "root=/dev/vda rw quiet mdvm=times" \
+		set -- "$@" "root=/dev/vda rw quiet mdvm=times$vm_append" \
 			-drive "file=$8,format=$(image_format "$8"),if=virtio,snapshot=on"
 	else
-		set -- "$@" "" "quiet mdvm=times"
+		set -- "$@" "" "quiet mdvm=times$vm_append"
 	fi
 	bc_i=1
 	while [ "$bc_i" -le "$6" ]; do
@@ -939,7 +1017,7 @@ cmd_boottime() {
 		fi
 		;;
 	esac
-	bt_accel=$(pick_accel "$vm_accel" "$bt_dir")
+	bt_accel=$(pick_accel "$vm_accel" "$bt_dir/vmlinuz")
 	bt_accels=$bt_accel
 	if [ -n "$bt_matrix" ] && [ "$bt_accel" = kvm ]; then bt_accels="kvm tcg"; fi
 	bt_res=${bt_out:-$vm_tmp/out}
@@ -951,7 +1029,7 @@ cmd_boottime() {
 		[ -n "${vm_memory:-}" ] || vm_memory=1536
 		for bt_a in $bt_accels; do
 			for bt_m in ${vm_machine:-q35} ${bt_matrix:+pc}; do
-				boot_config "debian-$bt_m-$bt_a" "$bt_m" "$(built_kernel "$bt_image")" "$bt_a" \
+				boot_config "debian-$bt_m-$bt_a" "$bt_m" "$(image_kernel "$bt_image")" "$bt_a" \
 					"$(built_initrd "$bt_image")" "$bt_n" "$bt_res" "$bt_image" </dev/null
 			done
 		done
@@ -1017,6 +1095,13 @@ built_initrd() {
 	echo "${1%.qcow2}.initrd"
 }
 
+# The kernel to boot an image with: the uncompressed vmlinux (PVH: no
+# decompression in the guest, 3.9 s of the 26.6 s boot under TCG here) when
+# build could extract it, else the bzImage.
+image_kernel() {
+	if [ -f "${1%.qcow2}.vmlinux" ]; then echo "${1%.qcow2}.vmlinux"; else built_kernel "$1"; fi
+}
+
 # The format qemu-img sees in an image (qcow2, raw, ...).
 image_format() {
 	qemu-img info "$1" 2>/dev/null | sed -n 's/^file format: //p'
@@ -1058,7 +1143,7 @@ cmd_install() {
 	[ -f "$ci_iso" ] || md_die "install: no such ISO: $ci_iso"
 	need "$QEMU" install
 	make_tmp
-	ci_accel=$(pick_accel "$vm_accel" "$(default_tiny)")
+	ci_accel=$(pick_accel "$vm_accel" "$(default_tiny)/vmlinuz")
 	say "install: booting $ci_iso with $ci_img as disk ($ci_accel)"
 	# shellcheck disable=SC2046 # display_args prints separate QEMU options
 	"$QEMU" -M "${vm_machine:-q35}" -accel "$ci_accel" -m "${vm_memory:-1536}" -smp "$vm_cpus" \
@@ -1087,7 +1172,7 @@ cmd_boot() {
 	need "$QEMU" boot
 	make_tmp
 	if is_tiny "$cb_target"; then
-		cb_accel=$(pick_accel "$vm_accel" "$cb_target")
+		cb_accel=$(pick_accel "$vm_accel" "$cb_target/vmlinuz")
 		cb_m=${vm_machine:-microvm}
 		tiny_qemu "$cb_accel" "$cb_m" "$(tiny_kernel "$cb_target" "$cb_m" vmlinux)" \
 			"$cb_target/initrd.cpio" "${vm_memory:-256}" "mdvm=shell" -serial mon:stdio ||
@@ -1095,17 +1180,18 @@ cmd_boot() {
 		return 0
 	fi
 	[ -f "$cb_target" ] || md_die "boot: no such image or tiny VM directory: $cb_target"
-	cb_accel=$(pick_accel "$vm_accel" "$(default_tiny)")
 	if [ -f "$(built_kernel "$cb_target")" ]; then
+		cb_accel=$(pick_accel "$vm_accel" "$(built_kernel "$cb_target")")
 		# A built image: its own kernel, the console on the serial port.
 		cb_m=${vm_machine:-q35}
-		tiny_qemu "$cb_accel" "$cb_m" "$(built_kernel "$cb_target")" "$(built_initrd "$cb_target")" \
+		tiny_qemu "$cb_accel" "$cb_m" "$(image_kernel "$cb_target")" "$(built_initrd "$cb_target")" \
 			"${vm_memory:-1536}" "root=/dev/vda rw" \
 			-drive "file=$cb_target,format=$(image_format "$cb_target"),if=virtio" \
 			-nic user,model=virtio-net-pci -serial mon:stdio ||
 			md_die "boot: QEMU failed"
 		return 0
 	fi
+	cb_accel=$(pick_accel "$vm_accel" "$(default_tiny)/vmlinuz")
 	# shellcheck disable=SC2046 # display_args prints separate QEMU options
 	"$QEMU" -M "${vm_machine:-q35}" -accel "$cb_accel" -m "${vm_memory:-1536}" -smp "$vm_cpus" \
 		-drive "file=$cb_target,format=$(image_format "$cb_target"),if=virtio" \
@@ -1119,8 +1205,8 @@ cmd_boot() {
 # build namespace): the marker unit, with the same contract as the tiny
 # /init (MDVM-MARK in the kernel log, MDVM-READY on the console, and with
 # mdvm=times on the command line the kernel log times, then power off),
-# fstab, hostname, and root without a password (a lab guest on a serial
-# console, reachable from this host only).
+# the minimal init `run` boots, fstab, hostname, and root without a
+# password (a lab guest on a serial console, reachable from this host only).
 write_setup_hook() {
 	cat >"$1" <<'HOOK'
 #!/bin/sh
@@ -1132,12 +1218,62 @@ echo "mdvm: MDVM-MARK" >/dev/kmsg
 printf '\nMDVM-READY\n' >/dev/ttyS0
 case " $(cat /proc/cmdline) " in
 *" mdvm=times "*)
+	# agetty (Type=idle: started up to 5 s late) resets the port when it
+	# starts, and the lines boottime reads were lost (1 boot in 3 here).
+	# Not Before=serial-getty: multi-user.target is After= getty.target.
+	systemctl stop serial-getty@ttyS0.service 2>/dev/null
 	dmesg | grep -e 'Run /init' -e 'MDVM-MARK' | sed 's/^/MDVM-DMESG /' >/dev/ttyS0
+	# Where the userspace time went (mdvm.sh boottime --blame).
+	case " $(cat /proc/cmdline) " in *" mdvm.blame "*)
+		systemd-analyze blame --no-pager 2>&1 | head -n 25 | sed 's/^/MDVM-BLAME /' >/dev/ttyS0
+		systemd-analyze critical-chain --no-pager 2>&1 | sed 's/^/MDVM-BLAME /' >/dev/ttyS0 ;;
+	esac
 	systemctl --no-block poweroff
 	;;
 esac
 EOF
 chmod 755 /usr/local/sbin/mdvm-ready
+# `mdvm.sh run IMAGE` boots with init=/usr/local/sbin/mdvm-init: no
+# systemd, PID 1 is this script. The command comes on a second disk
+# (/dev/vdb) that holds a tar archive (mdvm/payload and what --add put
+# in), since nothing else reaches a guest without a network. The
+# console protocol is the tiny VM's.
+cat >/usr/local/sbin/mdvm-init <<'EOF'
+#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux
+# The initramfs moved /proc, /sys, /dev and /run here; mount what is not.
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mountpoint -q /run || mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts
+mountpoint -q /dev/shm || mount -t tmpfs tmpfs /dev/shm
+mount -o remount,rw / || echo "mdvm: cannot remount / read-write"
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+hostname mdvm
+echo "mdvm: MDVM-MARK" >/dev/kmsg
+printf '\nMDVM-READY\n'
+echo MDVM-BEGIN
+# At / as in the tiny VM (--add SRC:DEST); run boots the image with
+# snapshot=on, so nothing of it stays in the image.
+# Existing directories keep their owner and mode, and /bin stays a link.
+if tar -xf /dev/vdb -C / --no-overwrite-dir --keep-directory-symlink && [ -x /mdvm/payload ]; then
+	(cd /root && exec /mdvm/payload) </dev/null 2>&1
+	rc=$?
+else
+	echo "mdvm: no payload on /dev/vdb"
+	rc=127
+fi
+echo "MDVM-EXIT $rc"
+sync
+mount -o remount,ro / 2>/dev/null
+# PID 1 must not exit (a panic); sysrq o powers off at once, and there is
+# no systemd to ask.
+echo o >/proc/sysrq-trigger
+sleep 60
+EOF
+chmod 755 /usr/local/sbin/mdvm-init
 cat >/etc/systemd/system/mdvm-ready.service <<'EOF'
 [Unit]
 Description=mdvm: print MDVM-READY on the serial console
@@ -1151,7 +1287,16 @@ EOF
 mkdir -p /etc/systemd/system/multi-user.target.wants
 ln -sf ../mdvm-ready.service /etc/systemd/system/multi-user.target.wants/mdvm-ready.service
 echo mdvm >/etc/hostname
-echo '/dev/vda / ext4 defaults 0 1' >/etc/fstab
+# Pass 0: no fsck unit at every boot (the image is made fresh by mke2fs).
+echo '/dev/vda / ext4 defaults 0 0' >/etc/fstab
+# A machine id of its own (without one every boot is a first boot),
+# multi-user.target (there is no display), and no e2scrub_reap (LVM
+# snapshots) or getty-static (gettys on virtual consoles no one sees).
+od -An -tx1 -N 16 /dev/urandom | tr -d ' \n' >/etc/machine-id
+echo >>/etc/machine-id
+ln -sf /lib/systemd/system/multi-user.target /etc/systemd/system/default.target
+ln -sf /dev/null /etc/systemd/system/e2scrub_reap.service
+ln -sf /dev/null /etc/systemd/system/getty-static.service
 passwd -d root >/dev/null
 rm -f /tmp/mdvm-setup
 HOOK
@@ -1163,6 +1308,89 @@ debstrap_mode() {
 	if [ "$(id -u)" = 0 ]; then echo root; return 0; fi
 	if grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then echo unshare; return 0; fi
 	echo fakechroot
+}
+
+# The modules (paths from modules.dep, $1) that a virtio disk with ext4
+# needs, each after the modules it needs. crc32c_generic: ext4's checksums
+# ask the crypto API for crc32c, and the guest's CPU under TCG lacks the
+# SSE4.2 that crc32c-intel wants.
+guest_modules() {
+	awk -v want="virtio_pci virtio_blk crc32c_generic ext4" '
+		function base(p) { sub(/.*\//, "", p); sub(/\.ko.*$/, "", p); return p }
+		function visit(m,   i, n, d) {
+			if ((m in seen) || !(m in path)) return
+			seen[m] = 1
+			n = split(deps[m], d, " ")
+			for (i = 1; i <= n; i++) visit(base(d[i]))
+			print path[m]
+		}
+		{ k = $1; sub(/:$/, "", k); b = base(k); path[b] = k; $1 = ""; deps[b] = $0 }
+		END { n = split(want, w, " "); for (i = 1; i <= n; i++) visit(w[i]) }' "$1"
+}
+
+# The guest's /init in the initramfs guest_initrd makes.
+write_guest_init() {
+	cat >"$1" <<'EOF'
+#!/bin/busybox sh
+# mdvm initramfs: load the few modules a virtio disk with ext4 needs, mount
+# root= and hand over to init= (default /sbin/init). In place of
+# initramfs-tools, whose udev alone takes seconds under TCG.
+B=/bin/busybox
+$B mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+$B mount -t proc proc /proc
+$B mount -t sysfs sysfs /sys
+root=/dev/vda init=/sbin/init mode=ro
+for w in $($B cat /proc/cmdline); do
+	case $w in
+	root=*) root=${w#root=} ;;
+	init=*) init=${w#init=} ;;
+	rw | ro) mode=$w ;;
+	esac
+done
+for m in /modules/*.ko; do
+	$B insmod "$m" || echo "mdvm initramfs: insmod $m failed"
+done
+i=0
+while [ ! -b "$root" ] && [ "$i" -lt 200 ]; do
+	$B sleep 0.05
+	i=$((i + 1))
+done
+$B mount -t ext4 -o "$mode" "$root" /newroot || {
+	echo "mdvm initramfs: cannot mount $root"
+	exit 1
+}
+$B umount /proc /sys
+$B mount --move /dev /newroot/dev
+exec $B switch_root /newroot "$init"
+EOF
+	chmod 755 "$1"
+}
+
+# guest_initrd ROOT.TAR OUT: a busybox initramfs with the guest kernel's
+# modules for its disk, numbered in load order.
+guest_initrd() {
+	gi_dep=$(tar -tf "$1" | grep -m 1 '/lib/modules/[^/]*/modules\.dep$') ||
+		md_die "build: no modules.dep in the root tree"
+	gi_dir=${gi_dep%/modules.dep}
+	gi_x=$vm_tmp/gi
+	mkdir -p "$gi_x" "$vm_tmp/giroot/bin" "$vm_tmp/giroot/dev" "$vm_tmp/giroot/proc" \
+		"$vm_tmp/giroot/sys" "$vm_tmp/giroot/newroot" "$vm_tmp/giroot/modules"
+	tar -xf "$1" -C "$gi_x" "$gi_dep" || md_die "build: cannot read $gi_dep"
+	guest_modules "$gi_x/$gi_dep" >"$vm_tmp/gi.list"
+	[ -s "$vm_tmp/gi.list" ] || md_die "build: the guest kernel has no virtio_blk or ext4 module"
+	# shellcheck disable=SC2046 # one member name per line, none with spaces
+	tar -xf "$1" -C "$gi_x" $(sed "s|^|$gi_dir/|" "$vm_tmp/gi.list") ||
+		md_die "build: cannot read the guest kernel's modules"
+	gi_n=10
+	while read -r gi_m; do
+		cp "$gi_x/$gi_dir/$gi_m" "$vm_tmp/giroot/modules/$gi_n-${gi_m##*/}"
+		gi_n=$((gi_n + 1))
+	done <"$vm_tmp/gi.list"
+	cp /bin/busybox "$vm_tmp/giroot/bin/busybox"
+	write_guest_init "$vm_tmp/giroot/init"
+	make_cpio "$vm_tmp/giroot" "$2"
+	rm -rf "$gi_x" "$vm_tmp/giroot"
 }
 
 cmd_build() {
@@ -1196,6 +1424,7 @@ cmd_build() {
 	[ -x "$cu_mke2fs" ] || md_die "build: mke2fs is not installed (sudo make deps)"
 	need fakeroot build
 	need qemu-img build
+	[ -x /bin/busybox ] || md_die "build: /bin/busybox is not installed (sudo make deps: busybox-static)"
 	make_tmp
 	cu_mode=$(debstrap_mode)
 	cu_pkgs=linux-image-amd64,systemd-sysv,udev,kmod,initramfs-tools,procps,iproute2
@@ -1235,11 +1464,15 @@ EOF
 	say "build: qcow2"
 	qemu-img convert -O qcow2 "$vm_tmp/root.raw" "$cu_img" || md_die "build: qemu-img convert failed"
 	rm -f "$vm_tmp/root.raw"
-	# The guest's own kernel and initrd beside the image, for a direct boot.
-	(cd "$vm_tmp" && tar -xf root.tar --wildcards './boot/vmlinuz-*' './boot/initrd.img-*') ||
-		md_die "build: no kernel or initrd in the root tree"
+	# The guest's own kernel beside the image, for a direct boot, and its
+	# uncompressed vmlinux for a PVH boot.
+	(cd "$vm_tmp" && tar -xf root.tar --wildcards './boot/vmlinuz-*') ||
+		md_die "build: no kernel in the root tree"
 	cp "$vm_tmp"/boot/vmlinuz-* "${cu_img%.qcow2}.vmlinuz"
-	cp "$vm_tmp"/boot/initrd.img-* "${cu_img%.qcow2}.initrd"
+	rm -f "${cu_img%.qcow2}.vmlinux"
+	extract_vmlinux "${cu_img%.qcow2}.vmlinuz" "${cu_img%.qcow2}.vmlinux" || rm -f "${cu_img%.qcow2}.vmlinux"
+	say "build: initramfs"
+	guest_initrd "$vm_tmp/root.tar" "${cu_img%.qcow2}.initrd"
 	say "build: $cu_img ready (mdvm.sh boot $cu_img)"
 }
 

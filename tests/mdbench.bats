@@ -375,29 +375,55 @@ overlayfs"
 	assert_output ""
 }
 
-@test "a quick run in a QEMU VM measures it beside native" {
-	require qemu-system-x86_64
-	# The installed mdvm.sh, else the source tree's (not executable there).
+# mdvm.sh on PATH: the installed one, else the source tree's (not
+# executable there).
+mb_vm_path() {
 	mkdir -p "$MB_TMP/bin"
 	local real=$MDT_BIN/mdvm.sh
 	[ -x "$real" ] || real=$MDT_TOP/scripts/mdvm.sh
 	[ -f "$real" ] || skip "mdvm.sh is not there yet"
 	printf '#!/bin/sh\nexec sh %s "$@"\n' "$real" >"$MB_TMP/bin/mdvm.sh"
 	chmod 755 "$MB_TMP/bin/mdvm.sh"
-	# cpu only: each run boots the guest under TCG, seconds apiece.
-	run env PATH="$MB_TMP/bin:$MB_PLAIN_PATH" sh "$MB" --quick --env native,vm --test cpu --out "$MB_TMP/vm"
+}
+
+@test "without a built guest the vm environment is skipped with how to build one" {
+	mb_vm_path
+	run env -u XDG_CACHE_HOME HOME="$MB_TMP" PATH="$MB_TMP/bin:$MB_PLAIN_PATH" sh "$MB" --quick --env native,vm --test cpu --out "$MB_TMP/novm"
+	assert_status 0
+	local img=$MB_TMP/.cache/minidocker/mdbench-vm.qcow2
+	assert_output_contains "mdbench.sh: skipping vm: no guest image $img: build it once with \`mdvm.sh build $img --include sysbench\` (a few minutes), or run with --vm-build, or name one with --vm-image"
+	run cat "$MB_TMP/novm/report.md"
+	assert_output_contains "- **vm**: skipped: no guest image $img"
+}
+
+@test "a quick run in a built Debian guest measures cpu and fileio on its virtual disk beside native, with the limits" {
+	require qemu-system-x86_64
+	[ -n "${MDT_VM_IMAGE:-}" ] || skip "no built guest: set MDT_VM_IMAGE=IMG.qcow2 (mdvm.sh build IMG.qcow2 --include sysbench, minutes)"
+	mb_vm_path
+	# Each run boots the guest under TCG: about 15 s apiece.
+	run env PATH="$MB_TMP/bin:$MB_PLAIN_PATH" sh "$MB" --quick --env native,vm --cpus 1 --memory 512M \
+		--vm-image "$MDT_VM_IMAGE" --out "$MB_TMP/vm"
 	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
 	grep -q '^env.vm.status=ok' "$MB_TMP/vm/env.txt" || { grep 'env.vm' "$MB_TMP/vm/env.txt"; return 1; }
-	run awk -F, 'NR > 1 && $6 == "ok" { print $1, $2, $3 }' "$MB_TMP/vm/results.csv"
-	assert_output "native cpu 1
-vm cpu 1
-native cpu 2
-vm cpu 2
-native cpu 3
-vm cpu 3"
+	grep -qx 'env.vm.limits=-smp 1 -m 512' "$MB_TMP/vm/env.txt"
+	# The guest's fstype (ext4 as stat -f names it); the host's is the host's.
+	run awk -F, 'NR > 1 && $6 == "ok" { print $1, $2, $3, ($1 == "vm" || $2 == "cpu") ? $19 : "host" }' "$MB_TMP/vm/results.csv"
+	assert_output "native cpu 1 -
+vm cpu 1 -
+native cpu 2 -
+vm cpu 2 -
+native cpu 3 -
+vm cpu 3 -
+native fileio 1 host
+vm fileio 1 ext2/ext3
+native fileio 2 host
+vm fileio 2 ext2/ext3
+native fileio 3 host
+vm fileio 3 ext2/ext3"
 	run cat "$MB_TMP/vm/report.md"
 	assert_output_contains "| vm | 3 |"
-	assert_output_contains "- **vm**: mdvm.sh run"
+	assert_output_contains "- **vm**: mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none: QEMU"
+	assert_output_contains "on its virtual disk"
 	run pgrep -f "qemu-system-x86_64.*$MB_TMP"
 	assert_output ""
 }

@@ -136,6 +136,19 @@ Try 'mdvm.sh --help' for more information."
 	[ -s "$(ls -d "$CACHE"/kernel/*/)vmlinuz" ]
 }
 
+@test "tiny --with a program busybox also provides puts the program in place of the applet link and leaves the host's busybox alone" {
+	need_tiny
+	local before
+	before=$(md5sum </bin/busybox)
+	# Offline: the kernel is in the test cache since setup_file.
+	run vm tiny "$WORK/t3" --with date --add /usr/bin/timeout:/usr/bin/timeout
+	assert_status 0
+	[ "$(md5sum </bin/busybox)" = "$before" ]
+	run sh -c "cd '$WORK' && rm -rf x && mkdir x && cd x && cpio -id --quiet usr/bin/date usr/bin/timeout < ../t3/initrd.cpio && cmp usr/bin/date /usr/bin/date && cmp usr/bin/timeout /usr/bin/timeout && echo same"
+	assert_output "same"
+	rm -rf "$WORK/t3" "$WORK/x"
+}
+
 @test "tiny --with refuses a program that is not on PATH" {
 	run vm tiny "$WORK/t2" --with no-such-program-mdvm
 	assert_status 125
@@ -172,10 +185,27 @@ guest-file-content"
 note-ok"
 }
 
-@test "run refuses a directory that is not a tiny VM" {
+@test "run refuses a directory that is not a tiny VM and a file that build did not make" {
 	run vm run "$WORK" -- true
 	assert_status 125
-	assert_output "mdvm.sh: run: $WORK is not a tiny VM directory (make one with: mdvm.sh tiny DIR)"
+	assert_output "mdvm.sh: run: $WORK is neither a tiny VM directory (mdvm.sh tiny DIR) nor an image made by build with its .vmlinuz and .initrd beside it (mdvm.sh build IMG.qcow2)"
+	as_user touch "$WORK/bare.qcow2"
+	run vm run "$WORK/bare.qcow2" -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: $WORK/bare.qcow2 is neither a tiny VM directory (mdvm.sh tiny DIR) nor an image made by build with its .vmlinuz and .initrd beside it (mdvm.sh build IMG.qcow2)"
+	rm -f "$WORK/bare.qcow2"
+}
+
+@test "run refuses --disk-cache for a tiny VM and an unknown cache mode" {
+	need_tiny
+	run vm run "$WORK/tiny" --disk-cache none -- true
+	assert_status 2
+	assert_output "mdvm.sh: run: --disk-cache is for an image; a tiny VM has no disk
+Try 'mdvm.sh --help' for more information."
+	run vm run "$WORK/tiny" --disk-cache fast -- true
+	assert_status 2
+	assert_output "mdvm.sh: --disk-cache: none, writeback, writethrough, directsync or unsafe, not 'fast'
+Try 'mdvm.sh --help' for more information."
 }
 
 @test "boottime -n 2 under TCG reports ordered phases that sum to the total, with CSV, PNG and SVG" {
@@ -283,11 +313,19 @@ Try 'mdvm.sh --help' for more information."
 	rm -f "$WORK/e.qcow2"
 }
 
-@test "build makes a Debian qcow2 with its kernel beside it that boots to the marker" {
+# A built Debian guest: MDT_VM_IMAGE names one (read only: run writes to an
+# overlay), else the build test below makes one in WORK (MDT_VM_BUILD=1).
+need_image() {
+	IMG=${MDT_VM_IMAGE:-$WORK/deb.qcow2}
+	[ -f "$IMG" ] || skip "no built Debian guest: set MDT_VM_BUILD=1 (builds one, minutes) or MDT_VM_IMAGE=IMG.qcow2 (mdvm.sh build IMG.qcow2 --include sysbench)"
+}
+
+@test "build as a student makes a Debian qcow2 with its kernel beside it that boots to the marker" {
 	[ -n "${MDT_VM_BUILD:-}" ] || skip "building and booting a Debian guest takes minutes: set MDT_VM_BUILD=1"
 	need_tiny
 	require mmdebstrap fakeroot
-	run vm build "$WORK/deb.qcow2" --size 2G
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate id range (unshare mode)"
+	run vm build "$WORK/deb.qcow2" --size 2G --include sysbench
 	[ "$status" -eq 0 ] || case $output in
 	*"Temporary failure"* | *"Could not resolve"* | *"Failed to fetch"*) skip "the Debian mirror is not reachable" ;;
 	esac
@@ -295,9 +333,50 @@ Try 'mdvm.sh --help' for more information."
 	run qemu-img info "$WORK/deb.qcow2"
 	assert_output_contains "file format: qcow2"
 	[ -s "$WORK/deb.vmlinuz" ] && [ -s "$WORK/deb.initrd" ]
+	[ "$(stat -c %U "$WORK/deb.qcow2")" = "$MDT_USER" ]
+	# Nothing of the build is left in TMPDIR.
+	[ -z "$(ls -A "$WORK/tmp")" ]
 	run vm boottime "$WORK/deb.qcow2" -n 1 --accel tcg --timeout 300 --out "$WORK/btd"
 	assert_status 0
 	[ "$(awk -F, 'NR == 2 { print $3 }' "$WORK/btd/runs.csv")" = ok ]
+}
+
+@test "run IMAGE -- COMMAND runs it in the built guest's own kernel and passes its output and status" {
+	need_image
+	require file
+	run vm run "$IMG" --accel tcg --timeout 300 -- sh -c 'uname -r; test -d /run/systemd/system || echo "no systemd"; echo "$1"; exit 5' x "two words"
+	assert_status 5
+	# The release the image's own kernel file names (file(1) reads its header).
+	local release
+	release=$(file -b "${IMG%.qcow2}.vmlinuz" | sed -n 's/.*version \([^ ]*\) .*/\1/p')
+	[ -n "$release" ]
+	assert_output "$release
+no systemd
+two words"
+	[ -z "$(ls -A "$WORK/tmp")" ]
+	run pgrep -u "$MDT_USER" -f qemu-system-x86_64
+	assert_status 1
+}
+
+@test "run IMAGE gives the guest --cpus and --memory, --add files and a --script, and leaves the image as built" {
+	need_image
+	local before
+	before=$(md5sum <"$IMG")
+	as_user sh -c "cat > '$WORK/s.sh'; echo note-ok > '$WORK/note'" <<'EOF'
+#!/bin/sh
+nproc
+# 512 MB, less what the kernel keeps for itself.
+awk '/^MemTotal:/ { print ($2 > 400000 && $2 <= 524288) ? "mem ok" : $2 }' /proc/meminfo
+cat /extra/note
+echo x >/root/scratch
+EOF
+	run vm run "$IMG" --accel tcg --timeout 300 --cpus 2 --memory 512 --disk-cache none \
+		--add "$WORK/note:/extra/note" --script "$WORK/s.sh"
+	assert_status 0
+	assert_output "2
+mem ok
+note-ok"
+	[ "$(md5sum <"$IMG")" = "$before" ]
 }
 
 @test "mdvm.sh is shellcheck clean" {
