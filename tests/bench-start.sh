@@ -43,7 +43,7 @@ set -- \
 	-n helper "$helper --net none -- /bin/true" \
 	-n limits "$helper --net none --memory 10485760 --cpus 1 -- /bin/true" \
 	-n bridge "$helper --net bridge -- /bin/true" \
-	-n mdrun.sh "env MD_SYSTEM_ROOTFS=$root/state/rootfs $root/bin/mdrun.sh -r default --net none -- true"
+	-n mdrun.sh "$root/bin/mdrun.sh -r default --net none -- true"
 if command -v bwrap >/dev/null; then
 	set -- "$@" -n bwrap "bwrap --unshare-all --bind $rootfs / --proc /proc --dev /dev --hostname administrator /bin/true"
 fi
@@ -51,7 +51,9 @@ fi
 out=$(mktemp -d /root/bench-start.XXXXXX)
 # The machine may be shared: the load average says how much it was.
 read -r load_before _ </proc/loadavg
-hyperfine -N --warmup 20 --runs "$runs" --style basic --export-json "$out/start.json" "$@" </dev/null >/dev/null
+# mdrun.sh finds the test's system rootfs through the environment, not
+# through an `env` process that a student's mdrun.sh would not pay for.
+MD_SYSTEM_ROOTFS=$root/state/rootfs hyperfine -N --warmup 20 --runs "$runs" --style basic --export-json "$out/start.json" "$@" </dev/null >/dev/null
 read -r load_after _ </proc/loadavg
 echo "load average (1 min): $load_before before, $load_after after, on $(nproc) CPUs"
 python3 - "$out/start.json" <<'PY'
