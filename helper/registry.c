@@ -319,6 +319,9 @@ void registry_each(const struct caller *c, void (*fn)(const struct entry *, void
 		struct entry e;
 		if (ent->d_name[0] == '.' || !registry_read(cdir, ent->d_name, &e) || !e.running)
 			continue;
+		/* PID 1 gone, its monitor still cleaning up: not running. */
+		if (registry_start_time(e.pid) != e.pid_start)
+			continue;
 		if (c->uid == 0 || e.uid == c->uid)
 			fn(&e, arg);
 	}

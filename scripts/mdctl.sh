@@ -236,7 +236,9 @@ cmd_logs() {
 	fi
 	# Follow until the container's PID 1 ends (it runs as you: tail may
 	# watch it); a container that is not running prints the log and ends.
-	lg_pid=$(helper ps --json | sed -n "s/^{\"name\":\"$1\",.*\"pid\":\([0-9]*\),.*/\1/p")
+	# A name may hold dots: literal ones in the pattern ([a-z0-9_-] are).
+	lg_re=$(printf '%s' "$1" | sed 's/\./[.]/g')
+	lg_pid=$(helper ps --json | sed -n "s/^{\"name\":\"$lg_re\",.*\"pid\":\([0-9]*\),.*/\1/p")
 	if [ -z "$lg_pid" ]; then
 		cat -- "$lg_file"
 		return

@@ -231,6 +231,14 @@ cgroups_of() {
 	assert_output "$(printf '1\n2\n3')"
 }
 
+@test "logs -f of a name with a dot follows that container, not a look-alike" {
+	detached axb
+	detached a.b sh -c 'echo one; sleep 0.5'
+	run timeout 20 bash -c "runuser -u mdtest1 -- env HOME=/home/mdtest1 PATH=$MDT_BIN:/usr/bin:/bin mdctl.sh logs -f a.b"
+	assert_status 0
+	assert_output "one"
+}
+
 @test "a detached command that cannot run fails at once with its status" {
 	run -127 as_user mdrun.sh -d -n bad -- /nosuch
 	assert_status 127
