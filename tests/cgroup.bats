@@ -38,7 +38,7 @@ setup_file() {
 # The parent groups are shared infrastructure, but ours to remove when
 # empty (the test helper's containers may still use them: rmdir fails then).
 teardown_file() {
-	rmdir /sys/fs/cgroup/{memory,cpuset,pids}/$CGNAME /sys/fs/cgroup/$CGNAME 2>/dev/null
+	rmdir /sys/fs/cgroup/{memory,cpuset,pids,cpuacct}/$CGNAME /sys/fs/cgroup/$CGNAME 2>/dev/null
 	return 0
 }
 
@@ -85,7 +85,7 @@ teardown() {
 groups_of() {
 	local d
 	if [ "${MODE:-1}" = 1 ]; then
-		for d in /sys/fs/cgroup/{memory,cpuset,pids}/$CGNAME/$1; do
+		for d in /sys/fs/cgroup/{memory,cpuset,pids,cpuacct}/$CGNAME/$1; do
 			[ -d "$d" ] && echo "$d"
 		done
 	else
