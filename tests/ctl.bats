@@ -23,10 +23,6 @@ teardown() {
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
 }
 
-ctl() {
-	as_user mdctl.sh "$@"
-}
-
 # A detached container of the test user's, running COMMAND (default loop).
 detached() {
 	local name=$1

@@ -74,6 +74,11 @@ assert_output_contains() {
 	esac
 }
 
+# mdctl.sh as the test user.
+ctl() {
+	as_user mdctl.sh "$@"
+}
+
 # Kill what runs inside the test user's containers (their effective uid),
 # never the helpers (effective uid root): each helper then sees its
 # container end and removes its cgroup, as it would for a student.

@@ -123,11 +123,6 @@ kill_named() {
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
 }
 
-# mdctl.sh as the container's owner, mdtest1.
-ctl() {
-	as_user mdctl.sh "$@"
-}
-
 mdh_as() {
 	local user=$1
 	shift
