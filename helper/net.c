@@ -193,8 +193,8 @@ static int wait_script(pid_t pid)
  * before it runs anything of the caller's: the two overlap. */
 void net_attach(struct net *n, const char *id, pid_t child)
 {
-	char pid[16], cidr[24], bridge[16], veth[16], gw[16], name[64];
-	char *argv[] = { "mdnet.sh", "attach", name, pid, veth, bridge, cidr, gw, NULL };
+	char pid[16], bridge[16], veth[16], name[64];
+	char *argv[] = { "mdnet.sh", "attach", name, pid, veth, bridge, NULL };
 
 	if (!n->enabled)
 		return;
@@ -202,8 +202,6 @@ void net_attach(struct net *n, const char *id, pid_t child)
 	xsnprintf(pid, sizeof pid, "%d", (int)child);
 	xsnprintf(veth, sizeof veth, "%s", n->veth);
 	xsnprintf(bridge, sizeof bridge, "%s", n->bridge);
-	xsnprintf(cidr, sizeof cidr, "%s/%u", n->addr, n->prefix);
-	xsnprintf(gw, sizeof gw, "%s", n->gateway);
 	n->attached = 1; /* a failed attach undoes itself; detach is harmless */
 	n->script = spawn_script(argv);
 }

@@ -28,8 +28,8 @@ struct net {
  * lease in use, quota, no bridge). */
 void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 		 const struct caller *c, const struct request *req, char *id);
-/* Start mdnet.sh attach for the child's network namespace; it runs while
- * the child sets itself up. */
+/* Start mdnet.sh attach (the veth pair, eth1 born in the child's network
+ * namespace); it runs while the child sets itself up. */
 void net_attach(struct net *n, const char *id, pid_t child);
 /* Wait for that attach; dies on failure. Call before the container runs
  * anything of the caller's. */

@@ -2,8 +2,11 @@
  *
  * Parent (the helper, root, never ptraceable)      Child (becomes PID 1)
  *   clone(NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET) ----->  waits for 'C'
- *   [cgroup, network: later issues]          'C' ->  hostname, lo up, mounts,
- *                                                    cgroup ns, drop groups,
+ *   cgroup join, start mdnet.sh attach
+ *   (the veth pair, eth1 in the child's ns)  'C' ->  hostname, lo up, ping,
+ *                                                    mounts, cgroup ns
+ *   wait for attach                          'N' ->  eth1 address, up, route
+ *                                                    drop groups,
  *                                                    unshare(NEWUSER)
  *   write uid/gid maps                   <- 'U'
  *                                        'M' ->      become ns root, caps
@@ -12,6 +15,8 @@
  *   (receive the pty master)             <- 'X' [fd]
  *                                        'G' ->      exec (socket closes)
  *   relay, forward signals, wait, report
+ *
+ * ('N' only on the bridge.)
  *
  * MUST: the namespaces other than the user namespace are created by host
  * root, so they belong to the host's user namespace and container root
@@ -24,6 +29,7 @@
 #include "registry.h"
 #include "exec.h"
 #include "mount.h"
+#include "netif.h"
 #include "parse.h"
 #include "pty.h"
 #include "sync.h"
@@ -69,21 +75,6 @@ static void abort_run(void)
 }
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-
-static void loopback_up(void)
-{
-	struct ifreq ifr = { 0 };
-	AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (s < 0)
-		die_errno("socket");
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		die_errno("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		die_errno("bringing lo up");
-}
 
 /* cd to the workdir without following symlinks or /proc magic, and check
  * where we landed (SECURITY.md 26, CVE-2024-21626). */
@@ -204,13 +195,18 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	sync_expect(sock, 'C');
 	if (sethostname(req->hostname, strlen(req->hostname)) < 0)
 		die_errno("sethostname");
-	loopback_up();
+	netif_loopback_up();
+	netif_allow_ping();
 	reopen_rootfs(run);
 	mount_container(run->rootfs.fd, run->rootfs.read_only, run->caller->uid,
 			run->caller->gid);
 	close(run->rootfs.fd);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die_errno("unshare(CLONE_NEWCGROUP)");
+	if (run->net.enabled) {
+		sync_expect(sock, 'N'); /* mdnet.sh made eth1 */
+		netif_eth1_up(run->net.addr, run->net.prefix, run->net.gateway);
+	}
 	if (req->userns_host)
 		restrict_host_root();
 	else
@@ -361,6 +357,10 @@ int run_container(struct run *run)
 	cg_enter(&run->cg, child);
 	net_attach(&run->net, run->id, child);
 	sync_send(sv[0], 'C', -1);
+	if (run->net.enabled) {
+		net_attach_wait(&run->net); /* attached while the child set up */
+		sync_send(sv[0], 'N', -1);
+	}
 	if (!run->req->userns_host) {
 		if (sync_recv(sv[0], NULL) != 'U')
 			return finish(run, child, -1), MD_EXIT_REFUSED;
@@ -369,7 +369,6 @@ int run_container(struct run *run)
 	}
 	if (sync_recv(sv[0], &master) != 'X')
 		return finish(run, child, -1), MD_EXIT_REFUSED;
-	net_attach_wait(&run->net); /* attached while the child set up */
 	if (master >= 0)
 		pty_prepare_caller(master);
 	sync_send(sv[0], 'G', -1);

@@ -2,7 +2,7 @@
 # Usage: mdnet.sh up [--nat] [--config FILE]
 #        mdnet.sh down [--config FILE]
 #        mdnet.sh status [--config FILE] [--rundir DIR]
-#        mdnet.sh attach ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY
+#        mdnet.sh attach ID PID HOSTVETH BRIDGE
 #        mdnet.sh detach ID HOSTVETH ADDR
 # Summary: the minidocker bridge, and each container's veth and address (root only)
 #
@@ -21,12 +21,13 @@
 #         the leases in DIR/leases (default /run/minidocker). Exit 1 when the
 #         bridge is not up.
 # attach  Called by mdhelper only: create a veth pair whose peer is born in
-#         the network namespace of process PID as eth1, put HOSTVETH on
-#         BRIDGE, give eth1 ADDR/PREFIX and a default route via GATEWAY, bring
-#         up eth1 and lo, and allow ping in that namespace. HOSTVETH must be
-#         mdv followed by ADDR's octets in 3 digits each (mdv010000000001 for
-#         10.0.0.1): the anti-spoofing table of `up` lets that port send as
-#         ADDR only. On failure, undo all of it.
+#         the network namespace of process PID as eth1 (down, without an
+#         address), with HOSTVETH up on BRIDGE. HOSTVETH must be mdv
+#         followed by the container's address, its octets in 3 digits each
+#         (mdv010000000001 for 10.0.0.1): the anti-spoofing table of `up`
+#         lets that port send as that address only. mdhelper then gives
+#         eth1 its address, brings it and lo up, adds the default route and
+#         allows ping, from inside the namespace. Fails having made nothing.
 # detach  Called by mdhelper only: remove HOSTVETH if it still exists (it
 #         usually went with the container's namespace). Safe to run again.
 #
@@ -210,83 +211,35 @@ port_addr() {
 # --- attach (early: see the end of this section) ---------------------------
 
 check_attach_args() {
-	[ $# -eq 6 ] || usage_error "attach: expected ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY, got $# arguments"
+	[ $# -eq 4 ] || usage_error "attach: expected ID PID HOSTVETH BRIDGE, got $# arguments"
 	is_id "$1" || usage_error "attach: invalid container id: $(shown "$1")"
 	is_pid "$2" || usage_error "attach: invalid pid: $(shown "$2")"
-	is_ifname "$3" || usage_error "attach: invalid veth name: $(shown "$3")"
-	[ "$3" != "$4" ] || usage_error "attach: the veth and the bridge have the same name: $3"
+	{ port_addr "$3" && is_host_ipv4 "$pn_addr"; } ||
+		usage_error "attach: not a container port (mdv and an address, 3 digits an octet): $(shown "$3")"
 	is_ifname "$4" || usage_error "attach: invalid bridge name: $(shown "$4")"
-	is_cidr "$5" || usage_error "attach: invalid address: $(shown "$5")"
-	port_name "$cidr_addr"
-	[ "$3" = "$pn_name" ] || usage_error "attach: the veth for $cidr_addr is $pn_name, not $3"
-	is_cidr "$5"
-	is_host_ipv4 "$6" || usage_error "attach: invalid gateway: $(shown "$6")"
-	{ [ $((ip_num & cidr_mask)) -eq "$cidr_net" ] && [ "$6" != "$cidr_addr" ]; } ||
-		usage_error "attach: gateway $6 is not another address in $cidr_network"
-	at_gw_host=$((ip_num & ~cidr_mask & 0xffffffff))
-	{ [ "$at_gw_host" -ne 0 ] && [ "$at_gw_host" -ne $((~cidr_mask & 0xffffffff)) ]; } ||
-		usage_error "attach: gateway $6 is the network or broadcast address of $cidr_network"
 }
 
-# What attach has done so far, for undo on failure or signal.
-at_veth='' at_done=''
-
-attach_undo() {
-	[ -z "$at_done" ] || return 0
-	if [ -n "$at_veth" ]; then
-		ip link del "$at_veth" 2>/dev/null || true
-	fi
-}
-
+# One process after the checks: `ip link add` makes the pair with its peer
+# born in the container's namespace (moving an existing veth there costs ten
+# times more), and puts the host end up on the bridge, all or nothing. No
+# nft: the port's name already is its entry in the anti-spoofing table.
+# Container root (capable only in its own user namespace) can undo none of
+# it: the namespace belongs to the host's user namespace.
 cmd_attach() {
 	check_attach_args "$@"
-	at_pid=$2 at_veth_name=$3 at_bridge=$4 at_cidr=$5 at_gw=$6
+	at_pid=$2 at_veth=$3 at_bridge=$4
 	require_root
 	at_ns=/proc/$at_pid/ns/net
 	[ -e "$at_ns" ] || die "attach: no process $at_pid"
-	# Never configure the host's own namespace as a container's.
+	# Never give the host's own namespace a container's eth1.
 	# shellcheck disable=SC3013 # -ef is in dash, bash, busybox and ksh; where missing, [ fails and we die
 	! [ "$at_ns" -ef /proc/self/ns/net ] ||
 		die "attach: process $at_pid is in the host's network namespace"
 	[ -d "/sys/class/net/$at_bridge/bridge" ] ||
 		die "attach: bridge $at_bridge is not up: ask the administrator to run mdnet.sh up"
-	[ ! -e "/sys/class/net/$at_veth_name" ] || die "attach: $at_veth_name already exists"
-
-	trap attach_undo EXIT
-	trap 'exit 1' INT TERM HUP
-	at_veth=$at_veth_name
-	# Two processes side by side, as each costs milliseconds on every
-	# container start. Left: ip makes the veth; its peer is born in the
-	# container's namespace (moving an existing veth there costs ten
-	# times more). Right, meanwhile: a process enters the namespace,
-	# allows ping there (a write to /proc/sys/net, which shows the
-	# writer's namespace), waits for the left one to end (end of file on
-	# the pipe), and if it made the veth (/sys is still the host's),
-	# configures eth1 with ip. Container root (capable only in its own
-	# user namespace) can undo none of it: the netns belongs to the
-	# host's user namespace. No nft: the port's name already is its
-	# entry in the anti-spoofing table.
-	at_rc=0
-	# shellcheck disable=SC2016 # $1 is the inner shell's
-	ip link add "$at_veth_name" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" </dev/null |
-		nsenter --net="$at_ns" sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range || exit 99
-while read -r _; do :; done
-[ -e "/sys/class/net/$1" ] || exit 98
-exec ip -batch - <&3' - "$at_veth_name" 3<<EOF || at_rc=$?
-address add $at_cidr dev $PEER
-link set $PEER up
-link set lo up
-route add default via $at_gw dev $PEER
-EOF
-	# No veth: ip link add failed (and said why), eth1 was left alone.
-	[ -e "/sys/class/net/$at_veth_name" ] ||
-		die "attach: creating veth $at_veth_name on $at_bridge with $PEER in process $at_pid's namespace (ip link add) failed"
-	case $at_rc in
-	0) ;;
-	99) die "attach: allowing ping in process $at_pid's namespace (ping_group_range) failed" ;;
-	*) die "attach: configuring $PEER in process $at_pid's namespace (ip -batch) failed" ;;
-	esac
-	at_done=1
+	[ ! -e "/sys/class/net/$at_veth" ] || die "attach: $at_veth already exists"
+	ip link add "$at_veth" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" </dev/null ||
+		die "attach: creating veth $at_veth on $at_bridge with $PEER in process $at_pid's namespace (ip link add) failed"
 }
 
 # attach runs on every container's start, and the shell parses a script as

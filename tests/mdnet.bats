@@ -105,6 +105,22 @@ in_ns() {
 	nsenter --net="/proc/$pid/ns/net" "$@"
 }
 
+# attach ID PID ADDR: mdnet.sh attach as mdhelper runs it, then eth1 set up
+# inside as mdhelper's child does it (address with its broadcast, up,
+# default route; lo up; ping for every group). net.bats checks that part
+# through mdhelper itself.
+attach() {
+	local id=$1 pid=$2 addr=$3
+	mdnet attach "$id" "$pid" "$(port "$addr")" "$BR" || return
+	in_ns "$pid" ip -batch - <<EOF
+address add $addr/24 brd + dev eth1
+link set eth1 up
+link set lo up
+route add default via $GW dev eth1
+EOF
+	in_ns "$pid" sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range'
+}
+
 # The two lines of a refusal for misuse.
 refused() {
 	assert_status 2
@@ -138,7 +154,7 @@ spoof_rules() {
 	run --separate-stderr mdnet --help
 	assert_status 0
 	[ "${lines[0]}" = "Usage: mdnet.sh up [--nat] [--config FILE]" ]
-	assert_output_contains "mdnet.sh attach ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY"
+	assert_output_contains "mdnet.sh attach ID PID HOSTVETH BRIDGE"
 	assert_output_contains "mdv010000000001"
 	[ -z "$stderr" ]
 }
@@ -238,7 +254,7 @@ spoof_rules() {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach web1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	mdnet attach web1 "$p1" $V1 "$BR"
 	mkdir -p "$BATS_TEST_TMPDIR/run/leases"
 	echo web1 >"$BATS_TEST_TMPDIR/run/leases/10.99.0.1"
 	echo 'bad name!' >"$BATS_TEST_TMPDIR/run/leases/10.99.0.7"
@@ -326,10 +342,10 @@ no_nft() {
 	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 	local p1
 	p1=$(new_netns)
-	run no_nft attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	run no_nft attach c1 "$p1" $V1 "$BR"
 	assert_status 0
-	run in_ns "$p1" ip -4 -o addr show dev eth1
-	assert_output_contains "inet 10.99.0.1/24 "
+	run in_ns "$p1" ip -o link show dev eth1
+	assert_status 0
 	run no_nft status --config "$CONF"
 	assert_output_contains "anti-spoofing: off (nft is not installed)"
 	assert_output_contains "  $V1 10.99.0.1 ?"
@@ -338,25 +354,22 @@ no_nft() {
 	[ ! -e "/sys/class/net/$V1" ]
 }
 
-@test "attach gives eth1 the address, brings up eth1 and lo, and routes via the gateway" {
+@test "attach makes the pair: the host port up on the bridge, eth1 bare in the namespace" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 0
 	assert_output ""
-	run in_ns "$p1" ip -4 -o addr show dev eth1
-	assert_output_contains "inet 10.99.0.1/24 "
-	run in_ns "$p1" ip -o link show dev eth1
-	assert_output_contains ",UP"
-	run in_ns "$p1" ip -o link show dev lo
-	assert_output_contains ",UP"
-	run in_ns "$p1" ip route show default
-	assert_output "default via $GW dev eth1 "
 	run ip -o link show dev $V1
-	assert_output_contains "master $BR state UP"
-	run in_ns "$p1" cat /proc/sys/net/ipv4/ping_group_range
-	assert_output "0	2147483647"
+	assert_output_contains "master $BR state "
+	assert_output_contains ",UP"
+	# eth1's address, link state and route are mdhelper's, from inside.
+	run in_ns "$p1" ip -o link show dev eth1
+	assert_status 0
+	[[ "$output" != *",UP"* ]]
+	run in_ns "$p1" ip -4 -o addr show dev eth1
+	assert_output ""
 }
 
 @test "an attached namespace pings its gateway" {
@@ -364,36 +377,9 @@ no_nft() {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
 	run in_ns "$p1" busybox ping -c1 -W2 "$GW"
 	assert_status 0
-}
-
-@test "an unprivileged user pings from an attached namespace (ping_group_range)" {
-	[ -x /usr/bin/python3 ] || skip "python3 is not installed (sudo make deps)"
-	require setpriv
-	mdnet up --config "$CONF"
-	local p1 p2 ping
-	ping=$BATS_TEST_TMPDIR/dgram_ping.py
-	# An ICMP datagram socket: what ping_group_range allows without
-	# CAP_NET_RAW (busybox ping only knows raw sockets).
-	cat >"$ping" <<'EOF'
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
-s.settimeout(2)
-s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"minidocker", (sys.argv[1], 0))
-data, addr = s.recvfrom(1500)
-sys.exit(0 if data[0] == 0 and addr[0] == sys.argv[1] else 1)
-EOF
-	p1=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
-	run in_ns "$p1" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - "$GW" <"$ping"
-	assert_status 0
-	# The control: a namespace mdnet.sh did not set up refuses it.
-	p2=$(new_netns)
-	run in_ns "$p2" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - 127.0.0.1 <"$ping"
-	assert_status 1
-	assert_output_contains "PermissionError"
 }
 
 @test "two attached namespaces ping each other" {
@@ -402,8 +388,8 @@ EOF
 	local p1 p2
 	p1=$(new_netns)
 	p2=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
-	mdnet attach c2 "$p2" $V2 "$BR" 10.99.0.2/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
+	attach c2 "$p2" 10.99.0.2
 	run in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
 	assert_status 0
 	run in_ns "$p2" busybox ping -c1 -W2 10.99.0.1
@@ -416,8 +402,8 @@ EOF
 	local p1 p2 before
 	p1=$(new_netns)
 	p2=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
-	mdnet attach c2 "$p2" $V2 "$BR" 10.99.0.2/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
+	attach c2 "$p2" 10.99.0.2
 	# The leased address works (and resolves the neighbours)...
 	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
 	in_ns "$p1" busybox ping -c1 -W2 "$GW"
@@ -446,7 +432,7 @@ EOF
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
 	run mdnet detach c1 $V1 10.99.0.1
 	assert_status 0
 	assert_output ""
@@ -469,7 +455,7 @@ EOF
 	! spoof_pair $V1 10.99.0.2
 	! spoof_pair "$(port 10.99.0.254)" 10.99.0.254
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
 	[ "$(spoof_rules)" = "$before" ]
 	kill "$p1"
 	wait_gone $V1
@@ -481,7 +467,7 @@ EOF
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
 	kill "$p1"
 	wait "$p1" 2>/dev/null || true
 	wait_gone $V1
@@ -531,7 +517,7 @@ EOF
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	attach c1 "$p1" 10.99.0.1
 	mdnet down --config "$CONF"
 	[ -e "/sys/class/net/$V1" ] && [ ! -e "/sys/class/net/$V1/master" ]
 	mdnet up --config "$CONF"
@@ -548,7 +534,7 @@ EOF
 		pids+=("$(new_netns)")
 	done
 	for i in $(seq 20); do
-		mdnet attach "c$i" "${pids[$((i - 1))]}" "$(port "10.99.0.$i")" "$BR" "10.99.0.$i/24" "$GW" &
+		attach "c$i" "${pids[$((i - 1))]}" "10.99.0.$i" &
 		jobs+=($!)
 	done
 	for j in "${jobs[@]}"; do wait "$j" || fail=$((fail + 1)); done
@@ -575,7 +561,7 @@ EOF
 	eth1_before=$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)
 	sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
 	echo $! >>"$HOLDERS"
-	run mdnet attach c1 $! $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 $! $V1 "$BR"
 	assert_status 1
 	assert_output "mdnet.sh: attach: process $! is in the host's network namespace"
 	[ ! -e "/sys/class/net/$V1" ]
@@ -584,7 +570,7 @@ EOF
 
 @test "attach refuses a process that does not exist" {
 	mdnet up --config "$CONF"
-	run mdnet attach c1 4194304 $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 4194304 $V1 "$BR"
 	assert_status 1
 	assert_output "mdnet.sh: attach: no process 4194304"
 }
@@ -592,7 +578,7 @@ EOF
 @test "attach refuses a bridge that is not up" {
 	local p1
 	p1=$(new_netns)
-	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 1
 	assert_output "mdnet.sh: attach: bridge $BR is not up: ask the administrator to run mdnet.sh up"
 	[ ! -e "/sys/class/net/$V1" ]
@@ -603,42 +589,24 @@ EOF
 	local p1
 	p1=$(new_netns)
 	ip link add "$V1" type veth peer name mdtnv2
-	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 1
 	assert_output "mdnet.sh: attach: $V1 already exists"
 	[ -e "/sys/class/net/$V1" ] && [ -e /sys/class/net/mdtnv2 ]
 }
 
-@test "a failing attach names the step and undoes what it did" {
+@test "a failing attach names the step and leaves nothing" {
 	mdnet up --config "$CONF"
 	local p1
 	p1=$(new_netns)
-	# A default route already in the namespace makes the last step fail,
-	# after the veth exists.
-	in_ns "$p1" ip link add x0 type veth peer name x1
-	in_ns "$p1" ip link set x0 up
-	in_ns "$p1" ip addr add 10.98.0.1/24 dev x0
-	in_ns "$p1" ip route add default via 10.98.0.2
-	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
-	assert_status 1
-	assert_output_contains "mdnet.sh: attach: configuring eth1 in process $p1's namespace (ip -batch) failed"
-	[ ! -e "/sys/class/net/$V1" ]
-	run in_ns "$p1" ip link show eth1
-	assert_status 1
-}
-
-@test "a failing first step of attach names it and leaves nothing" {
-	mdnet up --config "$CONF"
-	local p1
-	p1=$(new_netns)
-	# eth1 taken in the namespace: ip link add fails.
+	# eth1 taken in the namespace: ip link add fails, all or nothing.
 	in_ns "$p1" ip link add eth1 type veth peer name x1
-	run mdnet attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 1
 	assert_output_contains "mdnet.sh: attach: creating veth $V1 on $BR with eth1 in process $p1's namespace (ip link add) failed"
 	[ ! -e "/sys/class/net/$V1" ]
-	run in_ns "$p1" ip -4 -o addr show dev eth1
-	[[ "$output" != *10.99.0.1* ]]
+	run in_ns "$p1" ip -o link show dev x1
+	assert_status 0
 }
 
 @test "bad arguments are refused with exact messages" {
@@ -657,52 +625,36 @@ EOF
 	refused "up: --config needs an absolute path: relative.conf"
 	run mdnet status extra
 	refused "status: unexpected argument: extra"
-	run mdnet attach c1 "$p" $V1 "$BR" "$a"
-	refused "attach: expected ID PID HOSTVETH BRIDGE ADDR/PREFIX GATEWAY, got 5 arguments"
-	run mdnet attach -c1 "$p" $V1 "$BR" "$a" "$GW"
+	run mdnet attach c1 "$p" $V1
+	refused "attach: expected ID PID HOSTVETH BRIDGE, got 3 arguments"
+	run mdnet attach c1 "$p" $V1 "$BR" 10.99.0.1/24 "$GW"
+	refused "attach: expected ID PID HOSTVETH BRIDGE, got 6 arguments"
+	run mdnet attach -c1 "$p" $V1 "$BR"
 	refused "attach: invalid container id: -c1"
-	run mdnet attach C1 "$p" $V1 "$BR" "$a" "$GW"
+	run mdnet attach C1 "$p" $V1 "$BR"
 	refused "attach: invalid container id: C1"
-	run mdnet attach "$(printf 'a%.0s' $(seq 64))" "$p" $V1 "$BR" "$a" "$GW"
+	run mdnet attach "$(printf 'a%.0s' $(seq 64))" "$p" $V1 "$BR"
 	refused "attach: invalid container id: $(printf 'a%.0s' $(seq 64))"
-	run mdnet attach c1 0 $V1 "$BR" "$a" "$GW"
+	run mdnet attach c1 0 $V1 "$BR"
 	refused "attach: invalid pid: 0"
-	run mdnet attach c1 012 $V1 "$BR" "$a" "$GW"
+	run mdnet attach c1 012 $V1 "$BR"
 	refused "attach: invalid pid: 012"
-	run mdnet attach c1 -1 $V1 "$BR" "$a" "$GW"
+	run mdnet attach c1 -1 $V1 "$BR"
 	refused "attach: invalid pid: -1"
-	run mdnet attach c1 4194305 $V1 "$BR" "$a" "$GW"
+	run mdnet attach c1 4194305 $V1 "$BR"
 	refused "attach: invalid pid: 4194305"
-	run mdnet attach c1 "$p" mdtnv1-too-long-x "$BR" "$a" "$GW"
-	refused "attach: invalid veth name: mdtnv1-too-long-x"
-	run mdnet attach c1 "$p" mdt_nv1 "$BR" "$a" "$GW"
-	refused "attach: invalid veth name: mdt_nv1"
-	run mdnet attach c1 "$p" -mdtnv1 "$BR" "$a" "$GW"
-	refused "attach: invalid veth name: -mdtnv1"
-	run mdnet attach c1 "$p" "$BR" "$BR" "$a" "$GW"
-	refused "attach: the veth and the bridge have the same name: $BR"
-	run mdnet attach c1 "$p" $V1 "md0/x" "$a" "$GW"
+	run mdnet attach c1 "$p" $V1 "md0/x"
 	refused "attach: invalid bridge name: md0/x"
+	run mdnet attach c1 "$p" $V1 "$(printf 'md0\033[2J')"
+	refused "attach: invalid bridge name: (unprintable)"
+	# A port's name is its address: anything else is refused, so no
+	# other interface can be given a container's place on the bridge.
 	local bad
-	for bad in 10.99.0.1 10.99.0.1/ 10.99.0.1/0 10.99.0.1/31 10.99.0.1/024 \
-		10.99.0.0/24 10.99.0.255/24 010.99.0.1/24 10.99.0.256/24 10.99.0/24 \
-		10.99.0.1.1/24 127.0.0.1/8 0.1.2.3/8 224.0.0.1/24 ' 10.99.0.1/24' \
-		10.99.0.1/24x 1e1.0.0.1/24 ''; do
-		run mdnet attach c1 "$p" $V1 "$BR" "$bad" "$GW"
-		refused "attach: invalid address: $bad"
+	for bad in mdtnv1 mdv01009900001 mdv0100990000011 mdv256099000001 mdv01009900000a \
+		mdv127000000001 mdv000099000001 mdv224000000001 "$BR" -mdv010099000001 ''; do
+		run mdnet attach c1 "$p" "$bad" "$BR"
+		refused "attach: not a container port (mdv and an address, 3 digits an octet): $bad"
 	done
-	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.1.254
-	refused "attach: gateway 10.99.1.254 is not another address in 10.99.0.0/24"
-	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.1
-	refused "attach: gateway 10.99.0.1 is not another address in 10.99.0.0/24"
-	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.255
-	refused "attach: gateway 10.99.0.255 is the network or broadcast address of 10.99.0.0/24"
-	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.0
-	refused "attach: gateway 10.99.0.0 is the network or broadcast address of 10.99.0.0/24"
-	run mdnet attach c1 "$p" $V1 "$BR" "$a" 10.99.0.254/24
-	refused "attach: invalid gateway: 10.99.0.254/24"
-	run mdnet attach c1 "$p" $V1 "$BR" "$a" "$(printf '10.99.0.1\033[2J')"
-	refused "attach: invalid gateway: (unprintable)"
 	run mdnet detach c1 $V1
 	refused "detach: expected ID HOSTVETH ADDR, got 2 arguments"
 	run mdnet detach c1 $V1 10.99.0.1/24
@@ -711,11 +663,6 @@ EOF
 	refused "detach: invalid container id: c1;x"
 	run mdnet detach c1 "$V1 x" 10.99.0.1
 	refused "detach: invalid veth name: $V1 x"
-	# A port's name is its address's: no other veth can take the address.
-	run mdnet attach c1 "$p" $V2 "$BR" "$a" "$GW"
-	refused "attach: the veth for 10.99.0.1 is $V1, not $V2"
-	run mdnet attach c1 "$p" mdtnv1 "$BR" "$a" "$GW"
-	refused "attach: the veth for 10.99.0.1 is $V1, not mdtnv1"
 	run mdnet detach c1 $V2 10.99.0.1
 	refused "detach: the veth for 10.99.0.1 is $V1, not $V2"
 }
@@ -729,20 +676,18 @@ EOF
 		"\`touch $m\`" "10.99.0.5/24|touch $m" "10.99.0.5/24 && touch $m" \
 		"10.99.0.5/24
 touch $m"; do
-		run mdnet attach c1 "$p1" $V1 "$BR" "$bad" "$GW"
-		assert_status 2
-		run mdnet attach c1 "$p1" "$v5" "$BR" 10.99.0.5/24 "$bad"
+		run mdnet attach c1 "$p1" "$bad" "$BR"
 		assert_status 2
 		run mdnet detach c1 $V1 "$bad"
 		assert_status 2
 	done
-	run mdnet attach "c1;touch $m" "$p1" "$v5" "$BR" 10.99.0.5/24 "$GW"
+	run mdnet attach "c1;touch $m" "$p1" "$v5" "$BR"
 	assert_status 2
-	run mdnet attach c1 "$p1;touch $m" "$v5" "$BR" 10.99.0.5/24 "$GW"
+	run mdnet attach c1 "$p1;touch $m" "$v5" "$BR"
 	assert_status 2
-	run mdnet attach c1 "$p1" "x;touch $m" "$BR" 10.99.0.5/24 "$GW"
+	run mdnet attach c1 "$p1" "x;touch $m" "$BR"
 	assert_status 2
-	run mdnet attach c1 "$p1" "$v5" "$BR;touch $m" 10.99.0.5/24 "$GW"
+	run mdnet attach c1 "$p1" "$v5" "$BR;touch $m"
 	assert_status 2
 	run mdnet up --config "$CONF;touch $m"
 	assert_status 1
@@ -764,11 +709,11 @@ touch $m"; do
 		LD_PRELOAD=/nonexistent.so "$MDNET" up --config "$CONF" </dev/null)
 	p1=$(new_netns)
 	run env -i PATH="$evil:$NET_PATH" IFS=. ENV="$evil/env.sh" CDPATH="$evil" \
-		"$MDNET" attach c1 "$p1" $V1 "$BR" 10.99.0.1/24 "$GW"
+		"$MDNET" attach c1 "$p1" $V1 "$BR"
 	assert_status 0
 	[ ! -e "$m" ]
-	run in_ns "$p1" ip -4 -o addr show dev eth1
-	assert_output_contains "inet 10.99.0.1/24 "
+	run in_ns "$p1" ip -o link show dev eth1
+	assert_status 0
 }
 
 @test "a user who is not root is refused" {
@@ -788,7 +733,7 @@ touch $m"; do
 	for i in $(seq 20); do
 		p=$(new_netns)
 		s=$EPOCHREALTIME
-		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V1 "$BR" 10.99.0.1/24 "$GW" </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V1 "$BR" </dev/null
 		e=$EPOCHREALTIME
 		att+=($((${e/./} - ${s/./})))
 		# The helper's usual case: the container has ended, its netns
