@@ -38,13 +38,16 @@ void net_attach_wait(struct net *n);
  * before the child is reaped: until then its pid, which attach names,
  * cannot be another process's. */
 void net_attach_end(struct net *n);
+/* Is the host port of ADDR there (or cannot we tell)? */
+int net_port_exists(const char *addr);
 /* mdnet.sh detach of the host port of ADDR (named after it), unless it
  * has gone with its namespace already (warns, never dies). */
 void net_detach_port(const char *id, const char *addr);
 /* Remove what killed helpers left behind: cgroups, veths, leases, entries
  * of containers whose helper is gone. */
 void net_gc(void);
-/* Undo: the detach (when attached), the lease, the registry entry. */
+/* Undo: the lease and the registry entry, unless the host port is still
+ * there (left to gc then, see net.c). */
 void net_release(struct net *n, const char *id);
 
 #endif

@@ -124,10 +124,27 @@ static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid
 	return live;
 }
 
-/* What a helper killed with SIGKILL left: its container died with it
- * (PR_SET_PDEATHSIG), but its cgroup, host veth, lease and entry remain.
- * Called under the registry lock at every start, and by `mdhelper gc`. */
-static void collect(int cdir, int ldir, const char *name)
+/* Remove lease addr if it still is entry name's: an ended container's
+ * helper removes its lease itself, and another container may hold the
+ * address since. */
+static void unlink_lease(int ldir, const char *addr, const char *name)
+{
+	char holder[80];
+
+	if (ldir >= 0 && read_file_at(ldir, addr, holder, sizeof holder) >= 0 &&
+	    strcmp(holder, name) == 0)
+		unlinkat(ldir, addr, 0);
+}
+
+/* The entries of helpers that are gone: killed with SIGKILL (the container
+ * died with its helper, PR_SET_PDEATHSIG, but its cgroup, host veth, lease
+ * and entry remain), or ended while the kernel was still removing the
+ * container's host port with its network namespace (see net_release).
+ * Called under the registry lock. Impatient (at every start): an entry
+ * whose port is still there is left for later, and 1 returned; patient
+ * (`mdhelper gc`, or a start that needs that name or address): the port
+ * is waited for, then removed. */
+static int collect(int cdir, int ldir, const char *name, int patient)
 {
 	unsigned long uid;
 	long pid = 0;
@@ -135,23 +152,25 @@ static void collect(int cdir, int ldir, const char *name)
 	uint32_t a;
 
 	if (!valid_name(name) || live_entry(cdir, name, &uid, &pid, addr))
-		return;
+		return 0;
+	if (!patient && pid > 0 && net_port_exists(addr))
+		return 1;
 	cg_destroy_by_id(name);
 	if (parse_ipv4(addr, &a) == 0 && pid > 0) {
 		net_detach_port(name, addr); /* the port is named after addr */
-		if (ldir >= 0)
-			unlinkat(ldir, addr, 0);
+		unlink_lease(ldir, addr, name);
 	}
 	unlinkat(cdir, name, 0);
 	audit(1, "gc %s", name);
+	return 0;
 }
 
-int registry_gc(int cdir, int ldir)
+int registry_gc(int cdir, int ldir, int patient)
 {
 	DIR *d = fdopendir(dup(cdir));
 	struct dirent *e;
 	char names[256][64];
-	int n = 0;
+	int n = 0, left = 0;
 
 	if (!d)
 		die_errno("reading %s/containers", MD_RUNDIR);
@@ -161,8 +180,8 @@ int registry_gc(int cdir, int ldir)
 			strcpy(names[n++], e->d_name);
 	closedir(d);
 	for (int i = 0; i < n; i++)
-		collect(cdir, ldir, names[i]);
-	return n;
+		left += collect(cdir, ldir, names[i], patient);
+	return left;
 }
 
 /* Count the caller's live containers, check the name is free and whether
@@ -182,8 +201,15 @@ void registry_scan(int cdir, const char *id, uid_t uid, uint32_t want, int *mine
 		char addr[16] = "";
 		uint32_t a;
 
-		if (e->d_name[0] == '.' || !live_entry(cdir, e->d_name, &owner, &pid, addr))
+		if (e->d_name[0] == '.')
 			continue;
+		if (!live_entry(cdir, e->d_name, &owner, &pid, addr)) {
+			/* Ended, its port still going: the address waits for it. */
+			if (want && pid > 0 && parse_ipv4(addr, &a) == 0 && a == want &&
+			    net_port_exists(addr))
+				*taken = 1;
+			continue;
+		}
 		if (id && strcmp(e->d_name, id) == 0)
 			die("the name %s is in use by another container", id);
 		if (owner == uid)

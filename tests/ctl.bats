@@ -268,7 +268,7 @@ cgroups_of() {
 	[ -n "$(cgroups_of web)" ] # what the killed helper could not remove
 	ctl gc
 	[ -z "$(cgroups_of web)" ]
-	registry_empty
+	registry_clean
 	! pgrep -u mdtest1
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
 	run ctl ps

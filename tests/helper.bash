@@ -93,9 +93,34 @@ stop_containers() {
 	return 1
 }
 
-# No container recorded by the helper, no lease, no host veth.
+# Is there a host port of a container (mdv and an address)?
+any_port() {
+	ip -o link show | grep -q ' mdv[0-9]'
+}
+
+# Nothing left of ended containers: no lease, no host veth once the kernel
+# has removed their network namespaces (it does, moments after), and no
+# registry entry of a helper that is still there. An ended container's
+# entry may stay while its port goes (it keeps the address taken): the
+# next start or gc collects it (net.bats checks that part).
 registry_empty() {
-	[ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ] &&
-		[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] &&
-		! ip -o link show | grep -q ' mdv[0-9]'
+	local e helper
+	[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] || return 1
+	for _ in $(seq 300); do
+		any_port || break
+		sleep 0.01
+	done
+	! any_port || return 1
+	for e in "$MDT_ROOT"/run/containers/*; do
+		[ -e "$e" ] || continue
+		read -r _ helper start _ <"$e"
+		# Alive: that pid, started then (field 22 of its stat).
+		[ "$(cut -d')' -f2 "/proc/$helper/stat" 2>/dev/null | awk '{ print $20 }')" != "$start" ] ||
+			return 1
+	done
+}
+
+# Not even such an entry: the registry holds nothing at all.
+registry_clean() {
+	registry_empty && [ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ]
 }

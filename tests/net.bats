@@ -23,6 +23,7 @@ setup() {
 }
 
 teardown() {
+	[ ! -s "$BATS_TEST_TMPDIR/holder" ] || kill "$(cat "$BATS_TEST_TMPDIR/holder")" 2>/dev/null || true
 	stop_containers mdtest1
 	stop_containers mdtest2
 	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger"
@@ -43,16 +44,20 @@ md() {
 sleeper() {
 	local user=$1 before
 	shift
-	before=$(registered)
+	before=$(sleeping "$user")
 	as "$user" mdrun.sh "$@" -- sleep 60 >/dev/null 2>&1 &
 	for _ in $(seq 100); do
-		[ "$(registered)" -gt "$before" ] && return 0
+		[ "$(sleeping "$user")" -gt "$before" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
-# How many containers the helper's registry holds.
+# How many sleep commands user runs (in containers, as themselves).
+sleeping() {
+	pgrep -c -u "$1" -x sleep || true
+}
+
 registered() {
 	ls "$MDT_ROOT/run/containers" 2>/dev/null | wc -l
 }
@@ -156,6 +161,69 @@ pinger_rootfs() {
 	md --ip $NET.3 -- true
 	run md --ip $NET.300 -- true
 	registry_empty
+	# What stayed while a port went, the next start collects.
+	md --net none -- true
+	registry_clean
+}
+
+@test "a container's lease goes as it ends, and its port with its namespace" {
+	md --ip $NET.4 -- true
+	[ ! -e "$MDT_ROOT/run/leases/$NET.4" ]
+	for _ in $(seq 300); do
+		[ -e /sys/class/net/mdv010098000004 ] || break
+		sleep 0.01
+	done
+	[ ! -e /sys/class/net/mdv010098000004 ]
+}
+
+@test "the same name and address work again right after a container ends" {
+	for _ in 1 2 3 4 5; do
+		run md -n again --ip $NET.5 -- true
+		assert_status 0
+	done
+	for _ in 1 2 3 4 5; do
+		run md -- true
+		assert_status 0
+	done
+	registry_empty
+}
+
+@test "an ended container's address stays taken while its port is held, until a start needs it" {
+	local pid holder
+	sleeper mdtest1 --ip $NET.1
+	pid=$(pgrep -u mdtest1 -x sleep)
+	# Something (here host root) keeps the namespace, and so the port.
+	nsenter --net="/proc/$pid/ns/net" sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	echo "$holder" >"$BATS_TEST_TMPDIR/holder"
+	stop_containers mdtest1
+	[ -e /sys/class/net/mdv010098000001 ]
+	[ ! -e "$MDT_ROOT/run/leases/$NET.1" ]
+	# Nobody else is given that address meanwhile...
+	run md -- sh -c 'ip -4 -o addr show dev eth1'
+	assert_output_contains "inet $NET.2/24 "
+	# ...until a start asks for it: the port is removed, then it is free.
+	run md --ip $NET.1 -- sh -c 'ip -4 -o addr show dev eth1'
+	assert_status 0
+	assert_output_contains "inet $NET.1/24 "
+	kill "$holder"
+	registry_empty
+}
+
+@test "gc removes a held port of an ended container" {
+	local pid holder
+	sleeper mdtest1 --ip $NET.1
+	pid=$(pgrep -u mdtest1 -x sleep)
+	nsenter --net="/proc/$pid/ns/net" sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	echo "$holder" >"$BATS_TEST_TMPDIR/holder"
+	stop_containers mdtest1
+	[ -e /sys/class/net/mdv010098000001 ]
+	run as_user "$MDT_HELPER" gc
+	assert_status 0
+	[ ! -e /sys/class/net/mdv010098000001 ]
+	kill "$holder"
+	registry_clean
 }
 
 @test "20 parallel starts get 20 different addresses" {
@@ -190,10 +258,10 @@ pinger_rootfs() {
 		sleep 0.1
 	done
 	[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ]
-	[ "$(registered)" -eq 1 ] # the helper had no chance to clean up
+	[ "$(registered)" -ge 1 ] # the helper had no chance to clean up
 	run as_user "$MDT_HELPER" gc
 	assert_status 0
-	registry_empty
+	registry_clean
 	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*')" ]
 }
 
