@@ -33,6 +33,7 @@ CAPNG_LIBS := $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng)
 PATHDEFS = -DMD_CONFIG='"$(CONFDIR)/minidocker.conf"' \
 	   -DMD_RUNDIR='"$(RUNDIR)"' \
 	   -DMD_NETSCRIPT='"$(BINDIR)/mdnet.sh"' \
+	   -DMD_MONITOR='"$(LIBEXECDIR)/mdmonitor"' \
 	   -DMD_CGROUP_NAME='"$(CGROUP_NAME)"' \
 	   -DMD_VERSION='"$(VERSION)"'
 SANITIZE ?=
@@ -40,8 +41,13 @@ ifeq ($(SANITIZE),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-HELPER_SRC = $(wildcard helper/*.c)
+HELPER_SRC = $(filter-out helper/mdmonitor.c,$(wildcard helper/*.c))
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
+# A detached container's monitor: static (one per running container, its
+# resident memory counts), and only what waiting and cleaning up need.
+MONITOR_OBJ = $(addprefix $(BUILDDIR)/,mdmonitor.o supervise.o pty.o net.o registry.o \
+	      cgroup.o parse.o util.o)
+MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem
@@ -62,10 +68,10 @@ DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
        python3 file
 
-all: $(BUILDDIR)/mdhelper $(DEMO_BIN)
+all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
 # The compiled-in paths are part of each object: rebuild when they change.
-BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE)
+BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(LIBEXECDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE)
 $(BUILDDIR)/.buildkey: FORCE
 	@mkdir -p $(BUILDDIR)
 	@echo "$(BUILDKEY)" | cmp -s - $@ || echo "$(BUILDKEY)" > $@
@@ -75,6 +81,9 @@ $(BUILDDIR)/%.o: helper/%.c $(wildcard helper/*.h) Makefile $(BUILDDIR)/.buildke
 
 $(BUILDDIR)/mdhelper: $(HELPER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDHARDEN) -o $@ $(HELPER_OBJ) $(CAPNG_LIBS)
+
+$(BUILDDIR)/mdmonitor: $(MONITOR_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(MONITOR_LINK) -o $@ $(MONITOR_OBJ)
 
 # The demo programs run inside any rootfs, so they are static.
 $(BUILDDIR)/loop: rootfs/loop.c
@@ -90,6 +99,8 @@ install: all
 	cp -f $(BUILDDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdhelper
 	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdhelper
 	chmod $(BINMODE) $(DESTDIR)$(LIBEXECDIR)/mdhelper
+	install -m 755 $(BUILDDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/mdmonitor
+	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdmonitor
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
@@ -111,7 +122,7 @@ install: all
 	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/loop \
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,4 +125,30 @@ void detach_started(int report, int log, const char *id, int status)
 		xsnprintf(msg, sizeof msg, "%d\n", status);
 	write_all(report, msg, strlen(msg));
 	close(report);
+}
+
+int detach_monitor_open(void)
+{
+	return open_trusted(MD_MONITOR, O_PATH, "cannot find the container monitor");
+}
+
+/* A monitor waits as long as its container runs: mdmonitor, static and
+ * small, does that instead of this process with all of mdhelper mapped. */
+void detach_become_monitor(int monitor, const char *id, pid_t child, const struct net *n,
+			   unsigned long long memory)
+{
+	char pid[16], mem[24], addr[16];
+	char *argv[] = { "mdmonitor", (char *)id, pid, addr, n->attached ? "1" : "0", mem, NULL };
+	char *envp[] = { NULL };
+
+	xsnprintf(pid, sizeof pid, "%d", (int)child);
+	xsnprintf(mem, sizeof mem, "%llu", memory);
+	xsnprintf(addr, sizeof addr, "%s", n->enabled ? n->addr : "-");
+	/* fds 0-2 only: /dev/null and the log. */
+	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != monitor)
+				close(fd);
+	syscall(SYS_execveat, monitor, "", argv, envp, AT_EMPTY_PATH);
+	warnx_("%s: %s: monitoring from mdhelper instead", MD_MONITOR, strerror(errno));
 }

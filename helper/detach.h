@@ -5,6 +5,7 @@
 #define MD_DETACH_H
 
 #include "ids.h"
+#include "net.h"
 
 /* Fork. The front process (the caller's) waits until the monitor reports
  * that the command runs, prints the container's name and exits 0 (or the
@@ -17,5 +18,15 @@ int detach_open_log(const char *dir, const char *id, const struct caller *c);
 /* Monitor: from now on its own output goes to the log too; tell the front
  * the command runs (status < 0) or could not be run (status 126/127). */
 void detach_started(int report, int log, const char *id, int status);
+/* The container monitor (LIBEXECDIR/mdmonitor), opened before anything of
+ * the container exists, checked as the network script is (SECURITY.md
+ * 18): dies naming it when missing or not root's. */
+int detach_monitor_open(void);
+/* Monitor, once the command runs: exec mdmonitor (monitor, from
+ * detach_monitor_open) to wait for child and clean up after it, as the
+ * same process. Returns only if the exec failed, having said so in the
+ * log: the caller then monitors itself. */
+void detach_become_monitor(int monitor, const char *id, pid_t child, const struct net *n,
+			   unsigned long long memory);
 
 #endif

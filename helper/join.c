@@ -31,6 +31,7 @@
 #include "registry.h"
 #include "request.h"
 #include "run.h"
+#include "supervise.h"
 #include "sync.h"
 #include "util.h"
 
@@ -207,7 +208,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 			    fd, fd);
 	audit(1, "exec %s command=%s", name, req.argv[0]);
 	sync_pair(sv);
-	sigfd = run_block_signals();
+	sigfd = supervise_block_signals();
 	/* Our children are born in the container's PID namespace. */
 	if (setns(t.ns[NS_PID], CLONE_NEWPID) < 0)
 		die_errno("joining the container's pid namespace");
@@ -238,7 +239,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	sync_send(sv[0], 'G', -1);
 	sync_recv(sv[0], NULL);
 	close(sv[0]);
-	status = run_supervise(child, sigfd, master);
+	status = supervise(child, sigfd, master);
 	pty_restore_caller();
 	active_child = 0;
 	util_set_cleanup(NULL);

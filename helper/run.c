@@ -32,19 +32,18 @@
 #include "netif.h"
 #include "parse.h"
 #include "pty.h"
+#include "supervise.h"
 #include "sync.h"
 #include "util.h"
 
 #include <errno.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -74,7 +73,6 @@ static void abort_run(void)
 	active = NULL;
 }
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 /* cd to the workdir without following symlinks or /proc magic, and check
  * where we landed (SECURITY.md 26, CVE-2024-21626). */
@@ -224,64 +222,6 @@ static pid_t clone_child(void)
 	return (pid_t)pid;
 }
 
-int run_block_signals(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGWINCH);
-	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		sigaddset(&set, forwarded[i]);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		die_errno("sigprocmask");
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		die_errno("signalfd");
-	return fd;
-}
-
-/* A signal arrived: returns 1 once the child has exited. */
-static int on_signal(int sigfd, pid_t child, int master, int *wstatus)
-{
-	struct signalfd_siginfo si;
-
-	while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (si.ssi_signo == SIGWINCH && master >= 0)
-			pty_resize(master);
-		else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH)
-			kill(child, (int)si.ssi_signo);
-	}
-	return waitpid(child, wstatus, WNOHANG) == child;
-}
-
-/* Relay and wait until the container's PID 1 exits. */
-int run_supervise(pid_t child, int sigfd, int master)
-{
-	struct pollfd p[3] = { { sigfd, POLLIN, 0 }, { master, POLLIN, 0 }, { 0, POLLIN, 0 } };
-	int wstatus = 0, nfds = master >= 0 ? 3 : 1;
-
-	for (;;) {
-		if (poll(p, (nfds_t)nfds, -1) < 0 && errno != EINTR)
-			die_errno("poll");
-		if ((p[0].revents & POLLIN) && on_signal(sigfd, child, master, &wstatus))
-			break;
-		if (nfds > 1 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    !pty_relay_out(master))
-			p[1].fd = -1; /* the container closed its terminal */
-		if (nfds > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    !pty_relay_in(master))
-			p[2].fd = -1;
-	}
-	/* Drain what the container wrote just before it exited. */
-	while (master >= 0 && p[1].fd >= 0 && poll(&p[1], 1, 0) > 0 && pty_relay_out(master))
-		;
-	if (WIFSIGNALED(wstatus))
-		return 128 + WTERMSIG(wstatus);
-	return WEXITSTATUS(wstatus);
-}
-
 /* The end of every run: terminal back, the child reaped if it is still
  * there, the OOM killer named, the cgroup gone. */
 static int finish(struct run *run, pid_t unreaped, int status)
@@ -326,15 +266,17 @@ static void describe(const struct run *run, pid_t child)
 
 int run_container(struct run *run)
 {
-	int sv[2], sigfd, master = -1, status, report = -1;
+	int sv[2], sigfd, master = -1, status, report = -1, monitor = -1;
 	pid_t child;
 	char started;
 
 	run->log = -1;
-	if (run->req->log_dir)
+	if (run->req->log_dir) {
+		monitor = detach_monitor_open();
 		report = detach_begin();
+	}
 	sync_pair(sv);
-	sigfd = run_block_signals();
+	sigfd = supervise_block_signals();
 	active = run;
 	util_set_cleanup(abort_run);
 	net_reserve(&run->net, run->cfg, run->rule, run->caller, run->req, run->id);
@@ -380,12 +322,13 @@ int run_container(struct run *run)
 		describe(run, child);
 	if (report >= 0) {
 		/* 126/127: the front exits with it once the child is seen out. */
-		status = started == 'E' ? run_supervise(child, sigfd, master) : -1;
+		status = started == 'E' ? supervise(child, sigfd, master) : -1;
 		detach_started(report, run->log, run->id, status);
 		close(run->log);
 		if (status >= 0)
 			return finish(run, 0, status);
+		detach_become_monitor(monitor, run->id, child, &run->net, run->limits.memory);
 	}
-	status = run_supervise(child, sigfd, master);
+	status = supervise(child, sigfd, master);
 	return finish(run, 0, status);
 }

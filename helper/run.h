@@ -39,8 +39,5 @@ int run_container(struct run *run);
  * only (output to log when it is not -1). Never returns. */
 MD_NORETURN void run_exec_in_container(int sock, const struct request *req,
 				       const struct saved_state *saved, int use_pty, int log);
-/* The helper's side: signals as an fd, then relay and wait for the child. */
-int run_block_signals(void);
-int run_supervise(pid_t child, int sigfd, int master);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench-exec.sh: how long `mdctl.sh exec NAME -- true` takes, side by side
 # in one run with nsenter into the same container (make bench-exec, as
-# root), and how much memory a helper holds while it monitors a container.
+# root), and how much memory a detached container's monitor (mdmonitor)
+# holds.
 # Medians from hyperfine:
 #   nsenter   nsenter --all -t PID /bin/true (the reference: setns only)
 #   helper    mdhelper exec NAME -- /bin/true
@@ -41,6 +42,7 @@ chmod 644 "$conf"
 pid=$("$helper" ps --json | sed -n 's/^{"name":"bench-exec",.*"pid":\([0-9]*\),.*/\1/p')
 [ -n "$pid" ] || die "the bench container did not start"
 monitor=$(ps -o ppid= -p "$pid" | tr -d " ")
+[ "$(cat "/proc/$monitor/comm")" = mdmonitor ] || die "the bench container's monitor is not mdmonitor"
 
 # Rounds of a few runs each, the three side by side in every round: load
 # that comes and goes (a shared lab machine) weighs on all of them alike.
@@ -53,8 +55,9 @@ while [ $i -lt $rounds ]; do
 		-n mdctl.sh "$root/bin/mdctl.sh exec bench-exec -- true" </dev/null >/dev/null
 	i=$((i + 1))
 done
-# RSS counts the pages of libc every process shares; PSS divides them
-# among their users; private pages are what this monitor alone costs.
+# RSS counts every page the monitor maps; PSS divides shared pages among
+# their users; private pages are mapped by this process alone (with one
+# container, that is all of mdmonitor: each more monitor shares them).
 mem=$(awk '/^(Rss|Pss|Private_Clean|Private_Dirty):/ { v[$1] = $2 }
 	END { print v["Rss:"], v["Pss:"], v["Private_Clean:"] + v["Private_Dirty:"] }' \
 	"/proc/$monitor/smaps_rollup")

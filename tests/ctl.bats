@@ -17,8 +17,8 @@ setup() {
 teardown() {
 	stop_containers mdtest1
 	stop_containers mdtest2
-	pkill -KILL -U mdtest1 -x mdhelper 2>/dev/null || true
-	pkill -KILL -U mdtest2 -x mdhelper 2>/dev/null || true
+	pkill -KILL -U mdtest1 -x "mdhelper|mdmonitor" 2>/dev/null || true
+	pkill -KILL -U mdtest2 -x "mdhelper|mdmonitor" 2>/dev/null || true
 	"$MDT_HELPER" gc 2>/dev/null || true
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
 }
@@ -257,9 +257,31 @@ cgroups_of() {
 	registry_empty
 }
 
-@test "kill -9 of a detached container's helper, then gc, leaves nothing anywhere" {
+@test "a detached container's monitor is mdmonitor, static, in the helper's own process" {
+	local monitor pid
 	detached web
-	helper=$(pgrep -U mdtest1 -x mdhelper)
+	# The registry names the process that started the container: the
+	# monitor, now mdmonitor, and PID 1 is still its child.
+	read -r _ monitor _ <"$MDT_ROOT/run/containers/web"
+	[ "$(readlink "/proc/$monitor/exe")" = "$MDT_ROOT/libexec/minidocker/mdmonitor" ]
+	[ "$(cat "/proc/$monitor/comm")" = mdmonitor ]
+	pid=$(ctl ps --format json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
+	[ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$monitor" ]
+	# No shared library: nothing of libc or libcap-ng mapped.
+	! grep -q '\.so' "/proc/$monitor/maps"
+	[ ! -u "$MDT_ROOT/libexec/minidocker/mdmonitor" ]
+	# It cleans up as the helper did.
+	run ctl stop -t 1 web
+	assert_status 0
+	for _ in $(seq 50); do [ -e "/proc/$monitor" ] || break; sleep 0.1; done
+	[ ! -e "/proc/$monitor" ]
+	[ -z "$(cgroups_of web)" ]
+	registry_empty
+}
+
+@test "kill -9 of a detached container's monitor, then gc, leaves nothing anywhere" {
+	detached web
+	read -r _ helper _ <"$MDT_ROOT/run/containers/web"
 	pid=$(ctl ps --format json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
 	kill -KILL "$helper"
 	# PDEATHSIG takes the container with its helper.
@@ -347,7 +369,7 @@ teardown_file() {
 	for u in $(seq -f 'mdc%02g' 1 30); do
 		pkill -KILL -u "$u" 2>/dev/null || true
 	done
-	for _ in $(seq 50); do pgrep -x mdhelper >/dev/null || break; sleep 0.1; done
+	for _ in $(seq 50); do pgrep -x "mdhelper|mdmonitor" >/dev/null || break; sleep 0.1; done
 	for u in $(seq -f 'mdc%02g' 1 30); do
 		id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
 	done

@@ -86,7 +86,7 @@ stop_containers() {
 	local user=${1:-$MDT_USER}
 	pkill -KILL -u "$user" 2>/dev/null || true
 	for _ in $(seq 50); do
-		pgrep -U "$user" -x mdhelper >/dev/null || return 0
+		pgrep -U "$user" -x "mdhelper|mdmonitor" >/dev/null || return 0
 		sleep 0.1
 	done
 	echo "helpers of $user still running" >&2

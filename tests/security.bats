@@ -69,6 +69,7 @@ setup() {
 }
 
 teardown() {
+	chown root "$MDT_ROOT/libexec/minidocker/mdmonitor"
 	kill_mine
 	kill_named
 	[ -z "$TARGET" ] || rm -rf "$TARGET"
@@ -121,6 +122,14 @@ kill_named() {
 		"$MDT_HELPER" kill --timeout 5 "$n" >/dev/null 2>&1 || true
 	done
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
+	# Their monitors clean up after them: let them finish.
+	for _ in $(seq 50); do pgrep -x mdmonitor >/dev/null || break; sleep 0.1; done
+}
+
+# The pid of container NAME's monitor, from its registry entry.
+monitor_of() {
+	local m
+	read -r _ m _ <"$MDT_ROOT/run/containers/$1" && echo "$m"
 }
 
 mdh_as() {
@@ -544,20 +553,20 @@ S
 		assert_status 125
 		assert_output "mdhelper: unknown signal: $s (a name such as TERM or KILL, or a number 1-64)"
 	done
-	helper=$(pgrep -U mdtest1 -f 'mdhelper run')
+	helper=$(monitor_of sec-web)
 	# PID 1 has no handler for these: they change nothing, the monitor
 	# least of all.
 	for s in 34 64 USR1 HUP; do
 		run ctl kill -s "$s" sec-web
 		assert_status 0
 	done
-	[ "$(pgrep -U mdtest1 -f 'mdhelper run')" = "$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
 	pgrep -u mdtest1 -x loop >/dev/null
 }
 
 @test "another student can signal neither a container's monitor nor its processes" {
 	as_user mdrun.sh -d -n sec-web -- /home/loop
-	helper=$(pgrep -U mdtest1 -f 'mdhelper run')
+	helper=$(monitor_of sec-web)
 	run as mdtest2 kill -KILL "$helper"
 	assert_output_contains "Operation not permitted"
 	run as mdtest2 kill -KILL "$(pgrep -u mdtest1 -x loop)"
@@ -565,7 +574,43 @@ S
 	run as mdtest2 mdctl.sh stop -t 0 sec-web
 	assert_status 125
 	assert_output "mdhelper: no such container: sec-web"
-	[ "$(pgrep -U mdtest1 -f 'mdhelper run')" = "$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+}
+
+@test "mdmonitor run by a student has nothing to use: not their container, not root's files" {
+	local monitor pid
+	as mdtest2 mdrun.sh -d -n sec-theirs -- /home/loop
+	monitor=$(monitor_of sec-theirs)
+	pid=$(pgrep -u mdtest2 -x loop)
+	# Another user's container: not this process's child.
+	run as_user "$MDT_ROOT/libexec/minidocker/mdmonitor" sec-theirs "$pid" - 0 0
+	assert_status 125
+	assert_output "mdhelper: mdmonitor: process $pid is not our child"
+	# Its own child under that container's name: it waits, then can
+	# remove nothing of root's.
+	run as_user sh -c "sleep 0.2 & exec $MDT_ROOT/libexec/minidocker/mdmonitor sec-theirs \$! 10.0.0.1 1 0"
+	[ "$(monitor_of sec-theirs)" = "$monitor" ] && [ -e "/proc/$monitor" ]
+	[ -e "$MDT_ROOT/run/containers/sec-theirs" ]
+	pgrep -u mdtest2 -x loop >/dev/null
+	[ -n "$(find /sys/fs/cgroup -path '*/minidocker-test/sec-theirs' -type d)" ]
+	for bad in "../x 1 - 0 0" "sec-theirs 0 - 0 0" "sec-theirs 1 10.0.0.300 0 0" "sec-theirs 1 - 2 0" "sec-theirs 1 - 0 x" "a b"; do
+		# shellcheck disable=SC2086 # the words are the arguments
+		run as_user "$MDT_ROOT/libexec/minidocker/mdmonitor" $bad
+		assert_status 125
+	done
+	pkill -KILL -u mdtest2 -x loop
+}
+
+@test "a detached start is refused, leaving nothing, when mdmonitor is not root's" {
+	local m=$MDT_ROOT/libexec/minidocker/mdmonitor
+	chown mdtest1 "$m"
+	run as_user mdrun.sh -d -n sec-mon -- /home/loop
+	chown root "$m"
+	assert_status 125
+	assert_output "mdhelper: $m is not owned by root"
+	[ ! -e "$MDT_ROOT/run/containers/sec-mon" ]
+	registry_empty
+	! pgrep -u mdtest1 -x loop
 }
 
 @test "a command's newlines and escape sequences reach ps as ? and forge no entry" {
