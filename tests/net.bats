@@ -188,17 +188,22 @@ pinger_rootfs() {
 	registry_empty
 }
 
-@test "an ended container's address stays taken while its port is held, until a start needs it" {
-	local pid holder
+# A container of mdtest1's at $NET.1 that has ended while something (here
+# host root) keeps its network namespace, and so its host port; the
+# keeper's pid is in $BATS_TEST_TMPDIR/holder (teardown kills it).
+ended_with_held_port() {
+	local pid
 	sleeper mdtest1 --ip $NET.1
 	pid=$(pgrep -u mdtest1 -x sleep)
-	# Something (here host root) keeps the namespace, and so the port.
 	nsenter --net="/proc/$pid/ns/net" sleep 60 </dev/null >/dev/null 2>&1 3>&- &
-	holder=$!
-	echo "$holder" >"$BATS_TEST_TMPDIR/holder"
+	echo $! >"$BATS_TEST_TMPDIR/holder"
 	stop_containers mdtest1
 	[ -e /sys/class/net/mdv010098000001 ]
 	[ ! -e "$MDT_ROOT/run/leases/$NET.1" ]
+}
+
+@test "an ended container's address stays taken while its port is held, until a start needs it" {
+	ended_with_held_port
 	# Nobody else is given that address meanwhile...
 	run md -- sh -c 'ip -4 -o addr show dev eth1'
 	assert_output_contains "inet $NET.2/24 "
@@ -206,23 +211,16 @@ pinger_rootfs() {
 	run md --ip $NET.1 -- sh -c 'ip -4 -o addr show dev eth1'
 	assert_status 0
 	assert_output_contains "inet $NET.1/24 "
-	kill "$holder"
+	kill "$(cat "$BATS_TEST_TMPDIR/holder")"
 	registry_empty
 }
 
 @test "gc removes a held port of an ended container" {
-	local pid holder
-	sleeper mdtest1 --ip $NET.1
-	pid=$(pgrep -u mdtest1 -x sleep)
-	nsenter --net="/proc/$pid/ns/net" sleep 60 </dev/null >/dev/null 2>&1 3>&- &
-	holder=$!
-	echo "$holder" >"$BATS_TEST_TMPDIR/holder"
-	stop_containers mdtest1
-	[ -e /sys/class/net/mdv010098000001 ]
+	ended_with_held_port
 	run as_user "$MDT_HELPER" gc
 	assert_status 0
 	[ ! -e /sys/class/net/mdv010098000001 ]
-	kill "$holder"
+	kill "$(cat "$BATS_TEST_TMPDIR/holder")"
 	registry_clean
 }
 
