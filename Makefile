@@ -50,7 +50,7 @@ MONITOR_OBJ = $(addprefix $(BUILDDIR)/,mdmonitor.o supervise.o pty.o net.o regis
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
-DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem
+DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 
 # Test paths: root-owned, outside world-writable directories (SECURITY.md 2).
 TESTROOT ?= /var/lib/minidocker-test
@@ -92,6 +92,9 @@ $(BUILDDIR)/loop: rootfs/loop.c
 $(BUILDDIR)/mem: rootfs/mem.c
 	@mkdir -p $(BUILDDIR)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(BUILDDIR)/ping: rootfs/ping.c
+	@mkdir -p $(BUILDDIR)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(CONFDIR) \
@@ -123,7 +126,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
-		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
+		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(SYSTEMDDIR)/mdnet.service

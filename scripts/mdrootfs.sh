@@ -4,7 +4,8 @@
 #
 # Commands:
 #   busybox [--force] [NAME]     a tiny rootfs from the host's static busybox,
-#                                with /home/loop and /home/mem (NAME: default)
+#                                with /home/loop and /home/mem, and a /bin/ping
+#                                that works in a container (NAME: default)
 #   debian [--suite S] [--include PKG,...] [--variant V] [--mirror URL]
 #          [--force] [--dry-run] NAME
 #                                a Debian/Ubuntu rootfs with mmdebstrap from
@@ -325,8 +326,8 @@ cmd_busybox() {
 	[ -x "$MD_BUSYBOX" ] || md_die "busybox: $MD_BUSYBOX is missing (apt-get install busybox-static)"
 	elf_is_static "$MD_BUSYBOX" ||
 		md_die "busybox: $MD_BUSYBOX is not statically linked (apt-get install busybox-static)"
-	for f in loop mem; do
-		[ -f "$MD_LIBEXEC/$f" ] || md_die "busybox: $MD_LIBEXEC/$f is missing (run make, or set MD_LIBEXEC to where loop and mem are built)"
+	for f in loop mem ping; do
+		[ -f "$MD_LIBEXEC/$f" ] || md_die "busybox: $MD_LIBEXEC/$f is missing (run make, or set MD_LIBEXEC to where loop, mem and ping are built)"
 	done
 	pick_base create
 	begin_build "$name"
@@ -344,6 +345,18 @@ cmd_busybox() {
 	say "busybox: copying loop and mem to /home"
 	cp -- "$MD_LIBEXEC/loop" "$MD_LIBEXEC/mem" "$rf_tmp/home/" || md_die "busybox: cannot copy loop and mem"
 	chmod 755 "$rf_tmp/home/loop" "$rf_tmp/home/mem"
+	# busybox's ping needs a raw socket, which container root may not open
+	# in a network namespace the host owns; ours uses the ICMP datagram
+	# socket that mdhelper allows every group there (rootfs/ping.c).
+	say "busybox: replacing busybox's ping with one that works in a container"
+	rm -f "$rf_tmp/bin/ping" || md_die "busybox: cannot remove busybox's ping link"
+	cp -- "$MD_LIBEXEC/ping" "$rf_tmp/bin/ping" || md_die "busybox: cannot copy ping"
+	chmod 755 "$rf_tmp/bin/ping"
+	# busybox's shell runs its applets before anything on PATH: an
+	# interactive shell started by mdrun.sh reads this (ENV) and so runs
+	# /bin/ping for `ping`.
+	printf '# Read by interactive shells (ENV, set by mdrun.sh).\n# busybox sh prefers its own ping applet, which needs a raw socket.\nalias ping=/bin/ping\n' \
+		>"$rf_tmp/etc/shrc" || md_die "busybox: cannot write /etc/shrc"
 	finish_build
 	say "busybox: rootfs '$name' is ready in $rf_target"
 }

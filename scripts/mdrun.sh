@@ -2,11 +2,12 @@
 # Usage: mdrun.sh [OPTION]... [--] [COMMAND [ARG]...]
 # Summary: run a command in a minidocker container
 #
-# Starts COMMAND (default: the rootfs's bash, else sh) as PID 1 of a
-# container with its own hostname, process tree, mounts, IPC and network,
-# as root of a user namespace that is you on the host. What you may ask for
-# is set by your administrator in /etc/minidocker/minidocker.conf: see it
-# with `mdctl.sh check`. Containers started with -d are listed, entered and
+# Starts COMMAND (default: the rootfs's bash, else sh, which reads the
+# rootfs's /etc/shrc when it has one) as PID 1 of a container with its own
+# hostname, process tree, mounts, IPC and network, as root of a user
+# namespace that is you on the host. What you may ask for is set by your
+# administrator in /etc/minidocker/minidocker.conf: see it with
+# `mdctl.sh check`. Containers started with -d are listed, entered and
 # stopped with mdctl.sh (ps, exec, stop).
 #
 # Options:
@@ -175,6 +176,12 @@ main() {
 	[ "$cpus" = all ] || set -- "$@" ${cpus:+--cpus "$cpus"}
 	[ -z "$set_detach" ] || set -- "$@" --detach "$logs"
 	resolve_rootfs "$rootfs"
+	# The interactive shell of a rootfs that has an /etc/shrc reads it
+	# (mdrootfs.sh busybox writes one: busybox's shell runs its own ping
+	# applet otherwise, which cannot work in a container).
+	if [ "$left" -eq 0 ] && [ -f "$dir/etc/shrc" ]; then
+		set -- "$@" --env ENV=/etc/shrc
+	fi
 	set -- "$@" --rootfs "$dir" --
 	if [ "$left" -eq 0 ]; then
 		default_shell "$dir"

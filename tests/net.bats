@@ -127,7 +127,26 @@ pinger_rootfs() {
 	assert_output "ip: SIOCSIFFLAGS: Operation not permitted"
 }
 
-@test "a container pings the gateway and another container" {
+@test "a container pings the gateway and another container with the busybox rootfs's ping" {
+	sleeper mdtest2 --ip $NET.9
+	run md -- ping -c1 -W2 $NET.254
+	assert_status 0
+	assert_output_contains "1 packets transmitted, 1 packets received, 0% packet loss"
+	run md -- ping -c1 -W2 $NET.9
+	assert_status 0
+	run md -- ping -c1 -W1 $NET.99
+	assert_status 1
+	assert_output_contains "1 packets transmitted, 0 packets received, 100% packet loss"
+}
+
+@test "ping typed at the busybox rootfs's shell on a terminal is the one that works" {
+	# Typed once the shell is up: its line editor drops what came before.
+	run as_user sh -c "{ sleep 1; echo 'ping -c1 -W2 $NET.254; exit'; sleep 3; } |
+		script -qec mdrun.sh /dev/null"
+	assert_output_contains "1 packets transmitted, 1 packets received, 0% packet loss"
+}
+
+@test "a container pings the gateway and another container with iputils ping" {
 	pinger_rootfs
 	sleeper mdtest2 --ip $NET.9
 	run md -r pinger -- sh -c "$(command -v ping) -c1 -W2 $NET.254 && $(command -v ping) -c1 -W2 $NET.9"
