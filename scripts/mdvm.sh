@@ -77,6 +77,9 @@ umask 022
 
 QEMU=qemu-system-x86_64
 MARKER=MDVM-READY
+# The cached tiny VM's format: raised when its initramfs changes, so that
+# boottime and run rebuild an old one (2: no /sbin/modprobe, clock offset).
+TINY_FORMAT=2
 # Seconds a KVM probe boot may take to print "Linux version" (KVM: ~0.1 s).
 KVM_PROBE_TIMEOUT=${MDVM_KVM_PROBE_TIMEOUT:-5}
 # The KVM device (another path only for tests of the probe).
@@ -259,6 +262,11 @@ shell)
 	setsid cttyhack sh -l
 	;;
 times)
+	# Both kernel clocks at one moment, for boottime: the log's clock
+	# (cpu_clk) stood still while the early kernel ran without a timer
+	# tick; sched_clk (raw TSC time since the log's zero) did not.
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	awk '$1 == "sched_clk" || $1 == "cpu_clk" { print "MDVM-CLOCK", $1, $3 }' /sys/kernel/debug/sched/debug 2>/dev/null
 	dmesg | grep -e 'Run /init' -e 'MDVM-MARK' | sed 's/^/MDVM-DMESG /'
 	;;
 esac
@@ -321,7 +329,14 @@ build_initramfs() {
 		"$bi_root/etc" "$bi_root/mdvm"
 	chmod 1777 "$bi_root/tmp"
 	cp /bin/busybox "$bi_root/bin/busybox"
+	# No /sbin/modprobe: the guest has no modules, and the kernel runs
+	# its modprobe_path for each algorithm it looks up while booting (6
+	# times here: crypto-hmac(sha256), ...), each an exec of busybox that
+	# can only fail. Without it the lookup fails at once. Interleaved
+	# runs, medians to init: 1469 ms without it, 1584 ms with it (load
+	# 1.3-2); `busybox modprobe` is still there.
 	for bi_app in $(/bin/busybox --list-full); do
+		case $bi_app in sbin/modprobe) continue ;; esac
 		[ -e "$bi_root/$bi_app" ] || ln -s /bin/busybox "$bi_root/$bi_app"
 	done
 	write_init "$bi_root/init"
@@ -396,13 +411,20 @@ tiny_make() {
 	link_or_copy "$tm_kdir/vmlinuz" "$1/vmlinuz"
 	rm -f "$1/vmlinux"
 	if [ -f "$tm_kdir/vmlinux" ]; then link_or_copy "$tm_kdir/vmlinux" "$1/vmlinux"; fi
-	echo "mdvm tiny VM: vmlinuz, vmlinux (PVH) and initrd.cpio; boot with mdvm.sh run|boot $1" >"$1/mdvm-tiny"
+	{
+		echo "mdvm tiny VM: vmlinuz, vmlinux (PVH) and initrd.cpio; boot with mdvm.sh run|boot $1"
+		echo "format $TINY_FORMAT"
+	} >"$1/mdvm-tiny"
 }
 
 # The tiny VM boottime uses by default, kept in the cache directory.
 default_tiny() {
 	dt_dir=$(cache_dir)/tiny
-	is_tiny "$dt_dir" || tiny_make "$dt_dir" "" "" ""
+	# One made by an older mdvm.sh (another format) is made again: offline,
+	# from the cached kernel.
+	if ! is_tiny "$dt_dir" || ! grep -qx "format $TINY_FORMAT" "$dt_dir/mdvm-tiny"; then
+		tiny_make "$dt_dir" "" "" ""
+	fi
 	printf '%s\n' "$dt_dir"
 }
 
@@ -514,6 +536,17 @@ tiny_kernel() {
 	fi
 }
 
+# Kernel command line of the tiny VM (run, boot, boottime), not of built
+# images. rodata=off: the kernel leaves its text and read-only data
+# writable instead of write-protecting them at the end of boot and then
+# walking every page table to check that no page is writable and
+# executable (CONFIG_DEBUG_WX in Debian's kernel: 0.14 s of the boot under
+# TCG here). It gives up a hardening of the guest's own kernel, which a
+# throwaway lab VM whose commands run as root anyway can spare; `--append
+# rodata=on` brings it back. Interleaved runs, medians to init: 1417 ms
+# with it, 1549 ms without (load 1.0), and 1409 against 1469 ms (load 1.3).
+TINY_APPEND=rodata=off
+
 # The host's TSC frequency in kHz, from /proc/cpuinfo. Under TCG the guest
 # reads the host's TSC; a microvm has no HPET or ACPI PM timer, and
 # calibrating against the PIT fails when the host is busy (the kernel then
@@ -611,7 +644,7 @@ run_tiny_prepare() {
 run_tiny_boot() {
 	rb_machine=${vm_machine:-microvm}
 	tiny_qemu "$cr_accel" "$rb_machine" "$(tiny_kernel "$1" "$rb_machine" vmlinux)" "$vm_tmp/initrd" \
-		"${vm_memory:-256}" "quiet mdvm=run" -serial stdio
+		"${vm_memory:-256}" "$TINY_APPEND quiet mdvm=run" -serial stdio
 }
 
 # A built image: the guest writes to an overlay in the temporary directory
@@ -774,10 +807,19 @@ EOF
 # quiet (a verbose console backs up behind the slow emulated serial port and
 # delays everything after it: measured 1.4 s of backlog at the marker) and,
 # after the marker, prints the kernel log times of "Run /init" and of the
-# MDVM-MARK it wrote just before the marker. The host time of the kernel's
-# clock zero is then (marker arrival - MDVM-MARK printk time). Firmware:
-# QEMU start to the last console line before that zero (SeaBIOS's "Booting
-# from ROM"); decompress: from there to the zero (option ROM loading the
+# MDVM-MARK it wrote just before the marker. The kernel log's clock
+# (local_clock) stands still while the early kernel runs without a timer
+# tick (until the local APIC timer is set up, it is held at the last tick
+# + 4 ms): under TCG it falls 0.4-0.6 s behind the time since its zero,
+# which is the raw TSC clock (sched_clock, zero at tsc_early_init). The
+# guest prints both at one moment (MDVM-CLOCK sched_clk, cpu_clk, from
+# debugfs sched/debug); their difference is what the log's clock lost,
+# and it is added back: the kernel's zero is at host time (marker arrival
+# - MDVM-MARK log time - lost), "Run /init" at (its log time + lost).
+# Without those lines (an image built by an older mdvm.sh) nothing is
+# added: the lost time then counts as firmware. Firmware: QEMU start to
+# the last console line before the kernel's zero (SeaBIOS's "Booting from
+# ROM"); decompress: from there to the zero (option ROM loading the
 # kernel, the decompressor, early setup_arch before the TSC clock starts).
 phases() {
 	awk -F '\t' -v marker="$MARKER" '
@@ -785,6 +827,8 @@ phases() {
 		$2 == "#first-byte" { fb = $1 + 0; next }
 		$2 ~ /^#end / { st = substr($2, 6); next }
 		m == "" && index($2, marker) == 1 { m = $1 + 0; next }
+		$2 ~ /^MDVM-CLOCK sched_clk / { split($2, w, " "); sc = w[3]; next }
+		$2 ~ /^MDVM-CLOCK cpu_clk / { split($2, w, " "); cc = w[3]; next }
 		$2 ~ /MDVM-DMESG .*MDVM-MARK/ { mk = kts(substr($2, index($2, "MDVM-DMESG"))); next }
 		$2 ~ /MDVM-DMESG .*Run \/init as init process/ { ri = kts(substr($2, index($2, "MDVM-DMESG"))); next }
 		m == "" && $2 != "" { pre[++np] = $1 + 0 }
@@ -792,7 +836,8 @@ phases() {
 			if (st != "ok" || m == "" || mk == "" || ri == "") {
 				printf "%s,,,,,\n", (st == "ok" ? "incomplete" : st); exit
 			}
-			k = m - mk
+			lost = (sc != "" && cc != "" && sc - cc > 0) ? sc - cc : 0
+			k = m - mk - lost
 			# The firmware ends with its last line before the kernel starts
 			# (SeaBIOS: "Booting from ROM"); a PVH boot prints nothing, and
 			# QEMU start up to the kernel counts as firmware.
@@ -800,7 +845,7 @@ phases() {
 			for (i = 1; i <= np; i++) if (pre[i] < k) lastfw = pre[i]
 			if (lastfw != "") fw = lastfw
 			if (fw < 0) fw = 0
-			printf "ok,%.1f,%.1f,%.1f,%.1f,%.1f\n", fw, k - fw, ri, mk - ri, m
+			printf "ok,%.1f,%.1f,%.1f,%.1f,%.1f\n", fw, k - fw, ri + lost, mk - ri, m
 		}' "$1"
 }
 
@@ -812,7 +857,7 @@ boot_config() {
 		set -- "$@" "root=/dev/vda rw quiet mdvm=times$vm_append" \
 			-drive "file=$8,format=$(image_format "$8"),if=virtio,snapshot=on"
 	else
-		set -- "$@" "" "quiet mdvm=times$vm_append"
+		set -- "$@" "" "$TINY_APPEND quiet mdvm=times$vm_append"
 	fi
 	bc_i=1
 	while [ "$bc_i" -le "$6" ]; do
@@ -922,7 +967,10 @@ write_report() {
 		echo "up behind the emulated serial port and delays the boot it is reporting)"
 		echo "and prints, after the marker, the kernel-log times of \"Run /init\" and"
 		echo "of a line it logged just before the marker; the host time of the"
-		echo "kernel clock's zero is the marker's arrival minus that time. Phases:"
+		echo "kernel clock's zero is the marker's arrival minus that time, less the"
+		echo "time the log's clock stood still while the early kernel had no timer"
+		echo "tick (the guest prints the raw sched_clock and the log's clock at one"
+		echo "moment from debugfs; 0.4-0.6 s under TCG). Phases:"
 		echo "*firmware* = QEMU start to the firmware's last console line (SeaBIOS"
 		echo "\"Booting from ROM\"), or to the kernel clock's zero when the firmware"
 		echo "prints nothing (PVH on microvm, qboot): there it also holds QEMU's"
@@ -1175,7 +1223,7 @@ cmd_boot() {
 		cb_accel=$(pick_accel "$vm_accel" "$cb_target/vmlinuz")
 		cb_m=${vm_machine:-microvm}
 		tiny_qemu "$cb_accel" "$cb_m" "$(tiny_kernel "$cb_target" "$cb_m" vmlinux)" \
-			"$cb_target/initrd.cpio" "${vm_memory:-256}" "mdvm=shell" -serial mon:stdio ||
+			"$cb_target/initrd.cpio" "${vm_memory:-256}" "$TINY_APPEND mdvm=shell" -serial mon:stdio ||
 			md_die "boot: QEMU failed"
 		return 0
 	fi
@@ -1222,6 +1270,9 @@ case " $(cat /proc/cmdline) " in
 	# starts, and the lines boottime reads were lost (1 boot in 3 here).
 	# Not Before=serial-getty: multi-user.target is After= getty.target.
 	systemctl stop serial-getty@ttyS0.service 2>/dev/null
+	# Both kernel clocks at one moment (see the tiny VM's /init).
+	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	awk '$1 == "sched_clk" || $1 == "cpu_clk" { print "MDVM-CLOCK", $1, $3 }' /sys/kernel/debug/sched/debug >/dev/ttyS0 2>/dev/null
 	dmesg | grep -e 'Run /init' -e 'MDVM-MARK' | sed 's/^/MDVM-DMESG /' >/dev/ttyS0
 	# Where the userspace time went (mdvm.sh boottime --blame).
 	case " $(cat /proc/cmdline) " in *" mdvm.blame "*)
