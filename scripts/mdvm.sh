@@ -78,8 +78,9 @@ umask 022
 QEMU=qemu-system-x86_64
 MARKER=MDVM-READY
 # The cached tiny VM's format: raised when its initramfs changes, so that
-# boottime and run rebuild an old one (2: no /sbin/modprobe, clock offset).
-TINY_FORMAT=2
+# boottime and run rebuild an old one (2: no /sbin/modprobe, clock offset;
+# 3: the vmlinux trimmed, see trim_vmlinux).
+TINY_FORMAT=3
 # Seconds a KVM probe boot may take to print "Linux version" (KVM: ~0.1 s).
 KVM_PROBE_TIMEOUT=${MDVM_KVM_PROBE_TIMEOUT:-5}
 # The KVM device (another path only for tests of the probe).
@@ -149,6 +150,8 @@ ensure_kernel() {
 	ek_cache=$(cache_dir)/kernel
 	ek_have=$(find "$ek_cache" -mindepth 2 -maxdepth 2 -name vmlinuz 2>/dev/null | sort | tail -n 1)
 	if [ -n "$ek_have" ]; then
+		# A cache from before trim_vmlinux: trimmed once, in place.
+		if [ -f "${ek_have%/*}/vmlinux" ]; then trim_vmlinux "${ek_have%/*}/vmlinux" || true; fi
 		dirname -- "$ek_have"
 		return 0
 	fi
@@ -218,7 +221,52 @@ extract_vmlinux() {
 	# shellcheck disable=SC2086 # the codec is a command and its flags
 	$ev_codec <"$vm_tmp/payload" >"$2" 2>/dev/null || true
 	rm -f "$vm_tmp/payload"
-	[ "$(od -An -c -N 4 "$2" | tr -d ' ')" = 177ELF ]
+	[ "$(od -An -c -N 4 "$2" | tr -d ' ')" = 177ELF ] || return 1
+	trim_vmlinux "$2"
+}
+
+# Write the unsigned integer $3 as 8 little-endian bytes at offset $2 of $1.
+write_le8() {
+	wl_v=$3 wl_s='' wl_n=0
+	while [ "$wl_n" -lt 8 ]; do
+		wl_s="$wl_s\\0$(printf '%03o' $((wl_v % 256)))"
+		wl_v=$((wl_v / 256)) wl_n=$((wl_n + 1))
+	done
+	printf '%b' "$wl_s" | dd of="$1" bs=1 seek="$2" count=8 conv=notrunc 2>/dev/null
+}
+
+# Is the byte range $2 (offset), $3 (length) of file $1 all zeros?
+all_zero() {
+	[ "$(tail -c +$(($2 + 1)) "$1" | head -c "$3" | tr -d '\000' | wc -c)" -eq 0 ]
+}
+
+# Debian's vmlinux stores its .bss, .brk and .init.scratch as 24 MB of
+# zeros at the end of its last PT_LOAD segment, and QEMU reads and copies
+# them at every boot. Shrinking that segment's p_filesz to end before them
+# (in whole MiB from its end) leaves the same memory image (the loader
+# zero-fills up to p_memsz) from a 42 MB load instead of 66 MB. 12
+# interleaved pairs at load 1.4-1.7: firmware phase 237 ms against 280 ms
+# (medians); QEMU start to a paused guest: ~180 against ~265 ms.
+# Idempotent: a trimmed segment ends in a non-zero MiB.
+trim_vmlinux() {
+	tv_phoff=$(read_le "$1" 32 8) tv_phnum=$(read_le "$1" 56 2) tv_i=0 tv_ph=''
+	while [ "$tv_i" -lt "$tv_phnum" ]; do
+		tv_h=$((tv_phoff + tv_i * 56))
+		if [ "$(read_le "$1" "$tv_h" 4)" -eq 1 ]; then tv_ph=$tv_h; fi
+		tv_i=$((tv_i + 1))
+	done
+	[ -n "$tv_ph" ] || return 0
+	tv_off=$(read_le "$1" $((tv_ph + 8)) 8)
+	tv_fsz=$(read_le "$1" $((tv_ph + 32)) 8)
+	tv_keep=$tv_fsz
+	while [ "$tv_keep" -gt 0 ]; do
+		tv_chunk=$((tv_keep % 1048576))
+		[ "$tv_chunk" -ne 0 ] || tv_chunk=1048576
+		all_zero "$1" $((tv_off + tv_keep - tv_chunk)) "$tv_chunk" || break
+		tv_keep=$((tv_keep - tv_chunk))
+	done
+	[ "$tv_keep" -lt "$tv_fsz" ] || return 0
+	write_le8 "$1" $((tv_ph + 32)) "$tv_keep"
 }
 
 # ---------------------------------------------------------------- initramfs
