@@ -384,6 +384,9 @@ need_image() {
 	run vm boottime "$WORK/deb.qcow2" -n 1 --accel tcg --timeout 300 --out "$WORK/btd"
 	assert_status 0
 	[ "$(awk -F, 'NR == 2 { print $3 }' "$WORK/btd/runs.csv")" = ok ]
+	# The guest's marker unit printed both kernel clocks, as the tiny VM does.
+	grep -q 'MDVM-CLOCK sched_clk' "$WORK"/btd/logs/*.log
+	grep -q 'MDVM-CLOCK cpu_clk' "$WORK"/btd/logs/*.log
 }
 
 @test "run IMAGE -- COMMAND runs it in the built guest's own kernel and passes its output and status" {
