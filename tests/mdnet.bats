@@ -747,7 +747,7 @@ touch $m"; do
 		gone+=($((${e/./} - ${s/./})))
 		# The veth still there (helper killed, gc).
 		p=$(new_netns)
-		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V2 "$BR" 10.99.0.2/24 "$GW" </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V2 "$BR" </dev/null
 		s=$EPOCHREALTIME
 		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" $V2 10.99.0.2 </dev/null
 		e=$EPOCHREALTIME
