@@ -124,26 +124,26 @@ static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid
 	return live;
 }
 
-/* Remove lease addr if it still is entry name's: an ended container's
- * helper removes its lease itself, and another container may hold the
+/* Is lease addr entry name's? An ended container's helper removes its
+ * lease itself (a killed one cannot), and another container may hold the
  * address since. */
-static void unlink_lease(int ldir, const char *addr, const char *name)
+static int lease_is(int ldir, const char *addr, const char *name)
 {
 	char holder[80];
 
-	if (ldir >= 0 && read_file_at(ldir, addr, holder, sizeof holder) >= 0 &&
-	    strcmp(holder, name) == 0)
-		unlinkat(ldir, addr, 0);
+	return ldir >= 0 && read_file_at(ldir, addr, holder, sizeof holder) >= 0 &&
+	       strcmp(holder, name) == 0;
 }
 
 /* The entries of helpers that are gone: killed with SIGKILL (the container
  * died with its helper, PR_SET_PDEATHSIG, but its cgroup, host veth, lease
  * and entry remain), or ended while the kernel was still removing the
  * container's host port with its network namespace (see net_release).
- * Called under the registry lock. Impatient (at every start): an entry
- * whose port is still there is left for later, and 1 returned; patient
- * (`mdhelper gc`, or a start that needs that name or address): the port
- * is waited for, then removed. */
+ * Called under the registry lock. Impatient (at every start): an ended
+ * container's entry whose port is still there is left for later, and 1
+ * returned; patient (`mdhelper gc`, or a start that needs that name or
+ * address), and for a killed helper's: the port is waited for, then
+ * removed. */
 static int collect(int cdir, int ldir, const char *name, int patient)
 {
 	unsigned long uid;
@@ -153,12 +153,16 @@ static int collect(int cdir, int ldir, const char *name, int patient)
 
 	if (!valid_name(name) || live_entry(cdir, name, &uid, &pid, addr))
 		return 0;
-	if (!patient && pid > 0 && net_port_exists(addr))
+	/* Its lease gone, the helper ended it: the kernel is removing the
+	 * port. A lease left means a killed helper: collected patiently, as
+	 * every start did before entries could outlive their helpers. */
+	if (!patient && pid > 0 && net_port_exists(addr) && !lease_is(ldir, addr, name))
 		return 1;
 	cg_destroy_by_id(name);
 	if (parse_ipv4(addr, &a) == 0 && pid > 0) {
 		net_detach_port(name, addr); /* the port is named after addr */
-		unlink_lease(ldir, addr, name);
+		if (lease_is(ldir, addr, name))
+			unlinkat(ldir, addr, 0);
 	}
 	unlinkat(cdir, name, 0);
 	audit(1, "gc %s", name);
