@@ -37,14 +37,11 @@
 #include "util.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,7 +69,6 @@ static void abort_run(void)
 	}
 	active = NULL;
 }
-
 
 /* cd to the workdir without following symlinks or /proc magic, and check
  * where we landed (SECURITY.md 26, CVE-2024-21626). */
