@@ -24,6 +24,7 @@
  * CVE-2024-21626). */
 #define _GNU_SOURCE
 #include "join.h"
+#include "affinity.h"
 #include "cgroup.h"
 #include "exec.h"
 #include "parse.h"
@@ -174,6 +175,15 @@ MD_NORETURN static void child_main(struct target *t, const struct request *req,
 	run_exec_in_container(sock, req, saved, use_pty, -1);
 }
 
+/* On a CPU the container's PID 1 may use (affinity.h). */
+static void pin_near_target(pid_t pid)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(pid, sizeof allowed, &allowed) == 0)
+		affinity_pin_within(&allowed);
+}
+
 static pid_t active_child;
 
 static void abort_join(void)
@@ -213,6 +223,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	if (setns(t.ns[NS_PID], CLONE_NEWPID) < 0)
 		die_errno("joining the container's pid namespace");
 	util_set_cleanup(abort_join);
+	pin_near_target((pid_t)t.e.pid);
 	child = fork();
 	if (child < 0)
 		die_errno("fork");

@@ -13,6 +13,7 @@
  *   this file generated or validated (SECURITY.md 18, CVE-2017-5207). */
 #define _GNU_SOURCE
 #include "net.h"
+#include "affinity.h"
 #include "registry.h"
 #include "parse.h"
 #include "util.h"
@@ -182,6 +183,7 @@ static pid_t spawn_script(char *const argv[])
 		    syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0 ||
 		    syscall(SYS_chdir, "/") < 0)
 			_exit(126);
+		affinity_restore(); /* it runs beside the container's start */
 		syscall(SYS_execve, MD_NETSCRIPT, argv, envp);
 		_exit(127);
 	}

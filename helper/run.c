@@ -25,6 +25,7 @@
  * caller's; only fds 0-2 survive the exec (SECURITY.md 25). */
 #define _GNU_SOURCE
 #include "run.h"
+#include "affinity.h"
 #include "detach.h"
 #include "registry.h"
 #include "exec.h"
@@ -164,6 +165,7 @@ MD_NORETURN void run_exec_in_container(int sock, const struct request *req,
 		close(master);
 	sync_expect(sock, 'G');
 	restore_rlimits(saved);
+	affinity_restore();
 	unblock_signals();
 	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
 		for (int fd = 3; fd < 1024; fd++)
@@ -281,6 +283,7 @@ int run_container(struct run *run)
 	if (report >= 0)
 		run->log = detach_open_log(run->req->log_dir, run->id, run->caller);
 	cg_create(&run->cg, run->id, &run->limits);
+	affinity_pin_within_list(run->limits.cpus);
 	child = clone_child();
 	if (child == 0) {
 		close(sv[0]);

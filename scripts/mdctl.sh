@@ -88,7 +88,8 @@ cmd_ps() {
 # Runs COMMAND (default /bin/sh) inside the running container NAME: in its
 # PID, mount, UTS, IPC, network, user and cgroup namespaces, in its cgroup
 # (its limits count what you run), as its root user, with a fresh
-# environment (PATH, HOME, TERM and your -e values).
+# environment (PATH, HOME, TERM and your -e values). It may use those of
+# the container's CPUs that your own affinity allows (taskset works).
 #
 #   -i, -t, -it        accepted as in docker: with a terminal on both input
 #                      and output the command gets a terminal of its own;

@@ -148,6 +148,22 @@ cgroups_of() {
 	kill %1 2>/dev/null || true
 }
 
+@test "what exec runs may use the container's CPUs that the caller's affinity allows" {
+	require taskset
+	cpus=$(sed -n 's/^Cpus_allowed_list:\t//p' /proc/self/status)
+	[ "$cpus" = 0-1 ] || skip "needs CPUs 0-1 (this machine: $cpus)"
+	as_user mdrun.sh -d -n web --cpus 2 -- /home/loop
+	# The helper runs on one CPU while it hands over to the command: that
+	# pin must not reach the command.
+	run ctl exec web -- grep Cpus_allowed_list /proc/self/status
+	assert_output "$(printf 'Cpus_allowed_list:\t0-1')"
+	run as_user taskset -c 1 mdctl.sh exec web -- grep Cpus_allowed_list /proc/self/status
+	assert_output "$(printf 'Cpus_allowed_list:\t1')"
+	as_user mdrun.sh -d -n one --cpuset-cpus 1 -- /home/loop
+	run as_user taskset -c 0 mdctl.sh exec one -- grep Cpus_allowed_list /proc/self/status
+	assert_output "$(printf 'Cpus_allowed_list:\t1')"
+}
+
 @test "exec gives a terminal when it has one" {
 	require script
 	detached web
