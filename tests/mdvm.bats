@@ -187,6 +187,18 @@ print("trimmed" if last[5] < last[6] else "untrimmed %d %d" % (last[5], last[6])
 	assert_status 1
 }
 
+@test "a tiny VM has 128 MB unless --memory says otherwise, and boots without IPv6" {
+	need_tiny
+	meminfo='s/^MemTotal: *\([0-9]*\) kB$/\1/p'
+	run vm run "$WORK/tiny" --accel tcg --timeout 120 -- sh -c "sed -n '$meminfo' /proc/meminfo; cat /proc/cmdline"
+	assert_status 0
+	[ "${lines[0]}" -gt 0 ] && [ "${lines[0]}" -le $((128 * 1024)) ]
+	[[ " ${lines[1]} " == *" ipv6.disable=1 "* ]]
+	run vm run "$WORK/tiny" --accel tcg --timeout 120 --memory 256 -- sed -n "$meminfo" /proc/meminfo
+	assert_status 0
+	[ "$output" -gt $((128 * 1024)) ]
+}
+
 @test "run passes the command's non-zero status and its arguments through" {
 	need_tiny
 	run vm run "$WORK/tiny" --accel tcg --timeout 120 -- sh -c 'printf "[%s]\n" "$@"; cat /data/hello.txt; exit 7' x "two words" "it's"
