@@ -15,6 +15,9 @@
 #include "net.h"
 #include "affinity.h"
 #include "registry.h"
+#include "privilege.h"
+#include "state/gc.h"
+#include "state/lock.h"
 #include "parse.h"
 #include "util.h"
 
@@ -88,8 +91,9 @@ static int wants_bridge(const struct config *cfg, const struct rule *r,
 	return usable_here && (!r->bridge[0] || strcmp(r->bridge, cfg->bridge) == 0);
 }
 
-static uint32_t pick_address(int cdir, int ldir, const struct config *cfg, const struct rule *r,
-			     const struct request *req, const char *id, uid_t uid, int *mine)
+static uint32_t pick_address(int cdir, const struct config *cfg, const struct rule *r,
+			     const struct request *req, const char *id, uid_t uid, int *mine,
+			     int full_is_final)
 {
 	uint32_t want = 0, first, last;
 	int taken;
@@ -109,44 +113,39 @@ static uint32_t pick_address(int cdir, int ldir, const struct config *cfg, const
 	}
 	first = r->ip & mask_of(r->ip_prefix);
 	last = first | ~mask_of(r->ip_prefix);
-	for (int round = 0; round < 2; round++) {
-		for (uint32_t a = first; a <= last && a >= first; a++) {
-			if (!usable(a, cfg, r))
-				continue;
-			registry_scan(cdir, id, uid, a, mine, &taken);
-			if (!taken)
-				return a;
-		}
-		/* Full, perhaps of ended containers whose ports the kernel
-		 * is still removing: wait for those, once. */
-		if (round == 0)
-			registry_gc(cdir, ldir, 1);
+	for (uint32_t a = first; a <= last && a >= first; a++) {
+		if (!usable(a, cfg, r))
+			continue;
+		registry_scan(cdir, id, uid, a, mine, &taken);
+		if (!taken)
+			return a;
 	}
+	if (!full_is_final)
+		return 0; /* the caller collects ended containers, then asks again */
 	die("no free address left in your range %s/%u (%s:%d)", range, r->ip_prefix,
 	    cfg->file, r->line);
 }
 
-void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
-		 const struct caller *c, const struct request *req, char *id)
+/* Under the lock: the name, the address and the quota; 0 when the range
+ * is full and full_is_final is not set (nothing taken then). */
+static int reserve_locked(struct net *n, const struct config *cfg, const struct rule *r,
+			  const struct caller *c, const struct request *req, char *id,
+			  int full_is_final)
 {
 	AUTOCLOSE int dir = registry_rundir();
-	AUTOCLOSE int lock = registry_lock(dir);
 	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
 	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
+	AUTOUNLOCK int lock = state_lock(dir);
 	int mine = 0, taken;
 	uint32_t a = 0;
 
 	memset(n, 0, sizeof *n);
-	/* What has gone already; what is still going holds its name and
-	 * address a moment longer, unless this start asks for them. */
-	if (registry_gc(cdir, ldir, 0) > 0 && (id[0] || req->ip))
-		registry_gc(cdir, ldir, 1);
 	if (!id[0])
 		registry_pick_name(cdir, c, id, RUN_ID_SIZE);
 	n->enabled = wants_bridge(cfg, r, req);
-	if (n->enabled)
-		a = pick_address(cdir, ldir, cfg, r, req, id, c->uid, &mine);
-	else
+	if (n->enabled && !(a = pick_address(cdir, cfg, r, req, id, c->uid, &mine, full_is_final)))
+		return 0;
+	if (!n->enabled)
 		registry_scan(cdir, id, c->uid, 0, &mine, &taken);
 	if (r->containers && (uint64_t)mine >= r->containers)
 		die("you already run %d containers, your limit (%s:%d)", mine, cfg->file, r->line);
@@ -159,80 +158,126 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
 	}
 	registry_add(cdir, ldir, id, c->uid, n->enabled ? n->addr : NULL);
 	n->reserved = 1;
+	return 1;
 }
 
-/* Start the network script as full root with nothing of the caller's.
- * vfork: on this kind of (virtual) machine, copying the helper's page
- * tables for a fork costs milliseconds, on every container's start. The
- * child only makes raw system calls (no libc state is changed in the
+void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
+		 const struct caller *c, const struct request *req, char *id)
+{
+	/* What has gone already goes now; what is still going holds its name
+	 * and address a moment longer, unless this start asks for them. */
+	if (state_gc(0) > 0 && (id[0] || req->ip))
+		state_gc(1);
+	if (reserve_locked(n, cfg, r, c, req, id, 0))
+		return;
+	/* Full, perhaps of ended containers whose ports the kernel is still
+	 * removing: collect those, then ask once more. */
+	state_gc(1);
+	reserve_locked(n, cfg, r, c, req, id, 1);
+}
+
+/* Start the network script as full root with nothing of the caller's
+ * (SECURITY.md 18, 39): executed through the fd that was checked, not by
+ * its path again; fixed environment, limits, scheduling and signal state
+ * (privilege.c: ours, never the caller's); stdin and stdout /dev/null;
+ * stderr a pipe whose first line we report (out); netns, when not -1,
+ * on fd 3. vfork: on this kind of (virtual) machine, copying the helper's
+ * page tables for a fork costs milliseconds, on every container's start.
+ * The child only makes raw system calls (no libc state is changed in the
  * memory it shares with us) until execve or _exit. */
-static pid_t spawn_script(char *const argv[])
+static pid_t spawn_script(char *const argv[], int netns, int *out)
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	AUTOCLOSE int check = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
-	AUTOCLOSE int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	AUTOCLOSE int script = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
+	AUTOCLOSE int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int err[2];
 	pid_t pid;
 
 	if (devnull < 0)
 		die_errno("open(\"/dev/null\")");
+	if (pipe2(err, O_CLOEXEC) < 0)
+		die_errno("pipe");
 	pid = vfork();
 	if (pid < 0)
 		die_errno("vfork");
 	if (pid == 0) {
-		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
+		/* fd 4: the script, for the kernel to hand its interpreter as
+		 * /dev/fd/4 (so not close-on-exec). */
+		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_dup3, devnull, 1, 0) < 0 ||
+		    syscall(SYS_dup3, err[1], 2, 0) < 0 ||
+		    (netns >= 0 && syscall(SYS_dup3, netns, 3, 0) < 0) ||
+		    syscall(SYS_dup3, script, 4, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
 		    syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0 ||
 		    syscall(SYS_chdir, "/") < 0)
 			_exit(126);
-		affinity_restore(); /* it runs beside the container's start */
-		syscall(SYS_execve, MD_NETSCRIPT, argv, envp);
+		affinity_restore(); /* ours from before the pin: every CPU */
+		privilege_exec_signals();
+		syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
+	close(err[1]);
+	*out = err[0];
 	return pid;
 }
 
-static int wait_script(pid_t pid)
+/* Its exit status; its first line of stderr in why (may be empty). */
+static int wait_script(pid_t pid, int out, char *why, size_t size)
 {
 	int status;
+	ssize_t n;
 
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_errno("waitpid");
+	/* It has exited: what it wrote is all in the pipe, or lost. */
+	n = read(out, why, size - 1);
+	close(out);
+	why[n > 0 ? n : 0] = '\0';
+	why[strcspn(why, "\n")] = '\0';
+	for (char *p = why; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* Started before the child sets itself up, waited for (net_attach_wait)
- * before it runs anything of the caller's: the two overlap. */
-void net_attach(struct net *n, const char *id, pid_t child)
+ * before it runs anything of the caller's: the two overlap. The script
+ * gets the child's network namespace as an fd (SECURITY.md 41): never a
+ * pid, which a killed or slow helper's child could hand to another
+ * process by the time the script used it. */
+void net_attach(struct net *n, const char *id, int netns)
 {
-	char pid[16], bridge[16], veth[16], name[64];
-	char *argv[] = { "mdnet.sh", "attach", name, pid, veth, bridge, NULL };
+	char bridge[16], veth[16], name[64];
+	char *argv[] = { "mdnet.sh", "attach", name, veth, bridge, NULL };
 
 	if (!n->enabled)
 		return;
 	xsnprintf(name, sizeof name, "%s", id);
-	xsnprintf(pid, sizeof pid, "%d", (int)child);
 	xsnprintf(veth, sizeof veth, "%s", n->veth);
 	xsnprintf(bridge, sizeof bridge, "%s", n->bridge);
 	n->attached = 1; /* a failed attach undoes itself; detach is harmless */
-	n->script = spawn_script(argv);
+	n->script = spawn_script(argv, netns, &n->script_out);
 }
 
 void net_attach_end(struct net *n)
 {
+	char why[256];
+
 	if (n->script > 0)
-		wait_script(n->script);
+		wait_script(n->script, n->script_out, why, sizeof why);
 	n->script = 0;
 }
 
 void net_attach_wait(struct net *n)
 {
+	char why[256];
 	pid_t pid = n->script;
 
 	if (pid <= 0)
 		return;
 	n->script = 0;
-	if (wait_script(pid) != 0)
-		die("network setup failed (%s attach)", MD_NETSCRIPT);
+	if (wait_script(pid, n->script_out, why, sizeof why) != 0)
+		die("network setup failed: %s", why[0] ? why : MD_NETSCRIPT " attach failed");
 }
 
 /* The container's namespace takes its veth with it a moment after the
@@ -269,7 +314,10 @@ void net_detach_port(const char *id, const char *addr)
 {
 	char name[64], v[16], a[16];
 	char *argv[] = { "mdnet.sh", "detach", name, v, a, NULL };
+	char why[256];
 	uint32_t ip;
+	pid_t pid;
+	int out;
 
 	if (parse_ipv4(addr, &ip) < 0)
 		return;
@@ -278,47 +326,37 @@ void net_detach_port(const char *id, const char *addr)
 	xsnprintf(a, sizeof a, "%s", addr);
 	if (veth_gone(v))
 		return;
-	if (wait_script(spawn_script(argv)) != 0)
-		warnx_("network cleanup failed (%s detach %s)", MD_NETSCRIPT, v);
-}
-
-void net_gc(void)
-{
-	AUTOCLOSE int dir = registry_rundir();
-	AUTOCLOSE int lock = registry_lock(dir);
-	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
-	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
-
-	registry_gc(cdir, ldir, 1);
+	pid = spawn_script(argv, -1, &out);
+	if (wait_script(pid, out, why, sizeof why) != 0)
+		warnx_("network cleanup failed: %s", why[0] ? why : v);
 }
 
 void net_release(struct net *n, const char *id)
 {
 	AUTOCLOSE int dir = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	AUTOCLOSE int lock = -1;
 	AUTOCLOSE int cdir = -1;
 	AUTOCLOSE int ldir = -1;
+	AUTOUNLOCK int lock = -1;
 
 	if (!n->reserved)
 		return;
 	n->reserved = 0;
 	net_attach_end(n); /* the run failed while attach ran: let it end */
-	if (dir < 0)
-		return;
-	lock = registry_lock(dir);
-	cdir = openat(dir, "containers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	ldir = openat(dir, "leases", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (n->enabled && ldir >= 0)
-		unlinkat(ldir, n->addr, 0);
 	/* The host port goes with the container's network namespace, which
 	 * the kernel removes on its own a few milliseconds after the
 	 * container ends (8-14 ms measured here). Rather than make every
-	 * container's end wait for it, the entry stays behind while the port
-	 * is there: an entry whose helper is gone keeps its address taken
-	 * while its port exists (registry_scan), and the next start or gc
-	 * collects it once the port has gone (registry_gc). */
-	if (n->enabled && n->attached && net_port_exists(n->addr))
+	 * container's end wait for it, the entry and lease stay while the port
+	 * is there (SECURITY.md 43): they keep the name and the address
+	 * taken, and the next start or gc collects them once the port has
+	 * gone, or removes the port if a process still holds its namespace
+	 * (state/gc.c). */
+	if (dir < 0 || (n->enabled && n->attached && net_port_exists(n->addr)))
 		return;
+	cdir = openat(dir, "containers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ldir = openat(dir, "leases", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	lock = state_lock(dir);
+	if (n->enabled && ldir >= 0)
+		unlinkat(ldir, n->addr, 0);
 	if (cdir >= 0)
 		unlinkat(cdir, id, 0);
 }

@@ -1,0 +1,187 @@
+/* privilege.c: the helper's own process, out of the caller's reach.
+ *
+ * A setuid program starts with everything its caller set before exec:
+ * signal dispositions and mask, interval timers, scheduling policy, nice,
+ * I/O priority, timer slack, CPU affinity, rlimits. Each of these let a
+ * student of the first release slow, stop or break root's work at a moment
+ * of their choosing, and reached the root-run network script too.
+ *
+ * MUST (SECURITY.md 38-40):
+ * - right after the caller is identified, every uid is root
+ *   (setresuid(0,0,0), as sudo does): kill(2), prlimit(2),
+ *   sched_setaffinity(2) and setpriority(2) from the caller fail with EPERM;
+ * - every inherited attribute is reset to a fixed state chosen here, and
+ *   the caller's own rlimits and affinity are kept only for the container's
+ *   command (never for mdnet.sh or mdmonitor);
+ * - PR_SET_DUMPABLE is 0 again after every credential change (the kernel
+ *   resets it to fs.suid_dumpable on each one) and verified;
+ * - the signals a terminal or a user can send are blocked from the start:
+ *   they wait, pending, until supervise() reads them from a signalfd once
+ *   the container runs; nothing the caller sends interrupts a half-made
+ *   state. */
+#define _GNU_SOURCE
+#include "privilege.h"
+#include "util.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* The limits every root process of minidocker runs with, whatever the
+ * caller had: nothing a student set can make root's `ip` fail to load,
+ * cut a state file short or kill root's work with SIGXCPU. */
+static const struct {
+	int resource;
+	rlim_t value;
+} fixed_limits[] = {
+	{ RLIMIT_CPU, RLIM_INFINITY },      { RLIMIT_FSIZE, RLIM_INFINITY },
+	{ RLIMIT_DATA, RLIM_INFINITY },     { RLIMIT_STACK, 8UL << 20 },
+	{ RLIMIT_CORE, 0 },                 { RLIMIT_RSS, RLIM_INFINITY },
+	{ RLIMIT_NPROC, RLIM_INFINITY },    { RLIMIT_NOFILE, 4096 },
+	{ RLIMIT_MEMLOCK, 8UL << 20 },      { RLIMIT_AS, RLIM_INFINITY },
+	{ RLIMIT_LOCKS, RLIM_INFINITY },    { RLIMIT_SIGPENDING, 65536 },
+	{ RLIMIT_MSGQUEUE, 819200 },        { RLIMIT_NICE, 0 },
+	{ RLIMIT_RTPRIO, 0 },               { RLIMIT_RTTIME, RLIM_INFINITY },
+};
+
+void privilege_block_signals(sigset_t *blocked)
+{
+	sigfillset(blocked);
+	/* Faults stay deliverable: a crash must not become a hang. */
+	sigdelset(blocked, SIGSEGV);
+	sigdelset(blocked, SIGBUS);
+	sigdelset(blocked, SIGFPE);
+	sigdelset(blocked, SIGILL);
+	sigdelset(blocked, SIGTRAP);
+	sigdelset(blocked, SIGABRT);
+	if (sigprocmask(SIG_SETMASK, blocked, NULL) < 0)
+		die_errno("sigprocmask");
+}
+
+static void reset_signals(void)
+{
+	struct sigaction dfl;
+	sigset_t blocked;
+
+	/* Blocked first: no signal lands between a disposition reset and
+	 * the mask. Then every disposition the caller may have set
+	 * (SIG_IGN survives exec) back to default, so that, e.g., an
+	 * ignored SIGCHLD cannot make the kernel reap our children. */
+	privilege_block_signals(&blocked);
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL); /* EINVAL for the unused ones */
+}
+
+static void reset_timers(void)
+{
+	static const struct itimerval off;
+
+	if (setitimer(ITIMER_REAL, &off, NULL) < 0 || setitimer(ITIMER_VIRTUAL, &off, NULL) < 0 ||
+	    setitimer(ITIMER_PROF, &off, NULL) < 0)
+		die_errno("setitimer");
+}
+
+void privilege_reset_scheduling(void)
+{
+	struct sched_param normal = { .sched_priority = 0 };
+	cpu_set_t all;
+
+	/* SCHED_IDLE or SCHED_BATCH would let the caller starve root's work;
+	 * a reset-on-fork flag would not hold for our children. */
+	if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)
+		die_errno("sched_setscheduler");
+	if (setpriority(PRIO_PROCESS, 0, 0) < 0)
+		die_errno("setpriority");
+	/* IOPRIO_WHO_PROCESS, class none: the default best-effort priority. */
+	if (syscall(SYS_ioprio_set, 1, 0, 0) < 0)
+		die_errno("ioprio_set");
+	/* A huge timer slack would stretch every sleep and poll deadline. */
+	if (prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_TIMERSLACK)");
+	CPU_ZERO(&all);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &all);
+	/* The kernel keeps the CPUs our cpuset allows: all of them. */
+	if (sched_setaffinity(0, sizeof all, &all) < 0)
+		die_errno("sched_setaffinity");
+}
+
+static void reset_rlimits(struct rlimit saved[PRIVILEGE_RLIMITS])
+{
+	for (int r = 0; r < PRIVILEGE_RLIMITS; r++)
+		if (getrlimit(r, &saved[r]) < 0)
+			die_errno("getrlimit");
+	for (size_t i = 0; i < sizeof fixed_limits / sizeof fixed_limits[0]; i++) {
+		struct rlimit l = { fixed_limits[i].value, fixed_limits[i].value };
+		if (setrlimit(fixed_limits[i].resource, &l) < 0)
+			die_errno("setrlimit(%d)", fixed_limits[i].resource);
+	}
+}
+
+void privilege_dumpable_off(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		die("cannot make the helper undumpable");
+}
+
+void privilege_all_root(void)
+{
+	uid_t r, e, s;
+
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die_errno("setresuid");
+	if (getresuid(&r, &e, &s) < 0 || r != 0 || e != 0 || s != 0)
+		die("cannot take every uid of root");
+	privilege_dumpable_off();
+	/* While the caller owned our real uid they could renice us, move us
+	 * to SCHED_IDLE or pin us (setpriority and sched_setaffinity check
+	 * only the real uid): whatever they did goes now. */
+	privilege_reset_scheduling();
+}
+
+void privilege_caller_may_signal(uid_t caller)
+{
+	uid_t r, e, s;
+
+	if (setresuid(caller, 0, 0) < 0)
+		die_errno("setresuid");
+	if (getresuid(&r, &e, &s) < 0 || r != caller || e != 0 || s != 0)
+		die("cannot give the real uid back");
+	privilege_dumpable_off();
+}
+
+void privilege_reset(struct saved_state *s)
+{
+	reset_signals();
+	reset_timers();
+	if (sched_getaffinity(0, sizeof s->affinity, &s->affinity) < 0)
+		CPU_ZERO(&s->affinity);
+	privilege_reset_scheduling();
+	reset_rlimits(s->limits);
+}
+
+void privilege_exec_signals(void)
+{
+	sigset_t none;
+
+	/* SIG_DFL everywhere already (privilege_reset): only the mask is
+	 * ours. Raw system call: vfork children call this. */
+	sigemptyset(&none);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
+}
+
+void privilege_give_rlimits(pid_t pid, const struct saved_state *s)
+{
+	for (int r = 0; r < PRIVILEGE_RLIMITS; r++)
+		prlimit(pid, r, &s->limits[r], NULL); /* the caller's own: best effort */
+}
