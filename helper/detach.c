@@ -9,6 +9,7 @@
 #include "detach.h"
 #include "parse.h"
 #include "privilege.h"
+#include "privilege.h"
 #include "util.h"
 
 #include <errno.h>
@@ -101,6 +102,7 @@ int detach_open_log(const char *dir, const char *id, const struct caller *c)
 	setfsgid(0);
 	if (setfsuid((uid_t)-1) != 0)
 		die("cannot restore fsuid");
+	privilege_dumpable_off(); /* reset by each fsuid change (SECURITY.md 40) */
 	if (dirfd >= 0)
 		close(dirfd);
 	if (fd < 0)

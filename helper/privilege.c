@@ -35,20 +35,51 @@
 
 /* The limits every root process of minidocker runs with, whatever the
  * caller had: nothing a student set can make root's `ip` fail to load,
- * cut a state file short or kill root's work with SIGXCPU. */
+ * cut a state file short or kill root's work with SIGXCPU. Where even
+ * root cannot raise a hard limit (no CAP_SYS_RESOURCE, as in some
+ * container sandboxes), the caller's hard limit stays if it is at least
+ * the floor, and the helper refuses to start below it. */
+#define INF RLIM_INFINITY
 static const struct {
 	int resource;
-	rlim_t value;
+	const char *name;
+	rlim_t value, floor;
 } fixed_limits[] = {
-	{ RLIMIT_CPU, RLIM_INFINITY },      { RLIMIT_FSIZE, RLIM_INFINITY },
-	{ RLIMIT_DATA, RLIM_INFINITY },     { RLIMIT_STACK, 8UL << 20 },
-	{ RLIMIT_CORE, 0 },                 { RLIMIT_RSS, RLIM_INFINITY },
-	{ RLIMIT_NPROC, RLIM_INFINITY },    { RLIMIT_NOFILE, 4096 },
-	{ RLIMIT_MEMLOCK, 8UL << 20 },      { RLIMIT_AS, RLIM_INFINITY },
-	{ RLIMIT_LOCKS, RLIM_INFINITY },    { RLIMIT_SIGPENDING, 65536 },
-	{ RLIMIT_MSGQUEUE, 819200 },        { RLIMIT_NICE, 0 },
-	{ RLIMIT_RTPRIO, 0 },               { RLIMIT_RTTIME, RLIM_INFINITY },
+	{ RLIMIT_CPU, "CPU", INF, INF },              { RLIMIT_FSIZE, "FSIZE", INF, INF },
+	{ RLIMIT_DATA, "DATA", INF, INF },            { RLIMIT_STACK, "STACK", 8UL << 20, 8UL << 20 },
+	{ RLIMIT_CORE, "CORE", 0, 0 },                { RLIMIT_RSS, "RSS", INF, 0 },
+	{ RLIMIT_NPROC, "NPROC", INF, 4096 },         { RLIMIT_NOFILE, "NOFILE", 4096, 1024 },
+	{ RLIMIT_MEMLOCK, "MEMLOCK", 8UL << 20, 64UL << 10 },
+	{ RLIMIT_AS, "AS", INF, INF },                { RLIMIT_LOCKS, "LOCKS", INF, 1024 },
+	{ RLIMIT_SIGPENDING, "SIGPENDING", 65536, 1024 },
+	{ RLIMIT_MSGQUEUE, "MSGQUEUE", 819200, 0 },   { RLIMIT_NICE, "NICE", 0, 0 },
+	{ RLIMIT_RTPRIO, "RTPRIO", 0, 0 },            { RLIMIT_RTTIME, "RTTIME", INF, INF },
 };
+
+/* The soft limit is ours; the hard one is only ever raised (to the soft),
+ * never lowered: root's children may need more, and the container's
+ * command gets the caller's back from it (privilege_give_rlimits). */
+static void fix_limit(int i)
+{
+	rlim_t value = fixed_limits[i].value;
+	struct rlimit have, want;
+
+	if (getrlimit(fixed_limits[i].resource, &have) < 0)
+		die_errno("getrlimit(RLIMIT_%s)", fixed_limits[i].name);
+	want.rlim_cur = value;
+	want.rlim_max = have.rlim_max >= value ? have.rlim_max : value;
+	if (setrlimit(fixed_limits[i].resource, &want) == 0)
+		return;
+	if (errno != EPERM)
+		die_errno("setrlimit(RLIMIT_%s)", fixed_limits[i].name);
+	if (have.rlim_max < fixed_limits[i].floor)
+		die("your hard limit RLIMIT_%s is too low for minidocker (ulimit -H): start it from a fresh login shell",
+		    fixed_limits[i].name);
+	want.rlim_max = have.rlim_max;
+	want.rlim_cur = value < have.rlim_max ? value : have.rlim_max;
+	if (setrlimit(fixed_limits[i].resource, &want) < 0)
+		die_errno("setrlimit(RLIMIT_%s)", fixed_limits[i].name);
+}
 
 void privilege_block_signals(sigset_t *blocked)
 {
@@ -121,11 +152,8 @@ static void reset_rlimits(struct rlimit saved[PRIVILEGE_RLIMITS])
 	for (int r = 0; r < PRIVILEGE_RLIMITS; r++)
 		if (getrlimit(r, &saved[r]) < 0)
 			die_errno("getrlimit");
-	for (size_t i = 0; i < sizeof fixed_limits / sizeof fixed_limits[0]; i++) {
-		struct rlimit l = { fixed_limits[i].value, fixed_limits[i].value };
-		if (setrlimit(fixed_limits[i].resource, &l) < 0)
-			die_errno("setrlimit(%d)", fixed_limits[i].resource);
-	}
+	for (size_t i = 0; i < sizeof fixed_limits / sizeof fixed_limits[0]; i++)
+		fix_limit((int)i);
 }
 
 void privilege_dumpable_off(void)
