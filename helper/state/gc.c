@@ -13,7 +13,7 @@
 #include "cgroup.h"
 #include "net.h"
 #include "parse.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "util.h"
 
 #include <dirent.h>
