@@ -46,14 +46,22 @@ void net_port_name(uint32_t a, char *buf, size_t size)
 static pid_t spawn_script(char *const argv[], int netns, int *out)
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	AUTOCLOSE int script = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
+	AUTOCLOSE int checked = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
 	AUTOCLOSE int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int err[2];
+	/* Sources above the fds they go to, so that no dup3 clobbers another
+	 * source (nor fails, as dup3 does onto the same fd). */
+	AUTOCLOSE int script = fcntl(checked, F_DUPFD_CLOEXEC, 10);
+	AUTOCLOSE int ns = netns < 0 ? -1 : fcntl(netns, F_DUPFD_CLOEXEC, 10);
+	int err[2], high;
 	pid_t pid;
 
-	if (devnull < 0)
-		die_errno("open(\"/dev/null\")");
+	if (devnull < 0 || script < 0 || (netns >= 0 && ns < 0))
+		die_errno("preparing %s", MD_NETSCRIPT);
 	if (pipe2(err, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	high = fcntl(err[1], F_DUPFD_CLOEXEC, 10);
+	close(err[1]);
+	if (high < 0)
 		die_errno("pipe");
 	pid = vfork();
 	if (pid < 0)
@@ -62,8 +70,7 @@ static pid_t spawn_script(char *const argv[], int netns, int *out)
 		/* fd 4: the script, for the kernel to hand its interpreter as
 		 * /dev/fd/4 (so not close-on-exec). */
 		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_dup3, devnull, 1, 0) < 0 ||
-		    syscall(SYS_dup3, err[1], 2, 0) < 0 ||
-		    (netns >= 0 && syscall(SYS_dup3, netns, 3, 0) < 0) ||
+		    syscall(SYS_dup3, high, 2, 0) < 0 || (ns >= 0 && syscall(SYS_dup3, ns, 3, 0) < 0) ||
 		    syscall(SYS_dup3, script, 4, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
 		    syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0 ||
 		    syscall(SYS_chdir, "/") < 0)
@@ -73,7 +80,7 @@ static pid_t spawn_script(char *const argv[], int netns, int *out)
 		syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
-	close(err[1]);
+	close(high);
 	*out = err[0];
 	return pid;
 }
