@@ -102,7 +102,13 @@ static int wait_script(pid_t pid, int out, char *why, size_t size)
 	for (char *p = why; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	/* Silent: say what we saw instead. */
+	if (status > 128 && !why[0])
+		snprintf(why, size, "%s was killed by signal %d", MD_NETSCRIPT, status - 128);
+	else if (status && !why[0])
+		snprintf(why, size, "%s exited with status %d", MD_NETSCRIPT, status);
+	return status;
 }
 
 /* Started before the child sets itself up, waited for (net_attach_wait)
@@ -142,7 +148,7 @@ void net_attach_wait(struct net *n)
 		return;
 	n->script = 0;
 	if (wait_script(pid, n->script_out, why, sizeof why) != 0)
-		die("network setup failed: %s", why[0] ? why : MD_NETSCRIPT " attach failed");
+		die("network setup failed: %s", why);
 }
 
 /* The container's namespace takes its veth with it a moment after the
