@@ -41,7 +41,8 @@ ifeq ($(SANITIZE),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-HELPER_SRC = $(filter-out helper/mdmonitor.c,$(wildcard helper/*.c helper/*/*.c))
+HELPER_SRC = $(filter-out helper/mdmonitor.c helper/gen/%,$(wildcard helper/*.c helper/*/*.c))
+# helper/gen/: programs run at build time, never linked into mdhelper.
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
 # A detached container's monitor: static (one per running container, its
 # resident memory counts), and only what waiting and cleaning up need.
