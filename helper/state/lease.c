@@ -14,7 +14,7 @@
 #define _GNU_SOURCE
 #include "state/lease.h"
 #include "net.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "state/gc.h"
 #include "state/lock.h"
 #include "state/registry.h"
