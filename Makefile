@@ -12,6 +12,8 @@ SYSCONFDIR ?= /etc
 CONFDIR    ?= $(SYSCONFDIR)/minidocker
 RUNDIR     ?= /run/minidocker
 STATEDIR   ?= /var/lib/minidocker
+# Where allows and denies go where neither the journal nor /dev/log listens.
+AUDITLOG   ?= /var/log/minidocker/audit.log
 CGROUP_NAME ?= minidocker
 GROUP      ?= minidocker
 SYSTEMDDIR ?= /etc/systemd/system
@@ -35,6 +37,7 @@ PATHDEFS = -DMD_CONFIG='"$(CONFDIR)/minidocker.conf"' \
 	   -DMD_NETSCRIPT='"$(BINDIR)/mdnet.sh"' \
 	   -DMD_MONITOR='"$(LIBEXECDIR)/mdmonitor"' \
 	   -DMD_CGROUP_NAME='"$(CGROUP_NAME)"' \
+	   -DMD_AUDITLOG='"$(AUDITLOG)"' \
 	   -DMD_VERSION='"$(VERSION)"'
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
@@ -46,7 +49,7 @@ HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
 # A detached container's monitor: static (one per running container, its
 # resident memory counts), and only what waiting and cleaning up need.
 MONITOR_OBJ = $(addprefix $(BUILDDIR)/,mdmonitor.o supervise.o pty.o net.o affinity.o registry.o \
-	      cgroup.o parse.o util.o)
+	      cgroup.o parse.o util.o audit.o)
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
@@ -56,7 +59,7 @@ DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 TESTROOT ?= /var/lib/minidocker-test
 TESTFLAGS = PREFIX=$(TESTROOT) SYSCONFDIR=$(TESTROOT)/etc RUNDIR=$(TESTROOT)/run \
 	    STATEDIR=$(TESTROOT)/state CGROUP_NAME=minidocker-test GROUP=mdtestgrp \
-	    SYSTEMDDIR=$(TESTROOT)/systemd
+	    SYSTEMDDIR=$(TESTROOT)/systemd AUDITLOG=$(TESTROOT)/log/audit.log
 BATS_FILES ?= tests/*.bats
 FUZZ_SECONDS ?= 60
 
@@ -71,7 +74,7 @@ DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
 # The compiled-in paths are part of each object: rebuild when they change.
-BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(LIBEXECDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE)
+BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(LIBEXECDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE) $(AUDITLOG)
 $(BUILDDIR)/.buildkey: FORCE
 	@mkdir -p $(BUILDDIR)
 	@echo "$(BUILDKEY)" | cmp -s - $@ || echo "$(BUILDKEY)" > $@

@@ -11,23 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
-static char caller_user[64] = "?";
-static long caller_uid = -1;
 static int exit_status = MD_EXIT_REFUSED;
 static void (*cleanup)(void);
 
 void util_set_cleanup(void (*fn)(void))
 {
 	cleanup = fn;
-}
-
-void util_set_caller(const char *user, uid_t uid)
-{
-	snprintf(caller_user, sizeof caller_user, "%s", user);
-	caller_uid = (long)uid;
 }
 
 void util_set_exit_status(int status)
@@ -48,8 +39,7 @@ static void vreport(int with_errno, const char *fmt, va_list ap)
 		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
 	}
 	fprintf(stderr, "mdhelper: %s\n", msg);
-	syslog(LOG_AUTHPRIV | LOG_NOTICE, "deny user=%s uid=%ld: %s",
-	       caller_user, caller_uid, msg);
+	audit(0, "%s", msg); /* escaped there (SECURITY.md 49) */
 }
 
 void die(const char *fmt, ...)
@@ -81,18 +71,6 @@ void warnx_(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-void audit(int allowed, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	syslog(LOG_AUTHPRIV | (allowed ? LOG_INFO : LOG_NOTICE), "%s user=%s uid=%ld: %s",
-	       allowed ? "allow" : "deny", caller_user, caller_uid, msg);
 }
 
 void autoclose(int *fd)

@@ -2,6 +2,8 @@
 #ifndef MD_UTIL_H
 #define MD_UTIL_H
 
+#include "audit.h" /* audit() and util_set_caller(), once here */
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -12,17 +14,12 @@
 #define MD_NORETURN __attribute__((noreturn))
 #define MD_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* One line on stderr, "mdhelper: ...", a syslog record, exit 125. */
+/* One line on stderr, "mdhelper: ...", an audit record, exit 125. */
 MD_NORETURN MD_PRINTF(1, 2) void die(const char *fmt, ...);
 /* Same, with ": strerror(errno)" appended. */
 MD_NORETURN MD_PRINTF(1, 2) void die_errno(const char *fmt, ...);
 /* A line on stderr without exiting. */
 MD_PRINTF(1, 2) void warnx_(const char *fmt, ...);
-/* Record an allow or deny decision in syslog authpriv (SECURITY.md 37). */
-MD_PRINTF(2, 3) void audit(int allowed, const char *fmt, ...);
-
-/* Called once identity is known, so that audit lines name the caller. */
-void util_set_caller(const char *user, uid_t uid);
 /* Run fn (e.g. restore the caller's terminal) before dying. */
 void util_set_cleanup(void (*fn)(void));
 /* In a forked child whose exit status must not be 125 on failure. */
