@@ -16,6 +16,7 @@
 #include "rootfs.h"
 #include "run.h"
 #include "sanitize.h"
+#include "seccomp_filter.h"
 #include "util.h"
 
 #include <errno.h>
@@ -143,6 +144,7 @@ int main(int argc, char **argv, char **envp)
 	caller_identify(&caller);
 	config_load(&cfg, MD_CONFIG);
 	rule = policy_rule(&cfg, &caller);
+	seccomp_nested = policy_nested(rule); /* run and exec (SECURITY.md 45) */
 	if (!strcmp(verb, "check"))
 		status = verb_check(&cfg, rule, &caller);
 	else if (!strcmp(verb, "gc"))
