@@ -95,8 +95,11 @@ static void set_no_new_privs(void)
 
 static void enter_user_namespace(const struct run *run, int sock)
 {
-	/* Host groups go while we are still host root (SECURITY.md 19). */
-	if (setgroups(0, NULL) < 0)
+	/* Host groups go while we are still host root (SECURITY.md 19), but
+	 * only where the caller could drop them too: without a subgid range
+	 * setgroups stays "deny" and they are kept (SECURITY.md 48). */
+	if ((run->caller->subgid_count > 0 || run->caller->uid == 0) &&
+	    setgroups(0, NULL) < 0)
 		die_errno("setgroups");
 	if (unshare(CLONE_NEWUSER) < 0)
 		die_errno("unshare(CLONE_NEWUSER)");
