@@ -13,7 +13,8 @@
  * - every target is opened O_PATH|O_NOFOLLOW relative to the fresh proc or
  *   sysfs mount and mounted onto by fd (move_mount), never by a path a
  *   symlink could redirect: nothing of the caller's rootfs is involved;
- * - the covers are mounted nosuid,nodev,noexec and read-only. */
+ * - the covers are mounted read-only, nosuid, noexec, and nodev but for
+ *   /dev/null's own bind. */
 #define _GNU_SOURCE
 #include "masks.h"
 #include "util.h"
@@ -34,20 +35,30 @@ static const char *const proc_read_only[] = { "bus", "fs", "irq", "sys", "sysrq-
 #define COVER_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | \
 		     MOUNT_ATTR_NOEXEC)
 
-struct covers {
-	int null;  /* a detached bind of /dev/null */
-	int empty; /* a detached empty read-only tmpfs */
-};
-
-/* Mount a copy of the detached tree from onto the fd to. */
-static void cover(int from, int to, const char *dir, const char *name)
+/* A detached read-only cover: a bind of /dev/null for a file, an empty
+ * tmpfs for a directory. A fresh one each time: a detached mount cannot be
+ * cloned on the kernels we support (open_tree wants it in our namespace). */
+static int make_cover(int dir)
 {
-	AUTOCLOSE int copy = open_tree(from, "", OPEN_TREE_CLONE | AT_EMPTY_PATH |
-				       AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+	/* Not nodev: it would make /dev/null itself unopenable, and a masked
+	 * file must read as empty, as under runc. */
+	struct mount_attr attr = { .attr_set = COVER_ATTRS & ~MOUNT_ATTR_NODEV };
+	AUTOCLOSE int fs = -1;
+	int fd;
 
-	if (copy < 0 || move_mount(copy, "", to, "", MOVE_MOUNT_F_EMPTY_PATH |
-				   MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		die_errno("masking %s/%s", dir, name);
+	if (!dir) {
+		fd = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (fd >= 0 && mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		return fd;
+	}
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	return fsmount(fs, FSMOUNT_CLOEXEC, COVER_ATTRS);
 }
 
 /* An fd of dir/name, or -1 if this kernel has no such entry. The name's
@@ -66,15 +77,19 @@ static int open_target(int dirfd, const char *dir, const char *name, struct stat
 	return fd;
 }
 
-static void mask(int dirfd, const char *dir, const char *const *names, size_t n,
-		 const struct covers *c)
+static void mask(int dirfd, const char *dir, const char *const *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		AUTOCLOSE int fd = open_target(dirfd, dir, names[i], &st);
+		AUTOCLOSE int cover = -1;
 
-		if (fd >= 0)
-			cover(S_ISDIR(st.st_mode) ? c->empty : c->null, fd, dir, names[i]);
+		if (fd < 0)
+			continue;
+		cover = make_cover(S_ISDIR(st.st_mode));
+		if (cover < 0 || move_mount(cover, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH |
+					    MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			die_errno("masking %s/%s", dir, names[i]);
 	}
 }
 
@@ -96,22 +111,6 @@ static void read_only(int dirfd, const char *dir, const char *name)
 		die_errno("making %s/%s read-only", dir, name);
 }
 
-static void make_covers(struct covers *c)
-{
-	struct mount_attr attr = { .attr_set = COVER_ATTRS };
-	AUTOCLOSE int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-
-	c->null = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (c->null < 0 || mount_setattr(c->null, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-		die_errno("a read-only bind of /dev/null");
-	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		die_errno("an empty tmpfs to mask with");
-	c->empty = fsmount(fs, FSMOUNT_CLOEXEC, COVER_ATTRS);
-	if (c->empty < 0)
-		die_errno("an empty tmpfs to mask with");
-}
-
 static int open_mount(const char *path)
 {
 	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -125,13 +124,9 @@ void masks_apply(const char *proc, const char *sys)
 {
 	AUTOCLOSE int procfd = open_mount(proc);
 	AUTOCLOSE int sysfd = open_mount(sys);
-	struct covers c;
 
-	make_covers(&c);
-	mask(procfd, "/proc", proc_masked, sizeof proc_masked / sizeof proc_masked[0], &c);
-	mask(sysfd, "/sys", sys_masked, sizeof sys_masked / sizeof sys_masked[0], &c);
+	mask(procfd, "/proc", proc_masked, sizeof proc_masked / sizeof proc_masked[0]);
+	mask(sysfd, "/sys", sys_masked, sizeof sys_masked / sizeof sys_masked[0]);
 	for (size_t i = 0; i < sizeof proc_read_only / sizeof proc_read_only[0]; i++)
 		read_only(procfd, "/proc", proc_read_only[i]);
-	close(c.null);
-	close(c.empty);
 }
