@@ -110,6 +110,11 @@ $(BUILDDIR)/ping: rootfs/ping.c
 	@mkdir -p $(BUILDDIR)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
+# Test-only: what a container may do, seen from inside (tests/confine.bats).
+$(BUILDDIR)/sysprobe: tests/sysprobe.c
+	@mkdir -p $(BUILDDIR)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(STATEDIR)/rootfs
@@ -188,6 +193,7 @@ test-install:
 	@[ "$$(id -u)" = 0 ] || { echo "the tests need root: sudo make check" >&2; exit 1; }
 	mkdir -p $(TESTROOT) && chown root:root $(TESTROOT) && chmod 755 $(TESTROOT)
 	$(MAKE) install $(TESTFLAGS) BUILDDIR=$(BUILDDIR)/test$(if $(SANITIZE),-san) SANITIZE=$(SANITIZE)
+	$(MAKE) $(BUILDDIR)/sysprobe && install -D -m 755 $(BUILDDIR)/sysprobe $(TESTROOT)/tests/sysprobe
 
 # Everything, as CI runs it. Whatever fails, the test root and the test
 # cgroups are removed before the status is returned.
