@@ -97,6 +97,18 @@ expected_refusals() {
 	done
 }
 
+@test "an i386 or x32 system call kills the process with SIGSYS; on the host it is answered" {
+	probe_rootfs
+	run as_user "$PROBE" i386
+	assert_status 0
+	assert_output_contains "survived"
+	for abi in i386 x32; do
+		run md -r probe -- sysprobe $abi
+		assert_status 159 # 128 + SIGSYS
+		assert_output ""
+	done
+}
+
 @test "exec into a running container goes through the same filter and capability sets" {
 	as_user mdrun.sh -d -n cf1 -- sleep 60 >/dev/null
 	run ctl exec cf1 -- grep -E '^(Seccomp|CapInh|CapAmb):' /proc/self/status

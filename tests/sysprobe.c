@@ -9,6 +9,9 @@
  *        sysprobe securebits
  *          Print "securebits=0xN set=ERRNO": the bits, and what trying to
  *          turn on SECBIT_NO_SETUID_FIXUP gave.
+ *        sysprobe i386 | x32
+ *          Make getpid through the i386 (int 0x80) or the x32 entry point
+ *          and print "survived" with what it returned.
  *        sysprobe udp IFACE SRCMAC DSTMAC SRCIP DSTIP PORT WORD
  *          Send one UDP datagram holding WORD as a raw Ethernet frame on
  *          IFACE with the given addresses (needs CAP_NET_RAW in the owner
@@ -108,6 +111,23 @@ static void securebits(void)
 	printf("securebits=0x%x set=%s\n", (unsigned)bits, rc < 0 ? strerrorname_np(errno) : "ok");
 }
 
+/* getpid, 20 on i386, through int 0x80 from this 64-bit process. */
+static void i386_call(void)
+{
+	long r;
+
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+	printf("survived %ld\n", r);
+}
+
+/* getpid, 39 on x86_64, with the x32 bit. */
+static void x32_call(void)
+{
+	long r = syscall(0x40000000L | 39);
+
+	printf("survived %ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+}
+
 static unsigned short checksum(const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -169,10 +189,14 @@ int main(int argc, char **argv)
 		syscalls();
 	else if (argc == 2 && !strcmp(argv[1], "securebits"))
 		securebits();
+	else if (argc == 2 && !strcmp(argv[1], "i386"))
+		i386_call();
+	else if (argc == 2 && !strcmp(argv[1], "x32"))
+		x32_call();
 	else if (argc == 9 && !strcmp(argv[1], "udp"))
 		return udp(argv + 2);
 	else {
-		fputs("usage: sysprobe syscalls | securebits | udp IFACE SRCMAC DSTMAC SRCIP DSTIP PORT WORD\n",
+		fputs("usage: sysprobe syscalls | securebits | i386 | x32 | udp IFACE SRCMAC DSTMAC SRCIP DSTIP PORT WORD\n",
 		      stderr);
 		return 2;
 	}
