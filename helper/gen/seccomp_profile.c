@@ -34,7 +34,7 @@
  *   (Docker translates its rules for them instead; rootfs here are 64-bit);
  * - ptrace, process_vm_readv/writev are allowed: Docker allows them from
  *   kernel 4.8, where ptrace can no longer skip the filter, and the helper
- *   needs 5.9 or later anyway (close_range, pidfd_send_signal). */
+ *   needs 5.12 or later anyway (close_range, mount_setattr). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/filter.h>
