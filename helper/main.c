@@ -18,6 +18,8 @@
 #include "core/privilege.h"
 #include "core/sanitize.h"
 #include "state/gc.h"
+#include "core/sanitize.h"
+#include "seccomp_filter.h"
 #include "util.h"
 
 #include <errno.h>
@@ -190,6 +192,7 @@ int main(int argc, char **argv, char **envp)
 		v.cfg = &cfg;
 		v.caller = &caller;
 		v.rule = policy_rule(&cfg, &caller);
+		seccomp_nested = policy_nested(v.rule); /* run and exec (SECURITY.md 45) */
 		status = verbs[i].fn(&v);
 		config_free(&cfg);
 		return status;

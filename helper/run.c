@@ -39,6 +39,7 @@
 #include "spawn/supervise.h"
 #include "spawn/sync.h"
 #include "state/lease.h"
+#include "seccomp_filter.h"
 #include "util.h"
 
 #include <errno.h>
@@ -76,8 +77,11 @@ static void abort_run(void)
 
 static void enter_user_namespace(const struct run *run, int sock)
 {
-	/* Host groups go while we are still host root (SECURITY.md 19). */
-	if (setgroups(0, NULL) < 0)
+	/* Host groups go while we are still host root (SECURITY.md 19), but
+	 * only where the caller could drop them too: without a subgid range
+	 * setgroups stays "deny" and they are kept (SECURITY.md 48). */
+	if ((run->caller->subgid_count > 0 || run->caller->uid == 0) &&
+	    setgroups(0, NULL) < 0)
 		die_errno("setgroups");
 	if (unshare(CLONE_NEWUSER) < 0)
 		die_errno("unshare(CLONE_NEWUSER)");

@@ -144,9 +144,16 @@ port() {
 	printf 'mdv%03d%03d%03d%03d' $1
 }
 
-# Whether the anti-spoofing table pairs port $1 with address $2.
+# The MAC attach gives the port of address $1: 02:42 and its octets in hex.
+mac() {
+	local IFS=.
+	# shellcheck disable=SC2086 # splitting the address into octets
+	printf '02:42:%02x:%02x:%02x:%02x' $1
+}
+
+# Whether the anti-spoofing table pairs port $1 with address $2 and its MAC.
 spoof_pair() {
-	nft list set bridge "$SPOOF_TABLE" leases | grep -q "\"$1\" \. $2[,} ]"
+	nft list set bridge "$SPOOF_TABLE" leases | grep -q "\"$1\" \. $(mac "$2") \. $2[,} ]"
 }
 
 # Frames dropped from port $1.
@@ -385,6 +392,7 @@ no_nft() {
 	run in_ns "$p1" ip -o link show dev eth1
 	assert_status 0
 	[[ "$output" != *",UP"* ]]
+	assert_output_contains "link/ether $(mac 10.99.0.1) "
 	run in_ns "$p1" ip -4 -o addr show dev eth1
 	assert_output ""
 }
@@ -443,6 +451,29 @@ no_nft() {
 	[ "$(spoof_drops $V1)" -gt "$before" ]
 	# The leased address still works.
 	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
+}
+
+@test "the bridge drops frames from a port whose Ethernet source is not its MAC" {
+	require busybox nft
+	mdnet up --config "$CONF"
+	local p1 p2 before
+	p1=$(new_netns)
+	p2=$(new_netns)
+	attach c1 "$p1" 10.99.0.1
+	attach c2 "$p2" 10.99.0.2
+	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
+	# The leased address from another MAC (the neighbour's, then any),
+	# set by a root that could: nothing gets through, ARP included.
+	for m in "$(mac 10.99.0.2)" 02:00:00:00:00:01; do
+		in_ns "$p1" ip link set eth1 address "$m"
+		in_ns "$p1" ip neigh flush dev eth1
+		before=$(spoof_drops $V1)
+		run in_ns "$p1" busybox ping -c1 -W1 "$GW"
+		assert_status 1
+		[ "$(spoof_drops $V1)" -gt "$before" ]
+	done
+	in_ns "$p1" ip link set eth1 address "$(mac 10.99.0.1)"
+	in_ns "$p1" busybox ping -c1 -W2 "$GW"
 }
 
 @test "detach removes the veth, and is idempotent" {

@@ -17,6 +17,7 @@
 #include "spawn/affinity.h"
 #include "spawn/exec.h"
 #include "spawn/pty.h"
+#include "seccomp_filter.h"
 #include "spawn/supervise.h"
 #include "spawn/sync.h"
 
@@ -211,6 +212,7 @@ MD_NORETURN void spawn_exec(int sock, const struct request *req,
 		for (int fd = 3; fd < 4096; fd++) /* our RLIMIT_NOFILE, privilege.c */
 			if (fd != sock)
 				close(fd);
+	seccomp_apply(seccomp_nested); /* last before exec: SECURITY.md 45 */
 	status = exec_command(req, use_pty ? saved->term : NULL, log_output(log));
 	sync_send(sock, SYNC_EXEC_FAILED, -1);
 	_exit(status);
