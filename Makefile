@@ -66,7 +66,7 @@ DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file
+       python3 file stress-ng
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 

@@ -23,6 +23,10 @@ leftover_groups() {
 	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*' 2>/dev/null
 }
 
+two_loops() {
+	[ "$(pgrep -c -U "$MDT_USER" -x loop)" -eq 2 ]
+}
+
 # CPU time (ticks) a process has used so far.
 cpu_ticks() {
 	awk '{print $14 + $15}' "/proc/$1/stat"
@@ -34,11 +38,8 @@ cpu_ticks() {
 loop_shares() {
 	md "$@" -- sh -c '/home/loop & /home/loop & wait' >/dev/null 2>&1 &
 	local pids=
-	for _ in $(seq 50); do
-		pids=$(pgrep -U "$MDT_USER" -x loop | tr '\n' ' ')
-		[ "$(echo $pids | wc -w)" -eq 2 ] && break
-		sleep 0.1
-	done
+	wait_for 30 two_loops
+	pids=$(pgrep -U "$MDT_USER" -x loop | tr '\n' ' ')
 	set -- $pids
 	local a0 b0 a1 b1 hz
 	hz=$(getconf CLK_TCK)
@@ -166,7 +167,7 @@ CONF
 	run md -- sh -c 'mount -t cgroup2 none /mnt || mount -t cgroup -o memory none /mnt'
 	[ "$status" -ne 0 ]
 	md -- sleep 30 >/dev/null 2>&1 &
-	for _ in $(seq 50); do pgrep -U "$MDT_USER" -x sleep >/dev/null && break; sleep 0.1; done
+	wait_for 30 pgrep -U "$MDT_USER" -x sleep >/dev/null
 	group=$(leftover_groups | grep -m1 memory)
 	[ -n "$group" ]
 	[ "$(stat -c %U "$group/memory.limit_in_bytes" 2>/dev/null || stat -c %U "$group/memory.max")" = root ]

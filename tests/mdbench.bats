@@ -13,8 +13,10 @@ mb_script() {
 	else echo "$MDT_TOP/scripts/mdbench.sh"; fi
 }
 
-# A PATH without mdvm.sh, so the vm environment is skipped for a known reason.
-MB_PLAIN_PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+# A PATH without mdvm.sh, so the vm environment is skipped for a known reason:
+# a directory that has one (minidocker installed on this machine) is left out.
+MB_PLAIN_PATH=$(for d in /usr/local/bin /usr/bin /bin /usr/sbin /sbin; do [ -e "$d/mdvm.sh" ] || printf '%s:' "$d"; done)
+MB_PLAIN_PATH=${MB_PLAIN_PATH%:}
 
 setup_file() {
 	export MB="$(mb_script)"

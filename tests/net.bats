@@ -46,16 +46,21 @@ sleeper() {
 	shift
 	before=$(sleeping "$user")
 	as "$user" mdrun.sh "$@" -- sleep 60 >/dev/null 2>&1 &
-	for _ in $(seq 100); do
-		[ "$(sleeping "$user")" -gt "$before" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 30 more_sleeping "$user" "$before"
+}
+
+more_sleeping() {
+	[ "$(sleeping "$1")" -gt "$2" ]
 }
 
 # How many sleep commands user runs (in containers, as themselves).
 sleeping() {
 	pgrep -c -u "$1" -x sleep || true
+}
+
+# No live (not zombie) sleep of USER's left.
+no_sleep() {
+	[ -z "$(ps -u "$1" -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ]
 }
 
 registered() {
@@ -188,11 +193,7 @@ pinger_rootfs() {
 @test "a container's lease goes as it ends, and its port with its namespace" {
 	md --ip $NET.4 -- true
 	[ ! -e "$MDT_ROOT/run/leases/$NET.4" ]
-	for _ in $(seq 300); do
-		[ -e /sys/class/net/mdv010098000004 ] || break
-		sleep 0.01
-	done
-	[ ! -e /sys/class/net/mdv010098000004 ]
+	wait_for 30 test ! -e /sys/class/net/mdv010098000004
 }
 
 @test "the same name and address work again right after a container ends" {
@@ -270,11 +271,7 @@ ended_with_held_port() {
 @test "a container dies with its helper, and gc removes all it left" {
 	sleeper mdtest1
 	pkill -KILL -U mdtest1 -x mdhelper
-	for _ in $(seq 50); do
-		[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ] && break
-		sleep 0.1
-	done
-	[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ]
+	wait_for 30 no_sleep mdtest1
 	[ "$(registered)" -ge 1 ] # the helper had no chance to clean up
 	run as_user "$MDT_HELPER" gc
 	assert_status 0
@@ -285,7 +282,7 @@ ended_with_held_port() {
 @test "every start collects what killed helpers left" {
 	sleeper mdtest1
 	pkill -KILL -U mdtest1 -x mdhelper
-	sleep 0.5
+	wait_for 30 no_sleep mdtest1
 	run md -- true
 	assert_status 0
 	registry_empty

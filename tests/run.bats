@@ -64,7 +64,7 @@ user_rootfs() {
 	run md -- id
 	assert_output "uid=0(root) gid=0(root)"
 	md -- sleep 30 &
-	for _ in $(seq 50); do pgrep -u "$MDT_USER" -x sleep >/dev/null && break; sleep 0.1; done
+	wait_for 30 pgrep -u "$MDT_USER" -x sleep >/dev/null
 	pid=$(pgrep -u "$MDT_USER" -x sleep)
 	[ "$(stat -c %U /proc/"$pid")" = "$MDT_USER" ]
 	grep -q "^Uid:.*$(id -u "$MDT_USER")" /proc/"$pid"/status
@@ -101,7 +101,7 @@ user_rootfs() {
 @test "a container killed by a signal exits 128+N" {
 	md -- sleep 30 &
 	bg=$!
-	for _ in $(seq 50); do pkill -KILL -u "$MDT_USER" -x sleep && break; sleep 0.1; done
+	wait_for 30 pkill -KILL -u "$MDT_USER" -x sleep
 	status=0
 	wait "$bg" || status=$?
 	assert_status 137
@@ -111,7 +111,7 @@ user_rootfs() {
 	out=/home/$MDT_USER/out
 	as_user sh -c 'exec mdrun.sh -- sh -c "trap \"echo got TERM; exit 42\" TERM; echo ready; while :; do sleep 0.1; done" > '"$out" &
 	bg=$!
-	for _ in $(seq 50); do grep -q ready "$out" 2>/dev/null && break; sleep 0.1; done
+	wait_for 30 grep -q ready "$out" 2>/dev/null
 	# mdrun.sh exec'd the helper: it is the process the student signals.
 	pkill -TERM -U "$MDT_USER" -x mdhelper
 	status=0
@@ -509,7 +509,7 @@ CONF
 	run md -r nosuch -- true
 	run as mdtest3 mdrun.sh -- true
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
-	! pgrep -u "$MDT_USER"
+	refute pgrep -u "$MDT_USER"
 	registry_empty
 }
 
@@ -519,7 +519,7 @@ CONF
 	run "$MDT_HELPER" ps
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
-	! pgrep -u "$MDT_USER"
+	refute pgrep -u "$MDT_USER"
 	registry_empty
 }
 
