@@ -312,6 +312,31 @@ bb_links() {
 		}' "$1"
 }
 
+# busybox's shell runs its own applets before anything on PATH in every
+# shell (sh -c, scripts, makefiles, mdctl.sh exec), not only interactive
+# ones: the rootfs's copy of busybox loses its ping applet, so `ping` is
+# /bin/ping however it is called. The applet's name, the one "\0ping\0" in
+# busybox's sorted table of names, becomes "pin_" (same length, same place
+# in the order the lookup relies on).
+bb_drop_ping() {
+	perl -e '
+		my $f = shift;
+		open(my $fh, "+<:raw", $f) or die "$f: $!\n";
+		my $b = do { local $/; <$fh> };
+		my $n = () = $b =~ /\0ping\0/g;
+		exit 0 if $n == 0;
+		die "$n places that could be its applet name ping\n" if $n != 1;
+		my $i = index($b, "\0ping\0");
+		my $s = rindex($b, "\0", $i - 1) + 1;
+		my $e = index($b, "\0", $i + 6);
+		my ($prev, $next) = (substr($b, $s, $i - $s), substr($b, $i + 6, $e - $i - 6));
+		die "its applet names around ping ($prev, $next) are not in order\n"
+			unless $prev lt "pin_" && "pin_" lt $next;
+		seek($fh, $i + 1, 0) && print($fh "pin_") && close($fh) or die "$f: $!\n";
+	' "$1/bin/busybox" || return 1
+	! "$1/bin/busybox" --list | grep -qx ping
+}
+
 bb_etc() {
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$1/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$1/etc/group"
@@ -352,11 +377,7 @@ cmd_busybox() {
 	rm -f "$rf_tmp/bin/ping" || md_die "busybox: cannot remove busybox's ping link"
 	cp -- "$MD_LIBEXEC/ping" "$rf_tmp/bin/ping" || md_die "busybox: cannot copy ping"
 	chmod 755 "$rf_tmp/bin/ping"
-	# busybox's shell runs its applets before anything on PATH: an
-	# interactive shell started by mdrun.sh reads this (ENV) and so runs
-	# /bin/ping for `ping`.
-	printf '# Read by interactive shells (ENV, set by mdrun.sh).\n# busybox sh prefers its own ping applet, which needs a raw socket.\nalias ping=/bin/ping\n' \
-		>"$rf_tmp/etc/shrc" || md_die "busybox: cannot write /etc/shrc"
+	bb_drop_ping "$rf_tmp" || md_die "busybox: cannot remove busybox's ping applet, which its shell would run instead of /bin/ping"
 	finish_build
 	say "busybox: rootfs '$name' is ready in $rf_target"
 }

@@ -144,6 +144,23 @@ pinger_rootfs() {
 	assert_output_contains "1 packets transmitted, 0 packets received, 100% packet loss"
 }
 
+@test "ping works however the busybox rootfs's shell runs it: sh -c, a script, mdctl.sh exec" {
+	local ok="1 packets transmitted, 1 packets received, 0% packet loss"
+	run md -- sh -c 'command -v ping'
+	assert_output "/bin/ping"
+	run md -- sh -c "ping -c1 -W2 $NET.254"
+	assert_status 0
+	assert_output_contains "$ok"
+	run md -- sh -c "echo 'ping -c1 -W2 $NET.254 && echo reached' | sh"
+	assert_status 0
+	assert_output_contains "$ok"
+	assert_output_contains "reached"
+	as_user mdrun.sh -d -n web -- sleep 60
+	run as_user mdctl.sh exec web -- sh -c "ping -c1 -W2 $NET.254"
+	assert_status 0
+	assert_output_contains "$ok"
+}
+
 @test "ping typed at the busybox rootfs's shell on a terminal is the one that works" {
 	# Typed once the shell is up: its line editor drops what came before.
 	run as_user sh -c "{ sleep 1; echo 'ping -c1 -W2 $NET.254; exit'; sleep 3; } |
