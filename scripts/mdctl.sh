@@ -189,7 +189,9 @@ cmd_stop() {
 # mdctl.sh kill [-s SIGNAL] NAME...
 #
 # Sends SIGNAL (a name such as TERM, HUP, USR1, or a number; default KILL)
-# to each container's PID 1 and prints its name.
+# to each container's PID 1 and prints its name. With KILL, returns once
+# the container has ended and its name and address are free again, as stop
+# does; another signal may be handled, and kill returns at once.
 cmd_kill() {
 	signal=KILL
 	while [ $# -gt 0 ]; do

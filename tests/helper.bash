@@ -161,8 +161,9 @@ registry_empty() {
 	for e in "$MDT_ROOT"/run/containers/*; do
 		[ -e "$e" ] || continue
 		read -r _ helper start _ <"$e"
-		# Alive: that pid, started then (field 22 of its stat).
-		[ "$(cut -d')' -f2 "/proc/$helper/stat" 2>/dev/null | awk '{ print $20 }')" != "$start" ] ||
+		# Alive: that pid, started then (field 22 of its stat), not a
+		# zombie (field 3), as mdhelper counts it.
+		[ "$(cut -d')' -f2 "/proc/$helper/stat" 2>/dev/null | awk '$1 != "Z" { print $20 }')" != "$start" ] ||
 			return 1
 	done
 }

@@ -26,7 +26,7 @@ teardown() {
 	[ ! -s "$BATS_TEST_TMPDIR/holder" ] || kill "$(cat "$BATS_TEST_TMPDIR/holder")" 2>/dev/null || true
 	stop_containers mdtest1
 	stop_containers mdtest2
-	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger"
+	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger" /home/mdtest1/.local/state
 }
 
 net_conf() {
@@ -222,6 +222,26 @@ pinger_rootfs() {
 		run md -- true
 		assert_status 0
 	done
+	registry_empty
+}
+
+@test "stop and kill return with the name and address free: the same start works at once, 5 times" {
+	for _ in 1 2 3 4 5; do
+		run as_user mdrun.sh -d -n again --ip $NET.5 -- sleep 60
+		assert_status 0
+		assert_output "again"
+		run ctl stop -t 1 again
+		assert_status 0
+		assert_output "again"
+		run as_user mdrun.sh -d -n again --ip $NET.5 -- sleep 60
+		assert_status 0
+		assert_output "again"
+		run ctl kill again
+		assert_status 0
+		assert_output "again"
+	done
+	run ctl ps
+	[ "${#lines[@]}" -eq 1 ]
 	registry_empty
 }
 
