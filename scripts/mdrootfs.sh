@@ -37,6 +37,9 @@
 # busybox and debian write /etc/resolv.conf with the host's nameservers
 # (not loopback ones, which a container cannot reach): with the bridge's
 # NAT (sudo mdnet.sh up --nat), `apt-get update` then works inside.
+# import and import-image add the /proc, /dev, /sys and /tmp that an
+# archive lacks (a `tar` of a container's files has none): the container's
+# mounts go there.
 # NAME is [a-z0-9][a-z0-9_.-]*, at most 63 characters.
 set -eu
 
@@ -1011,6 +1014,22 @@ check_caps() {
 
 # ---------------------------------------------------------------- import
 
+# A `tar` of a container's files, or an image made by `docker import`, has
+# no /proc, /dev or /sys: Docker and podman make them at run time, mdhelper
+# only mounts on them. Add those missing, and /tmp, to the tree $1, as the
+# unpack made it (in the same user namespace: the tree's top may belong to
+# a subordinate id). A name that is there, even as a file or a symlink,
+# is left for mdhelper to refuse.
+add_mount_points() {
+	pick_userns
+	# shellcheck disable=SC2086,SC2016 # rf_userns is a list of words we built; $1 is the inner sh's
+	$rf_userns sh -c '
+		for d in proc dev sys; do
+			[ -e "$1/$d" ] || [ -L "$1/$d" ] || mkdir -m 755 -- "$1/$d" || exit 1
+		done
+		[ -e "$1/tmp" ] || [ -L "$1/tmp" ] || mkdir -m 1777 -- "$1/tmp"' sh "$1"
+}
+
 cmd_import() {
 	[ $# -eq 2 ] || md_usage_error "import needs FILE and NAME"
 	check_name "$2"
@@ -1020,6 +1039,7 @@ cmd_import() {
 	begin_build "$2"
 	say "import: unpacking $1 into $rf_tmp"
 	run_job unpack tar "$1" || md_die "import: unpacking $1 failed; nothing was kept"
+	add_mount_points "$rf_tmp" || md_die "import: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
 	finish_build
 	say "import: rootfs '$2' is ready in $rf_target"
 }
@@ -1033,6 +1053,7 @@ cmd_import_image() {
 	begin_build "$2"
 	say "import-image: applying the layers of $1 into $rf_tmp"
 	run_job unpack image "$1" || md_die "import-image: unpacking $1 failed; nothing was kept"
+	add_mount_points "$rf_tmp" || md_die "import-image: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
 	finish_build
 	say "import-image: rootfs '$2' is ready in $rf_target"
 }

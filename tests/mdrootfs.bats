@@ -374,6 +374,26 @@ outside_unchanged() {
 	no_leftovers "$UROOTFS"
 }
 
+@test "a tar of a container's files, without /proc /dev /sys /tmp, imports and runs" {
+	require busybox
+	[ -u "$MDT_HELPER" ] || skip "mdhelper is not installed (sudo make test-install)"
+	default_conf
+	# What a student does: tar up a tree that has no mount points.
+	local t=$UHOME/mdrootfs-outside
+	as_user sh -c "mkdir -p $t/tree/bin && cp $(command -v busybox) $t/tree/bin/busybox &&
+		ln -s busybox $t/tree/bin/sh && tar -C $t/tree -czf $t/tree.tar.gz ."
+	user_rf import "$t/tree.tar.gz" tarred
+	assert_status 0
+	assert_output ""
+	[ "$(stat -c '%a %U' "$UROOTFS/tarred/proc" "$UROOTFS/tarred/dev" "$UROOTFS/tarred/sys" \
+		"$UROOTFS/tarred/tmp")" = "$(printf '755 %s\n755 %s\n755 %s\n1777 %s' "$MDT_USER" \
+		"$MDT_USER" "$MDT_USER" "$MDT_USER")" ]
+	run as_user mdrun.sh -r tarred -- /bin/sh -c 'cat /proc/1/comm; /bin/busybox ls /sys/class/net'
+	assert_status 0
+	assert_output "$(printf 'sh\nlo')"
+	no_leftovers "$UROOTFS"
+}
+
 @test "import keeps root's files the student's own and maps other owners into the subordinate range" {
 	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
 	"$PY" - "$FIX/own.tar" <<'PY'

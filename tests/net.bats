@@ -26,7 +26,8 @@ teardown() {
 	[ ! -s "$BATS_TEST_TMPDIR/holder" ] || kill "$(cat "$BATS_TEST_TMPDIR/holder")" 2>/dev/null || true
 	stop_containers mdtest1
 	stop_containers mdtest2
-	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger" /home/mdtest1/.local/state
+	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger" /home/mdtest1/.local/state \
+		/home/mdtest1/bare /home/mdtest1/bent
 }
 
 net_conf() {
@@ -221,6 +222,32 @@ pinger_rootfs() {
 	for _ in 1 2 3 4 5; do
 		run md -- true
 		assert_status 0
+	done
+	registry_empty
+}
+
+@test "a rootfs without its mount points is refused in one line that names them all, bridge or not" {
+	local r=/home/mdtest1/bare
+	as_user mkdir -p "$r/bin" "$r/dev"
+	for net in bridge none; do
+		run as_user mdrun.sh --net $net -r "$r" -- /bin/sh
+		assert_status 125
+		assert_output "mdhelper: rootfs $r: no /proc, /sys to mount on (mkdir them; mdrootfs.sh import adds them)"
+	done
+	as_user rmdir "$r/dev"
+	run as_user mdrun.sh -r "$r" -- /bin/sh
+	assert_output "mdhelper: rootfs $r: no /proc, /dev, /sys to mount on (mkdir them; mdrootfs.sh import adds them)"
+	registry_empty
+}
+
+@test "a refusal in the container's own setup is its one line: the network attach says nothing more" {
+	local r=/home/mdtest1/bent
+	as_user mkdir -p "$r/bin" "$r/dev" "$r/sys" "$r/elsewhere"
+	as_user ln -s elsewhere "$r/proc"
+	for _ in 1 2 3 4 5; do
+		run as_user mdrun.sh -r "$r" -- /bin/sh
+		assert_status 125
+		assert_output "mdhelper: the rootfs's /proc is not a directory (a symlink is refused)"
 	done
 	registry_empty
 }
