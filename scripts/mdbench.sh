@@ -47,8 +47,9 @@
 #   --out DIR                where results go (default ./mdbench-DATE-TIME)
 #   -h, --help               show this help
 #
-# Exit status: 0 done, 1 a step failed, 2 misuse, 130 interrupted (the data so
-# far is kept: `mdbench.sh report DIR` builds its report).
+# Exit status: 0 done, 1 a step or a run failed (each failed run is named on
+# stderr; the report is written all the same), 2 misuse, 130 interrupted (the
+# data so far is kept: `mdbench.sh report DIR` builds its report).
 
 set -eu
 
@@ -298,20 +299,39 @@ mb_env_setup_minidocker() {
 		return 1
 	}
 	mb_md_limits="--cpus ${mb_cpus:-all} --memory ${mb_memory:-max}"
+	# As root, every rootfs is root-owned, which mdhelper mounts read-only
+	# (as it does the shared system ones): fileio could not write. Under
+	# sudo the environment runs as the user who ran it, in their own
+	# rootfs, as a student's would; root still drops the page cache.
+	mb_md_as='' mb_md_home=$HOME
+	if [ "$(id -u)" = 0 ] && case ,$mb_tests, in *,fileio,*) true ;; *) false ;; esac; then
+		case ${SUDO_USER:-root} in
+		root | *[!a-zA-Z0-9_.-]*)
+			mb_reason="as root every rootfs is root's, which mdhelper mounts read-only: fileio cannot write there (run mdbench.sh with sudo as a member of the minidocker group: that user's containers are used)"
+			return 1 ;;
+		esac
+		mb_md_home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
+		[ -d "$mb_md_home" ] || { mb_reason="the home of $SUDO_USER (SUDO_USER) is not found"; return 1; }
+		mb_md_as="runuser -u $SUDO_USER -- env HOME=$mb_md_home"
+		# shellcheck disable=SC2086 # $mb_md_as holds separate words
+		$mb_md_as mkdir -p "$mb_md_home/.local/share/minidocker/rootfs"
+	fi
 	if [ -n "$mb_rootfs" ]; then
 		mb_md_root=$mb_rootfs
 		case $mb_rootfs in
 		*/*) mb_md_dir=$mb_rootfs ;;
-		*) mb_md_dir=$(md_user_rootfs_dir)/$mb_rootfs
+		*) mb_md_dir=$(HOME=$mb_md_home md_user_rootfs_dir)/$mb_rootfs
 			[ -d "$mb_md_dir" ] || mb_md_dir=$(md_system_rootfs_dir)/$mb_rootfs ;;
 		esac
 		mb_md_how="rootfs $mb_rootfs given with --rootfs"
 	else
 		mb_md_root=mdbench
-		mb_md_dir=$(md_user_rootfs_dir)/mdbench
+		mb_md_dir=$(HOME=$mb_md_home md_user_rootfs_dir)/mdbench
 		if [ ! -x "$mb_md_dir/usr/bin/sysbench" ]; then
 			mb_say "building the minidocker rootfs $mb_md_dir (busybox + host sysbench)"
 			mb_build_quick_rootfs "$mb_md_dir" || { mb_reason="building the rootfs $mb_md_dir failed"; return 1; }
+			[ -z "$mb_md_as" ] || chown -R "$SUDO_USER:" "$mb_md_dir" ||
+				{ mb_reason="cannot give the rootfs $mb_md_dir to $SUDO_USER"; return 1; }
 		fi
 		mb_md_how="rootfs \"mdbench\" ($mb_md_dir) built by mdbench.sh from busybox-static and the host's sysbench with the libraries ldd names"
 	fi
@@ -325,9 +345,10 @@ mb_env_setup_minidocker() {
 		mb_md_dir=
 		return 1
 	fi
+	[ -z "$mb_md_as" ] || mb_md_how="$mb_md_how; run as $SUDO_USER, who ran sudo (root's rootfs would be read-only)"
 	mb_md_ver=
-	# shellcheck disable=SC2086 # $mb_md_limits holds separate option words
-	if ! mb_md_ver=$(mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- sysbench --version 2>&1); then
+	# shellcheck disable=SC2086 # $mb_md_as and $mb_md_limits hold separate words
+	if ! mb_md_ver=$($mb_md_as mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- sysbench --version 2>&1); then
 		mb_reason="mdrun.sh failed: $(printf '%s\n' "$mb_md_ver" | tail -n 1)"
 		return 1
 	fi
@@ -339,9 +360,9 @@ mb_env_setup_minidocker() {
 mb_env_exec_minidocker() {
 	mb_ex_out=$1 mb_ex_label=$2 mb_ex_expect=$3
 	shift 3
-	# shellcheck disable=SC2086,SC2016 # $mb_md_limits holds separate option words; $1 and $@ are the inner shell's
+	# shellcheck disable=SC2086,SC2016 # $mb_md_as and $mb_md_limits hold separate words; $1 and $@ are the inner shell's
 	mb_spawn "$mb_ex_out" "$mb_ex_label" "$mb_ex_expect" \
-		mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- \
+		$mb_md_as mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- \
 		/bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$MB_FILEIO_DIR" "$@"
 }
 
@@ -562,6 +583,9 @@ mb_record() {
 	case $mb_fields in ,*) [ "$mb_status" != ok ] || mb_status=failed ;; esac
 	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$mb_t_start" "$mb_t_end" \
 		"$mb_status" "$4" "$mb_fields" "$6" "$7" >>"$mb_out/results.csv"
+	# Said at once, on the terminal: the report alone would hide it.
+	[ "$mb_status" = ok ] ||
+		md_warn "$1 $2 run $3 $mb_status: $(grep -v '^[[:space:]]*$' "$mb_raw" 2>/dev/null | tail -n 1) (raw/${mb_raw##*/})"
 }
 
 mb_sync_drop() {
@@ -1399,6 +1423,8 @@ mb_bench() {
 	mb_iostat_stop
 	mb_report "$mb_out"
 	printf '%s\n' "$mb_out/report.md"
+	mb_failed=$(awk -F, 'NR > 1 && $6 != "ok" { printf "%s%s %s %s", n++ ? ", " : "", $1, $2, $3 }' "$mb_out/results.csv")
+	[ -z "$mb_failed" ] || mb_die "runs failed: $mb_failed (their sysbench output is in $mb_out/raw)"
 }
 
 main() {

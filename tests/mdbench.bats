@@ -377,6 +377,43 @@ overlayfs"
 	assert_output ""
 }
 
+@test "with sudo, minidocker's fileio runs as the user who ran sudo, in their rootfs, and works" {
+	[ -x "$MDT_BIN/mdrun.sh" ] && [ -u "$MDT_HELPER" ] || skip "minidocker is not installed in $MDT_ROOT (make test-install)"
+	default_conf
+	run env SUDO_USER="$MDT_USER" PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test fileio --out "$MB_TMP/sudo"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run awk -F, 'NR > 1 && $1 == "minidocker" && $6 == "ok" { n++ } END { print n + 0 }' "$MB_TMP/sudo/results.csv"
+	assert_output 3
+	grep -q "run as $MDT_USER, who ran sudo (root's rootfs would be read-only)" "$MB_TMP/sudo/env.txt"
+	[ "$(stat -c %U "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench/usr/bin/sysbench")" = "$MDT_USER" ]
+	# Root alone has no rootfs fileio could write in: skipped, saying why.
+	run env -u SUDO_USER PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test fileio --out "$MB_TMP/root"
+	assert_status 0
+	assert_output_contains "mdbench.sh: skipping minidocker: as root every rootfs is root's, which mdhelper mounts read-only: fileio cannot write there (run mdbench.sh with sudo as a member of the minidocker group: that user's containers are used)"
+}
+
+@test "a run that fails makes mdbench.sh exit 1 and names it on the terminal" {
+	[ -x "$MDT_BIN/mdrun.sh" ] && [ -u "$MDT_HELPER" ] || skip "minidocker is not installed in $MDT_ROOT (make test-install)"
+	default_conf
+	# A rootfs with sysbench that is root's, so read-only in containers:
+	# every fileio run fails there (EROFS).
+	local ro=$MDT_SYSROOTFS/mdbench-ro
+	run env SUDO_USER="$MDT_USER" PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test cpu --out "$MB_TMP/build"
+	rm -rf "$ro"
+	cp -a "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench" "$ro"
+	chown -R root:root "$ro"
+	run env SUDO_USER="$MDT_USER" PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test fileio \
+		--rootfs "$ro" --out "$MB_TMP/fail"
+	rm -rf "$ro"
+	assert_status 1
+	for i in 1 2 3; do
+		assert_output_contains "mdbench.sh: minidocker fileio run $i failed(exit "
+	done
+	assert_output_contains "(raw/minidocker-fileio-3.txt)"
+	assert_output_contains "mdbench.sh: runs failed: minidocker fileio 1, minidocker fileio 2, minidocker fileio 3 (their sysbench output is in $MB_TMP/fail/raw)"
+	[ -f "$MB_TMP/fail/report.md" ]
+}
+
 # mdvm.sh on PATH: the installed one, else the source tree's (not
 # executable there).
 mb_vm_path() {
