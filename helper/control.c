@@ -124,7 +124,7 @@ int control_ps(const struct caller *c, int argc, char **argv)
 		if (o.all)
 			printf("%-12s ", "OWNER");
 		printf("%-20s %-7s %-16s %-15s %-7s %-7s %-8s %s\n", "NAME", "PID", "HOSTNAME",
-		       "IP", "MEMORY", "CPUS", "UPTIME", "COMMAND");
+		       "IP", "MEMORY", "CPUSET", "UPTIME", "COMMAND");
 	}
 	registry_each(c, ps_row, &o);
 	return fflush(stdout) == 0 ? 0 : MD_EXIT_REFUSED;

@@ -75,7 +75,7 @@ cgroups_of() {
 	run ctl ps
 	assert_status 0
 	[ "${#lines[@]}" -eq 2 ]
-	[[ "${lines[0]}" =~ ^NAME\ +PID\ +HOSTNAME\ +IP\ +MEMORY\ +CPUS\ +UPTIME\ +COMMAND$ ]]
+	[[ "${lines[0]}" =~ ^NAME\ +PID\ +HOSTNAME\ +IP\ +MEMORY\ +CPUSET\ +UPTIME\ +COMMAND$ ]]
 	[[ "${lines[1]}" =~ ^web\ +[0-9]+\ +administrator\ +-\ +10M\ +[0-9]\ +[0-9]+s\ +/home/loop$ ]]
 	pid=$(echo "${lines[1]}" | awk '{print $2}')
 	[ "$(cat /proc/"$pid"/comm)" = loop ]
@@ -193,6 +193,22 @@ cgroups_of() {
 	[ "${cpu%.*}" -ge 5 ]
 	run ctl stats --format json web
 	[[ "$output" =~ ^\{\"name\":\"web\",\"memory_bytes\":[0-9]+,\"memory_limit_bytes\":10485760,\"memory_peak_bytes\":[0-9]+,\"cpu_percent\":[0-9.]+,\"cpu_ns\":[0-9]+,\"pids\":1,\"pids_limit\":[0-9]+,\"oom_kills\":0\}$ ]]
+}
+
+@test "stats without a name shows each of the caller's containers, and only theirs" {
+	detached web
+	detached db
+	as mdtest2 mdrun.sh -d -n other -- /home/loop
+	run ctl stats
+	assert_status 0
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^NAME\ +MEMORY ]]
+	[ "$(printf '%s\n' "${lines[@]:1}" | awk '{ print $1 }' | sort | tr '\n' ' ')" = "db web " ]
+	run ctl stats --format json
+	[ "${#lines[@]}" -eq 2 ]
+	run as mdtest2 mdctl.sh stats
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == "other "* ]]
 }
 
 @test "stats counts the out-of-memory kills of a container" {

@@ -101,6 +101,13 @@ pinger_rootfs() {
 	assert_output_contains "default via $NET.254 dev eth1"
 }
 
+@test "mdctl.sh check names the student's address range and bridge" {
+	run as_user mdctl.sh check
+	assert_status 0
+	assert_output_contains "ip           $NET.0/24 on bridge $BRIDGE"
+	assert_output_contains "containers   3 at a time"
+}
+
 @test "an address outside the range is refused naming the rule" {
 	run md --ip 10.98.1.5 -- true
 	assert_status 125

@@ -501,6 +501,9 @@ CONF
 	assert_output_contains "rule         $MDT_CONF:1"
 	assert_output_contains "memory       512M"
 	assert_output_contains "rootfs       /home/$MDT_USER"
+	assert_output_contains "cpus         0-63 (this machine has $(cat /sys/devices/system/cpu/online))"
+	assert_output_contains "containers   3 at a time"
+	assert_output_contains "ip           none (loopback only)"
 	assert_output_contains "uid map      uid 0 -> $(id -u "$MDT_USER"), 1-65536 -> 3000000-3065535"
 }
 
