@@ -501,7 +501,16 @@ mb_env_setup_vm() {
 	esac
 	mb_vm_fs=$(printf '%s\n' "$mb_vm_ver" | sed -n 's/^fstype: //p' | mb_fs_name)
 	mb_set env.vm.files "$MB_FILEIO_DIR in the guest, on $mb_vm_fs on its virtual disk (virtio, a qcow2 overlay on $mb_vm in the work directory, QEMU cache=none: no host page cache)"
-	mb_set env.vm.setup "mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
+	# The accelerator mdvm.sh used: TCG, QEMU's software emulation, when
+	# it said so (no usable KVM), whose cpu figures are several times
+	# below native for that reason alone; else KVM.
+	if case $mb_vm_ver in *"using TCG"*) false ;; *) true ;; esac &&
+		[ -r "${MDVM_KVM_DEVICE:-/dev/kvm}" ] && [ -w "${MDVM_KVM_DEVICE:-/dev/kvm}" ]; then
+		mb_set env.vm.accel kvm
+	else
+		mb_set env.vm.accel tcg
+	fi
+	mb_set env.vm.setup "accelerator $(mb_get "$mb_out" env.vm.accel | tr '[:lower:]' '[:upper:]'); mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
 	mb_set env.vm.limits "-smp $mb_vm_cpus -m $mb_vm_mem"
 	mb_set env.vm.sysbench "$(printf '%s\n' "$mb_vm_ver" | awk '/^sysbench/ { print $2; exit }')"
 }
@@ -559,7 +568,7 @@ mb_fs_name() {
 	awk 'NR == 1 {
 		n = $1; m = $NF
 		if (n == "UNKNOWN" || n == "") {
-			n = (m == "794c7630") ? "overlayfs" : (m == "ef53") ? "ext2/ext3" : (m == "1021994") ? "tmpfs" : \
+			n = (m == "794c7630") ? "overlayfs" : (m == "ef53") ? "ext2/3/4" : (m == "1021994") ? "tmpfs" : \
 			    (m == "858458f6") ? "ramfs" : (m == "9123683e") ? "btrfs" : (m == "58465342") ? "xfs" : "magic 0x" m
 		}
 		gsub(/,/, ";", n); print n
@@ -1072,8 +1081,8 @@ mb_report_test() {
 	fi
 	printf '\n### Summary: %s\n\n' "$mb_unit"
 	printf '| environment | runs | mean ± sd | min | max | CV | overhead vs native |\n|---|---|---|---|---|---|---|\n'
-	mb_stats "$mb_dir" "$mb_t" | awk '
-		{ e[NR] = $1; n[NR] = $2; m[NR] = $3; sd[NR] = $4; mn[NR] = $5; mx[NR] = $6; cv[NR] = $7; if ($1 == "native") base = $3 }
+	mb_stats "$mb_dir" "$mb_t" | awk -v vmacc="$(mb_get "$mb_dir" env.vm.accel)" '
+		{ seen[$1] = 1; e[NR] = $1; n[NR] = $2; m[NR] = $3; sd[NR] = $4; mn[NR] = $5; mx[NR] = $6; cv[NR] = $7; if ($1 == "native") base = $3 }
 		END {
 			for (i = 1; i <= NR; i++) {
 				o = (base > 0) ? sprintf("%+.1f%%", 100 * (base - m[i]) / base) : "no native runs"
@@ -1085,6 +1094,8 @@ mb_report_test() {
 			}
 			print ""
 			print "Overhead: how much lower the mean is than native'"'"'s, in percent of native (positive: slower)."
+			if (vmacc == "tcg" && ("vm" in seen)) print "\nThe vm ran under TCG, QEMU'"'"'s software emulation (no KVM for this user): its overhead is mostly the translation of every guest instruction, not the cost of virtualisation with KVM."
+			if (vmacc == "kvm" && ("vm" in seen)) print "\nThe vm ran with KVM: its overhead is that of hardware virtualisation (and, for fileio, of its virtual disk)."
 			if (hi != "") printf "\n**Flagged**: the coefficient of variation is above 5%% for%s: those means are not steady; look at the runs and the iostat plot for interference.\n", hi
 			if (few != "") printf "\n**Fewer than 3 good runs** for%s: not enough for the report.\n", few
 		}'
@@ -1132,7 +1143,7 @@ mb_report_iostat() {
 		$1 == "fileio" {
 			sbr = nr[$2] ? rd[$2] / nr[$2] : 0; dr = $10 / 1024
 			s = sprintf("- **fileio, %s**: %%iowait %.1f%% and %%util %.0f%%: ", $2, $6, $12)
-			if ($6 > 1) s = s "the CPU waits for the disk. "; else s = s "little waiting for the disk. "
+			if ($6 >= 10) s = s "the CPU often sat waiting for the disk. "; else if ($6 >= 2) s = s "some waiting for the disk. "; else s = s "little waiting for the disk. "
 			if (sbr > 0) {
 				s = s sprintf("sysbench read %.1f MiB/s, the disk delivered %.1f MiB/s (%.0f%%)", sbr, dr, 100 * dr / sbr)
 				if (dr < 0.2 * sbr) s = s ": most reads were served from memory (the files fit in a page cache: the guest'"'"'s, the host'"'"'s if not dropped, or a RAM-backed directory), not from the disk."

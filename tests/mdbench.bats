@@ -454,14 +454,20 @@ vm cpu 2 -
 native cpu 3 -
 vm cpu 3 -
 native fileio 1 host
-vm fileio 1 ext2/ext3
+vm fileio 1 ext2/3/4
 native fileio 2 host
-vm fileio 2 ext2/ext3
+vm fileio 2 ext2/3/4
 native fileio 3 host
-vm fileio 3 ext2/ext3"
+vm fileio 3 ext2/3/4"
 	run cat "$MB_TMP/vm/report.md"
 	assert_output_contains "| vm | 3 |"
-	assert_output_contains "- **vm**: mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none: QEMU"
+	acc=$(sed -n 's/^env.vm.accel=//p' "$MB_TMP/vm/env.txt")
+	assert_output_contains "- **vm**: accelerator ${acc^^}; mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none: QEMU"
+	if [ "$acc" = tcg ]; then
+		assert_output_contains "The vm ran under TCG, QEMU's software emulation (no KVM for this user): its overhead is mostly the translation of every guest instruction, not the cost of virtualisation with KVM."
+	else
+		assert_output_contains "The vm ran with KVM: its overhead is that of hardware virtualisation (and, for fileio, of its virtual disk)."
+	fi
 	assert_output_contains "on its virtual disk"
 	run pgrep -f "qemu-system-x86_64.*$MB_TMP"
 	assert_output ""
