@@ -20,7 +20,9 @@
 #   --runs N                 runs per test and environment, at least 3 (3)
 #   --calibrate              measure this machine first and pick --cpu-max-prime
 #                            and --file-total-size so that a run lasts 30-60 s
-#   --calibrate-only         calibrate, print the chosen parameters, stop
+#   --calibrate-only         calibrate, print the options to pass on (e.g.
+#                            --cpu-max-prime 35000 --file-total-size 2G),
+#                            stop; keeps a results directory only with --out
 #   --cpu-max-prime N        primes up to N per cpu event (20000)
 #   --cpu-events N           events per cpu run: fixed work, as in sysbench 0.4
 #                            that the lab was written for (10000)
@@ -86,6 +88,7 @@ mb_dk_rootdir=
 mb_ready=
 mb_interrupted=0
 mb_out=
+mb_out_tmp=
 
 # ---------------------------------------------------------------- small tools
 
@@ -188,6 +191,8 @@ mb_cleanup() {
 	mb_env_teardown_all
 	mb_iostat_stop
 	[ -z "$mb_work" ] || rm -rf "$mb_work"
+	# --calibrate-only without --out: its scratch results directory.
+	[ -z "$mb_out_tmp" ] || rm -rf "$mb_out_tmp"
 	# A step's scratch output; each finished run's own output stays in raw/.
 	[ -z "$mb_out" ] || rm -f "$mb_out"/raw/*.prepare "$mb_out"/raw/*.cleanup "$mb_out"/raw/*.fs
 	if [ "$mb_interrupted" = 1 ] && [ -n "$mb_out" ]; then
@@ -1334,6 +1339,10 @@ mb_check_options() {
 # ---------------------------------------------------------------------- main
 
 mb_prepare_out() {
+	if [ -z "$mb_out" ] && [ "$mb_calibrate_only" = 1 ]; then
+		mb_out=$(mktemp -d "${TMPDIR:-/tmp}/mdbench-calibrate.XXXXXX") || mb_die "cannot create a temporary directory"
+		mb_out_tmp=$mb_out
+	fi
 	[ -n "$mb_out" ] || mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
 	mb_out=${mb_out%/}
 	[ ! -e "$mb_out/results.csv" ] || mb_die "$mb_out already holds results: choose another --out"
@@ -1415,7 +1424,8 @@ mb_bench() {
 	fi
 	mb_record_params
 	if [ "$mb_calibrate_only" = 1 ]; then
-		printf 'cpu-max-prime=%s\nfile-total-size=%s\n' "$mb_prime" "$(mb_size_arg "$mb_size")"
+		# The options to pass to the runs that follow.
+		printf -- '--cpu-max-prime %s --file-total-size %s\n' "$mb_prime" "$(mb_size_arg "$mb_size")"
 		return 0
 	fi
 	mb_expect_prep=$((mb_size / 104857600 + 1))

@@ -263,9 +263,20 @@ native fileio 3 ok"
 	assert_output "mdbench.sh: $MB_OUT already holds results: choose another --out"
 }
 
+@test "--calibrate-only without --out leaves no results directory behind" {
+	mkdir "$MB_TMP/cwd" "$MB_TMP/tmp"
+	run env TMPDIR="$MB_TMP/tmp" sh -c 'cd "$1" && shift && exec sh "$@"' sh "$MB_TMP/cwd" "$MB" --calibrate-only --time 30
+	assert_status 0
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?$ ]] || { echo "$output"; return 1; }
+	[ -z "$(ls -A "$MB_TMP/cwd")" ]
+	[ -z "$(ls -A "$MB_TMP/tmp")" ]
+}
+
 @test "calibration picks a cpu-max-prime for a 30-60 s run and a file size in range" {
 	run sh "$MB" --calibrate-only --time 45 --out "$MB_TMP/cal"
 	assert_status 0
+	# The options to pass on, as they are spelled.
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?$ ]] || { echo "$output"; return 1; }
 	local cal=$MB_TMP/cal/calibration.csv
 	# The chosen prime's measured rate puts 10000 events within 30-60 s.
 	run awk -F, '$1 == "cpu" && $2 == "chosen" { print $4, $5 }' "$cal"
