@@ -66,9 +66,13 @@ loop_shares() {
 	read -r a b <<<"${lines[0]}"
 	# One CPU between them: together at most one CPU's worth (plus a tick
 	# of rounding), shared fairly, whatever else the machine is doing.
-	[ $((a + b)) -le 105 ] && [ "$a" -gt 0 ] && [ "$b" -gt 0 ]
-	[ $((a * 3)) -ge "$b" ] && [ $((b * 3)) -ge "$a" ]
-	[ "${lines[1]}" = "${lines[2]}" ] && [ "${lines[1]}" = 0 ]
+	[ $((a + b)) -le 105 ]
+	[ "$a" -gt 0 ]
+	[ "$b" -gt 0 ]
+	[ $((a * 3)) -ge "$b" ]
+	[ $((b * 3)) -ge "$a" ]
+	[ "${lines[1]}" = "${lines[2]}" ]
+	[ "${lines[1]}" = 0 ]
 }
 
 @test "--cpus all runs on every CPU the rule allows here" {
@@ -92,7 +96,8 @@ CONF
 	run loop_shares --cpus 2
 	echo "shares and CPUs: $output"
 	# Their share depends on the machine's load: the cpuset is the promise.
-	[ "${lines[1]}" = 0-1 ] && [ "${lines[2]}" = 0-1 ]
+	[ "${lines[1]}" = 0-1 ]
+	[ "${lines[2]}" = 0-1 ]
 }
 
 @test "mem is OOM-killed at the memory limit, with one line and status 137" {

@@ -519,7 +519,8 @@ no_nft() {
 	p1=$(new_netns)
 	attach c1 "$p1" 10.99.0.1
 	mdnet down --config "$CONF"
-	[ -e "/sys/class/net/$V1" ] && [ ! -e "/sys/class/net/$V1/master" ]
+	[ -e "/sys/class/net/$V1" ]
+	[ ! -e "/sys/class/net/$V1/master" ]
 	mdnet up --config "$CONF"
 	run ip -o link show dev $V1
 	assert_output_contains "master $BR "
@@ -593,7 +594,8 @@ no_nft() {
 	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 1
 	assert_output "mdnet.sh: attach: $V1 already exists"
-	[ -e "/sys/class/net/$V1" ] && [ -e /sys/class/net/mdtnv2 ]
+	[ -e "/sys/class/net/$V1" ]
+	[ -e /sys/class/net/mdtnv2 ]
 }
 
 @test "a failing attach names the step and leaves nothing" {
@@ -756,5 +758,6 @@ touch $m"; do
 	echo "# mdnet.sh detach, veth gone: median $(median "${gone[@]}") ms" >&3
 	echo "# mdnet.sh detach, veth present: median $(median "${det[@]}") ms" >&3
 	echo "# (env -i /bin/true, the cost of one process here: median $(median "${base[@]}") ms)" >&3
-	[ ! -e "/sys/class/net/$V1" ] && [ ! -e /sys/class/net/$V2 ]
+	[ ! -e "/sys/class/net/$V1" ]
+	[ ! -e /sys/class/net/$V2 ]
 }

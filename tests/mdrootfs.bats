@@ -352,7 +352,8 @@ outside() {
 outside_unchanged() {
 	[ "$(ls -A "$MDT_OUTSIDE")" = victim ] || { ls -la "$MDT_OUTSIDE"; return 1; }
 	[ "$(cat "$MDT_OUTSIDE/victim")" = victim ]
-	[ ! -e /tmp/mdrootfs-evil ] && [ ! -e "$UHOME/.local/share/mdrootfs-evil" ]
+	[ ! -e /tmp/mdrootfs-evil ]
+	[ ! -e "$UHOME/.local/share/mdrootfs-evil" ]
 }
 
 @test "import unpacks a good tarball with links, modes and a read-only directory" {
@@ -512,7 +513,8 @@ $RF: import: unpacking $FIX/via.tar failed; nothing was kept"
 	user_rf import "$FIX/dev.tar" dev
 	assert_status 0
 	assert_output "$RF: skipped 2 device nodes (creating them needs real root)"
-	[ ! -e "$UROOTFS/dev/dev/null" ] && [ ! -e "$UROOTFS/dev/dev/sda" ]
+	[ ! -e "$UROOTFS/dev/dev/null" ]
+	[ ! -e "$UROOTFS/dev/dev/sda" ]
 	[ "$(cat "$UROOTFS/dev/ok")" = ok ]
 }
 
@@ -521,7 +523,8 @@ $RF: import: unpacking $FIX/via.tar failed; nothing was kept"
 	run "$MDT_BIN/$RF" --system import "$FIX/dev.tar" dev
 	assert_status 0
 	assert_output ""
-	[ -c "$SYSDIR/dev/dev/null" ] && [ -b "$SYSDIR/dev/dev/sda" ]
+	[ -c "$SYSDIR/dev/dev/null" ]
+	[ -b "$SYSDIR/dev/dev/sda" ]
 }
 
 @test "import refuses a tarball bomb over --max-size" {
@@ -598,7 +601,8 @@ $RF: import: unpacking $FIX/many.tar failed; nothing was kept"
 	[ -e "$UROOTFS/imp/marker" ]
 	user_rf import --force "$FIX/good.tar" imp
 	assert_status 0
-	[ ! -e "$UROOTFS/imp/marker" ] && [ -x "$UROOTFS/imp/bin/hello" ]
+	[ ! -e "$UROOTFS/imp/marker" ]
+	[ -x "$UROOTFS/imp/bin/hello" ]
 	no_leftovers "$UROOTFS"
 }
 
@@ -802,7 +806,8 @@ $RF: import-image: unpacking $FIX/junk failed; nothing was kept"
 	user_rf rm nothere
 	assert_status 125
 	assert_output "$RF: rm: no rootfs 'nothere' in $UROOTFS"
-	[ -d "$UROOTFS/.hidden" ] && [ -d "$UROOTFS/lab" ]
+	[ -d "$UROOTFS/.hidden" ]
+	[ -d "$UROOTFS/lab" ]
 	rmdir "$UROOTFS/.hidden"
 }
 
@@ -935,7 +940,8 @@ Try '$RF --help' for more information."
 		default_conf
 		run as_user mdrun.sh -r deb -- /bin/sh -c 'id -u; stat -c %G /var/log/btmp; cat /etc/debian_version'
 		assert_status 0
-		[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = utmp ]
+		[ "${lines[0]}" = 0 ]
+		[ "${lines[1]}" = utmp ]
 	fi
 	user_rf rm deb
 	assert_status 0

@@ -192,7 +192,8 @@ print("trimmed" if last[5] < last[6] else "untrimmed %d %d" % (last[5], last[6])
 	meminfo='s/^MemTotal: *\([0-9]*\) kB$/\1/p'
 	run vm run "$WORK/tiny" --accel tcg --timeout 120 -- sh -c "sed -n '$meminfo' /proc/meminfo; cat /proc/cmdline"
 	assert_status 0
-	[ "${lines[0]}" -gt 0 ] && [ "${lines[0]}" -le $((128 * 1024)) ]
+	[ "${lines[0]}" -gt 0 ]
+	[ "${lines[0]}" -le $((128 * 1024)) ]
 	[[ " ${lines[1]} " == *" ipv6.disable=1 "* ]]
 	run vm run "$WORK/tiny" --accel tcg --timeout 120 --memory 256 -- sed -n "$meminfo" /proc/meminfo
 	assert_status 0
@@ -389,7 +390,8 @@ need_image() {
 	assert_status 0
 	run qemu-img info "$WORK/deb.qcow2"
 	assert_output_contains "file format: qcow2"
-	[ -s "$WORK/deb.vmlinuz" ] && [ -s "$WORK/deb.initrd" ]
+	[ -s "$WORK/deb.vmlinuz" ]
+	[ -s "$WORK/deb.initrd" ]
 	[ "$(stat -c %U "$WORK/deb.qcow2")" = "$MDT_USER" ]
 	# Nothing of the build is left in TMPDIR.
 	[ -z "$(ls -A "$WORK/tmp")" ]

@@ -555,7 +555,8 @@ S
 		run ctl kill -s "$s" sec-web
 		assert_status 0
 	done
-	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ]
+	[ -e "/proc/$helper" ]
 	pgrep -u mdtest1 -x loop >/dev/null
 }
 
@@ -569,7 +570,8 @@ S
 	run as mdtest2 mdctl.sh stop -t 0 sec-web
 	assert_status 125
 	assert_output "mdhelper: no such container: sec-web"
-	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ]
+	[ -e "/proc/$helper" ]
 }
 
 @test "mdmonitor run by a student has nothing to use: not their container, not root's files" {
@@ -584,7 +586,8 @@ S
 	# Its own child under that container's name: it waits, then can
 	# remove nothing of root's.
 	run as_user sh -c "sleep 0.2 & exec $MDT_ROOT/libexec/minidocker/mdmonitor sec-theirs \$! 10.0.0.1 1 0"
-	[ "$(monitor_of sec-theirs)" = "$monitor" ] && [ -e "/proc/$monitor" ]
+	[ "$(monitor_of sec-theirs)" = "$monitor" ]
+	[ -e "/proc/$monitor" ]
 	[ -e "$MDT_ROOT/run/containers/sec-theirs" ]
 	pgrep -u mdtest2 -x loop >/dev/null
 	[ -n "$(find /sys/fs/cgroup -path '*/minidocker-test/sec-theirs' -type d)" ]
