@@ -17,7 +17,12 @@
 #                                layout (directory or tar), layers in order
 #   list                         NAME, WHERE (user/system), SIZE, PATH
 #   path NAME                    print the directory of rootfs NAME
-#   rm NAME                      remove rootfs NAME
+#   rm NAME                      remove rootfs NAME (plain rm -rf cannot: an
+#                                imported one's files belong to your
+#                                subordinate ids)
+#   cp SRC NAME:/PATH            copy a file or directory into rootfs NAME,
+#                                owned by its root (plain cp cannot write
+#                                where those ids own the directory)
 #   du                           disk usage of every rootfs, and the total
 #
 # Options:
@@ -1331,6 +1336,28 @@ cmd_du() {
 # ------------------------------------------------------------------ main
 
 # Options may come before or after the command; at most two operands.
+# Copy SRC into the student's rootfs at PATH, as the container's root:
+# in the user namespace of the rootfs's ids (an imported tree's files
+# belong to the student's subordinate ids, which the student cannot write
+# on the host; mdrootfs.sh rm removes such trees the same way).
+cmd_cp() {
+	[ $# -eq 2 ] || md_usage_error "cp needs SRC and NAME:/PATH"
+	case $2 in
+	*:/*) ;;
+	*) md_usage_error "cp: the destination is NAME:/PATH, a place inside rootfs NAME: $2" ;;
+	esac
+	cp_name=${2%%:*} cp_path=${2#*:}
+	check_name "$cp_name"
+	case /$cp_path/ in */../*) md_die "cp: $cp_path leads out of the rootfs" ;; esac
+	[ "$opt_system" = 0 ] || md_die "cp: a system rootfs is root's: copy into it as root with cp"
+	[ -e "$1" ] || md_die "cp: cannot read $1"
+	pick_base
+	if [ -L "$rf_base/$cp_name" ] || [ ! -d "$rf_base/$cp_name" ]; then md_die "cp: no rootfs '$cp_name' in $rf_base"; fi
+	pick_userns
+	# shellcheck disable=SC2086 # rf_userns is a list of words we built
+	$rf_userns cp -R -- "$1" "$rf_base/$cp_name$cp_path" || md_die "cp: copying $1 to $cp_name:$cp_path failed"
+}
+
 main() {
 	rf_uid=$(id -u)
 	opt_system=0 opt_force=0 opt_suite='' opt_include='' opt_mirror='' opt_variant=apt opt_dry_run=0
@@ -1368,6 +1395,7 @@ main() {
 	list) cmd_list "$@" ;;
 	path) cmd_path "$@" ;;
 	rm) cmd_rm "$@" ;;
+	cp) cmd_cp "$@" ;;
 	du) cmd_du "$@" ;;
 	*) md_usage_error "unknown command: $cmd" ;;
 	esac

@@ -419,6 +419,39 @@ PY
 	no_leftovers "$UROOTFS"
 }
 
+@test "cp copies into an imported rootfs where plain cp cannot, owned by its root" {
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
+	"$PY" - "$FIX/srv.tar" <<'PY'
+import sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("srv"); i.type = tarfile.DIRTYPE; i.mode = 0o755; i.uid = i.gid = 42
+t.addfile(i)
+t.close()
+PY
+	chmod 644 "$FIX/srv.tar"
+	user_rf import "$FIX/srv.tar" srv
+	assert_status 0
+	local note=$UHOME/mdrootfs-outside/note
+	as_user sh -c "mkdir -p ${note%/*} && echo hello > $note"
+	# What a student tries first: their subordinate id owns /srv.
+	run as_user cp "$note" "$UROOTFS/srv/srv/"
+	[ "$status" -ne 0 ]
+	user_rf cp "$note" srv:/srv/note
+	assert_status 0
+	assert_output ""
+	[ "$(cat "$UROOTFS/srv/srv/note")" = hello ]
+	[ "$(stat -c %U "$UROOTFS/srv/srv/note")" = "$MDT_USER" ]
+	user_rf cp "$note" srv:/../x
+	assert_status 1
+	assert_output "mdrootfs.sh: cp: /../x leads out of the rootfs"
+	user_rf cp "$note" srv
+	assert_status 2
+	assert_output_contains "mdrootfs.sh: cp: the destination is NAME:/PATH, a place inside rootfs NAME: srv"
+	user_rf rm srv
+	assert_status 0
+	[ ! -e "$UROOTFS/srv" ]
+}
+
 @test "import reads gzip, xz, zstd and plain tarballs alike" {
 	require xz zstd
 	mktar good good.tar
