@@ -101,17 +101,39 @@ refute() {
 	fi
 }
 
-# The pids of the test build's helpers and monitors, of USER (real uid) when
-# one is named. By their executable, not by name: an installed minidocker
-# runs processes of the same names on a lab machine.
+# The pids of the test build's helpers and monitors, of USER's when one is
+# named. By their executable, not by name: an installed minidocker runs
+# processes of the same names on a lab machine.
 test_helpers() {
-	local p exe
-	for p in $(pgrep ${1:+-U "$1"} -x mdhelper; pgrep ${1:+-U "$1"} -x mdmonitor); do
+	local p exe want=
+	[ -z "${1:-}" ] || want=$(id -u "$1")
+	for p in $(pgrep -x mdhelper; pgrep -x mdmonitor); do
 		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
 		case ${exe% (deleted)} in
-		"$MDT_ROOT/libexec/minidocker/mdhelper" | "$MDT_ROOT/libexec/minidocker/mdmonitor") echo "$p" ;;
+		"$MDT_ROOT/libexec/minidocker/mdhelper" | "$MDT_ROOT/libexec/minidocker/mdmonitor") ;;
+		*) continue ;;
 		esac
+		[ -z "$want" ] || [ "$(helper_owner "$p")" = "$want" ] || continue
+		echo "$p"
 	done
+}
+
+# Whose helper or monitor pid $1 is. Its real uid is the caller's only while
+# a foreground container runs (all root otherwise, SECURITY.md 38): else the
+# uid of the registry entry that names it (a monitor), else its parent's
+# real uid (the caller's shell, while it sets up or cleans up).
+helper_owner() {
+	local uid e owner helper ppid
+	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	if [ -n "$uid" ] && [ "$uid" != 0 ]; then echo "$uid"; return; fi
+	for e in "$MDT_ROOT"/run/containers/*; do
+		[ -e "$e" ] || continue
+		read -r owner helper _ <"$e" 2>/dev/null || continue
+		[ "$helper" != "$1" ] || { echo "$owner"; return; }
+	done
+	ppid=$(awk '/^PPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	if [ -z "$ppid" ] || [ "$ppid" -le 1 ]; then echo 0; return; fi
+	awk '/^Uid:/ { print $2 }' "/proc/$ppid/status" 2>/dev/null
 }
 
 no_test_helpers() {
