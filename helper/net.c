@@ -185,18 +185,38 @@ void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
  * page tables for a fork costs milliseconds, on every container's start.
  * The child only makes raw system calls (no libc state is changed in the
  * memory it shares with us) until execve or _exit. */
-static pid_t spawn_script(char *const argv[], int netns, int *out)
+/* A copy of fd at 5 or above (close-on-exec). The child dup3()s its fds
+ * onto 0-4: dup3 fails (EINVAL) on an fd already in its place, and one
+ * placed first could be overwritten by the next. A caller with only 0-2
+ * open has the netns on fd 3: every bridge start failed with exit 126. */
+static int above_four(int fd)
+{
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+
+	if (copy < 0)
+		die_errno("fcntl(F_DUPFD_CLOEXEC)");
+	return copy;
+}
+
+static pid_t spawn_script(char *const argv[], int netns_fd, int *out)
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	AUTOCLOSE int script = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
-	AUTOCLOSE int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	AUTOCLOSE int opened = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
+	AUTOCLOSE int script = above_four(opened);
+	AUTOCLOSE int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	AUTOCLOSE int devnull = -1;
+	AUTOCLOSE int netns = netns_fd >= 0 ? above_four(netns_fd) : -1;
+	AUTOCLOSE int err_w = -1;
 	int err[2];
 	pid_t pid;
 
-	if (devnull < 0)
+	if (null < 0)
 		die_errno("open(\"/dev/null\")");
+	devnull = above_four(null);
 	if (pipe2(err, O_CLOEXEC) < 0)
 		die_errno("pipe");
+	err_w = above_four(err[1]);
+	close(err[1]);
 	pid = vfork();
 	if (pid < 0)
 		die_errno("vfork");
@@ -204,7 +224,7 @@ static pid_t spawn_script(char *const argv[], int netns, int *out)
 		/* fd 4: the script, for the kernel to hand its interpreter as
 		 * /dev/fd/4 (so not close-on-exec). */
 		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_dup3, devnull, 1, 0) < 0 ||
-		    syscall(SYS_dup3, err[1], 2, 0) < 0 ||
+		    syscall(SYS_dup3, err_w, 2, 0) < 0 ||
 		    (netns >= 0 && syscall(SYS_dup3, netns, 3, 0) < 0) ||
 		    syscall(SYS_dup3, script, 4, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
 		    syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0 ||
@@ -215,7 +235,6 @@ static pid_t spawn_script(char *const argv[], int netns, int *out)
 		syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
-	close(err[1]);
 	*out = err[0];
 	return pid;
 }
