@@ -72,7 +72,7 @@ DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck c
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file
+       python3 file stress-ng
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
@@ -141,17 +141,30 @@ install: all
 		MD_LIBEXEC=$(BUILDDIR) MD_SYSTEM_ROOTFS=$(STATEDIR)/rootfs \
 			sh scripts/mdrootfs.sh --system busybox default; \
 	fi
-	if [ -f etc/mdnet.service ] && [ -d /run/systemd/system ] && [ -z "$(DESTDIR)" ]; then \
-		sed 's|@BINDIR@|$(BINDIR)|g' etc/mdnet.service > $(SYSTEMDDIR)/mdnet.service; \
-		systemctl daemon-reload || true; \
+	# The unit: on a systemd machine, and in a staged tree (DESTDIR).
+	if [ -f etc/mdnet.service ] && { [ -n "$(DESTDIR)" ] || [ -d /run/systemd/system ]; }; then \
+		mkdir -p $(DESTDIR)$(SYSTEMDDIR); \
+		sed 's|@BINDIR@|$(BINDIR)|g' etc/mdnet.service > $(DESTDIR)$(SYSTEMDDIR)/mdnet.service; \
+		[ -n "$(DESTDIR)" ] || systemctl daemon-reload || true; \
 	fi
 
+# The unit disabled and the network down (bridge, anti-spoofing table, NAT)
+# while mdnet.sh is still there; then the files, the unit and the group.
+# With DESTDIR, a staged tree: no unit to disable, no bridge, no group.
 uninstall:
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -f $(SYSTEMDDIR)/mdnet.service ]; then \
+		systemctl disable mdnet.service || true; \
+	fi
+	if [ -z "$(DESTDIR)" ] && [ -x $(BINDIR)/mdnet.sh ] && [ -f $(CONFDIR)/minidocker.conf ]; then \
+		$(BINDIR)/mdnet.sh down --config $(CONFDIR)/minidocker.conf || true; \
+	fi
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
-	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(SYSTEMDDIR)/mdnet.service
+	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+	if [ -z "$(DESTDIR)" ] && getent group $(GROUP) >/dev/null; then groupdel $(GROUP) || true; fi
 	@echo "kept $(CONFDIR)/minidocker.conf and $(STATEDIR): remove them by hand if you want them gone"
 
 deps:

@@ -171,6 +171,53 @@ static void print_size(const char *what, uint64_t v)
 	printf("%-12s %s\n", what, buf);
 }
 
+/* A CPU set as ranges (0-63, not 0,1,...,63). */
+static void print_cpu_ranges(const uint64_t *set)
+{
+	const char *sep = "";
+
+	for (int i = 0; i < 1024; i++) {
+		int j = i;
+
+		if (!(set[i / 64] & (1ULL << (i % 64))))
+			continue;
+		while (j + 1 < 1024 && (set[(j + 1) / 64] & (1ULL << ((j + 1) % 64))))
+			j++;
+		if (j > i)
+			printf("%s%d-%d", sep, i, j);
+		else
+			printf("%s%d", sep, i);
+		sep = ",";
+		i = j;
+	}
+}
+
+/* The rule's CPUs, and this machine's beside them: `0-63` alone reads as
+ * 64 CPUs on a machine that has 2. */
+static void print_cpus(const struct rule *r)
+{
+	char online[128];
+	AUTOCLOSE int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, online, sizeof online - 1);
+
+	printf("%-12s ", "cpus");
+	if (r->has_cpus)
+		print_cpu_ranges(r->cpus);
+	else
+		printf("all");
+	if (n > 0) {
+		online[n] = '\0';
+		online[strcspn(online, "\n")] = '\0';
+		printf(" (this machine has %s)", online);
+	}
+	printf("\n");
+}
+
+static void print_ip(uint32_t a)
+{
+	printf("%u.%u.%u.%u", a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255);
+}
+
 void policy_print(const struct config *cfg, const struct rule *r, const struct caller *c)
 {
 	printf("user         %s (uid %u)\n", c->name, (unsigned)c->uid);
@@ -180,18 +227,23 @@ void policy_print(const struct config *cfg, const struct rule *r, const struct c
 		print_size("memory-swap", r->swap);
 	else
 		printf("%-12s not allowed\n", "memory-swap");
-	printf("%-12s ", "cpus");
-	if (r->has_cpus)
-		for (int i = 0, first = 1; i < 1024; i++)
-			if (r->cpus[i / 64] & (1ULL << (i % 64))) {
-				printf("%s%d", first ? "" : ",", i);
-				first = 0;
-			}
-	printf("%s\n", r->has_cpus ? "" : "all");
+	print_cpus(r);
 	if (r->pids)
 		printf("%-12s %llu\n", "pids", (unsigned long long)r->pids);
 	else
 		printf("%-12s no limit\n", "pids");
+	if (r->containers)
+		printf("%-12s %llu at a time\n", "containers", (unsigned long long)r->containers);
+	else
+		printf("%-12s no limit\n", "containers");
+	printf("%-12s ", "ip");
+	if (r->has_ip) {
+		print_ip(r->ip);
+		printf("/%u on bridge %s\n", r->ip_prefix,
+		       r->bridge[0] ? r->bridge : cfg->has_bridge ? cfg->bridge : "(none configured)");
+	} else {
+		printf("none (loopback only)\n");
+	}
 	for (int i = 0; i < r->nrootfs; i++)
 		printf("%-12s %s\n", "rootfs", strcmp(r->rootfs[i], "~") ? r->rootfs[i] : c->home);
 	printf("%-12s %s\n", "userns", r->userns_host && c->uid == 0 ? "private or host" : "private");

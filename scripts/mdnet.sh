@@ -352,11 +352,19 @@ spoof_table() {
 }
 
 # Write the elements of the bridge's subnet, one per host address: "NAME"
-# for $1 = names, "NAME" . MAC . ADDR for $1 = pairs (port_mac's MAC).
+# for $1 = names, "NAME" . MAC . ADDR for $1 = pairs (port_mac's MAC). The
+# bridge's own address gets a name (a port so named would have all its
+# frames dropped) but no pair: no container is leased the gateway's
+# address, none may send as it.
 spoof_elements() {
 	se_first=$((cidr_net + 1)) se_last=$((cidr_net + (~cidr_mask & 0xffffffff) - 1))
+	se_gw=$((cidr_net + cidr_host))
 	se_a=$se_first se_sep=''
 	while [ "$se_a" -le "$se_last" ]; do
+		if [ "$1" = pairs ] && [ "$se_a" -eq "$se_gw" ]; then
+			se_a=$((se_a + 1))
+			continue
+		fi
 		if [ "$1" = names ]; then
 			printf '%s"mdv%03d%03d%03d%03d"' "$se_sep" $((se_a >> 24 & 255)) \
 				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255))

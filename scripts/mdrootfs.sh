@@ -17,7 +17,12 @@
 #                                layout (directory or tar), layers in order
 #   list                         NAME, WHERE (user/system), SIZE, PATH
 #   path NAME                    print the directory of rootfs NAME
-#   rm NAME                      remove rootfs NAME
+#   rm NAME                      remove rootfs NAME (plain rm -rf cannot: an
+#                                imported one's files belong to your
+#                                subordinate ids)
+#   cp SRC NAME:/PATH            copy a file or directory into rootfs NAME,
+#                                owned by its root (plain cp cannot write
+#                                where those ids own the directory)
 #   du                           disk usage of every rootfs, and the total
 #
 # Options:
@@ -37,6 +42,9 @@
 # busybox and debian write /etc/resolv.conf with the host's nameservers
 # (not loopback ones, which a container cannot reach): with the bridge's
 # NAT (sudo mdnet.sh up --nat), `apt-get update` then works inside.
+# import and import-image add the /proc, /dev, /sys and /tmp that an
+# archive lacks (a `tar` of a container's files has none): the container's
+# mounts go there.
 # NAME is [a-z0-9][a-z0-9_.-]*, at most 63 characters.
 set -eu
 
@@ -312,6 +320,31 @@ bb_links() {
 		}' "$1"
 }
 
+# busybox's shell runs its own applets before anything on PATH in every
+# shell (sh -c, scripts, makefiles, mdctl.sh exec), not only interactive
+# ones: the rootfs's copy of busybox loses its ping applet, so `ping` is
+# /bin/ping however it is called. The applet's name, the one "\0ping\0" in
+# busybox's sorted table of names, becomes "pin_" (same length, same place
+# in the order the lookup relies on).
+bb_drop_ping() {
+	perl -e '
+		my $f = shift;
+		open(my $fh, "+<:raw", $f) or die "$f: $!\n";
+		my $b = do { local $/; <$fh> };
+		my $n = () = $b =~ /\0ping\0/g;
+		exit 0 if $n == 0;
+		die "$n places that could be its applet name ping\n" if $n != 1;
+		my $i = index($b, "\0ping\0");
+		my $s = rindex($b, "\0", $i - 1) + 1;
+		my $e = index($b, "\0", $i + 6);
+		my ($prev, $next) = (substr($b, $s, $i - $s), substr($b, $i + 6, $e - $i - 6));
+		die "its applet names around ping ($prev, $next) are not in order\n"
+			unless $prev lt "pin_" && "pin_" lt $next;
+		seek($fh, $i + 1, 0) && print($fh "pin_") && close($fh) or die "$f: $!\n";
+	' "$1/bin/busybox" || return 1
+	! "$1/bin/busybox" --list | grep -qx ping
+}
+
 bb_etc() {
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$1/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$1/etc/group"
@@ -352,11 +385,7 @@ cmd_busybox() {
 	rm -f "$rf_tmp/bin/ping" || md_die "busybox: cannot remove busybox's ping link"
 	cp -- "$MD_LIBEXEC/ping" "$rf_tmp/bin/ping" || md_die "busybox: cannot copy ping"
 	chmod 755 "$rf_tmp/bin/ping"
-	# busybox's shell runs its applets before anything on PATH: an
-	# interactive shell started by mdrun.sh reads this (ENV) and so runs
-	# /bin/ping for `ping`.
-	printf '# Read by interactive shells (ENV, set by mdrun.sh).\n# busybox sh prefers its own ping applet, which needs a raw socket.\nalias ping=/bin/ping\n' \
-		>"$rf_tmp/etc/shrc" || md_die "busybox: cannot write /etc/shrc"
+	bb_drop_ping "$rf_tmp" || md_die "busybox: cannot remove busybox's ping applet, which its shell would run instead of /bin/ping"
 	finish_build
 	say "busybox: rootfs '$name' is ready in $rf_target"
 }
@@ -990,6 +1019,22 @@ check_caps() {
 
 # ---------------------------------------------------------------- import
 
+# A `tar` of a container's files, or an image made by `docker import`, has
+# no /proc, /dev or /sys: Docker and podman make them at run time, mdhelper
+# only mounts on them. Add those missing, and /tmp, to the tree $1, as the
+# unpack made it (in the same user namespace: the tree's top may belong to
+# a subordinate id). A name that is there, even as a file or a symlink,
+# is left for mdhelper to refuse.
+add_mount_points() {
+	pick_userns
+	# shellcheck disable=SC2086,SC2016 # rf_userns is a list of words we built; $1 is the inner sh's
+	$rf_userns sh -c '
+		for d in proc dev sys; do
+			[ -e "$1/$d" ] || [ -L "$1/$d" ] || mkdir -m 755 -- "$1/$d" || exit 1
+		done
+		[ -e "$1/tmp" ] || [ -L "$1/tmp" ] || mkdir -m 1777 -- "$1/tmp"' sh "$1"
+}
+
 cmd_import() {
 	[ $# -eq 2 ] || md_usage_error "import needs FILE and NAME"
 	check_name "$2"
@@ -999,6 +1044,7 @@ cmd_import() {
 	begin_build "$2"
 	say "import: unpacking $1 into $rf_tmp"
 	run_job unpack tar "$1" || md_die "import: unpacking $1 failed; nothing was kept"
+	add_mount_points "$rf_tmp" || md_die "import: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
 	finish_build
 	say "import: rootfs '$2' is ready in $rf_target"
 }
@@ -1012,6 +1058,7 @@ cmd_import_image() {
 	begin_build "$2"
 	say "import-image: applying the layers of $1 into $rf_tmp"
 	run_job unpack image "$1" || md_die "import-image: unpacking $1 failed; nothing was kept"
+	add_mount_points "$rf_tmp" || md_die "import-image: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
 	finish_build
 	say "import-image: rootfs '$2' is ready in $rf_target"
 }
@@ -1289,6 +1336,28 @@ cmd_du() {
 # ------------------------------------------------------------------ main
 
 # Options may come before or after the command; at most two operands.
+# Copy SRC into the student's rootfs at PATH, as the container's root:
+# in the user namespace of the rootfs's ids (an imported tree's files
+# belong to the student's subordinate ids, which the student cannot write
+# on the host; mdrootfs.sh rm removes such trees the same way).
+cmd_cp() {
+	[ $# -eq 2 ] || md_usage_error "cp needs SRC and NAME:/PATH"
+	case $2 in
+	*:/*) ;;
+	*) md_usage_error "cp: the destination is NAME:/PATH, a place inside rootfs NAME: $2" ;;
+	esac
+	cp_name=${2%%:*} cp_path=${2#*:}
+	check_name "$cp_name"
+	case /$cp_path/ in */../*) md_die "cp: $cp_path leads out of the rootfs" ;; esac
+	[ "$opt_system" = 0 ] || md_die "cp: a system rootfs is root's: copy into it as root with cp"
+	[ -e "$1" ] || md_die "cp: cannot read $1"
+	pick_base
+	if [ -L "$rf_base/$cp_name" ] || [ ! -d "$rf_base/$cp_name" ]; then md_die "cp: no rootfs '$cp_name' in $rf_base"; fi
+	pick_userns
+	# shellcheck disable=SC2086 # rf_userns is a list of words we built
+	$rf_userns cp -R -- "$1" "$rf_base/$cp_name$cp_path" || md_die "cp: copying $1 to $cp_name:$cp_path failed"
+}
+
 main() {
 	rf_uid=$(id -u)
 	opt_system=0 opt_force=0 opt_suite='' opt_include='' opt_mirror='' opt_variant=apt opt_dry_run=0
@@ -1326,6 +1395,7 @@ main() {
 	list) cmd_list "$@" ;;
 	path) cmd_path "$@" ;;
 	rm) cmd_rm "$@" ;;
+	cp) cmd_cp "$@" ;;
 	du) cmd_du "$@" ;;
 	*) md_usage_error "unknown command: $cmd" ;;
 	esac

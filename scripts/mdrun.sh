@@ -177,8 +177,8 @@ main() {
 	[ -z "$set_detach" ] || set -- "$@" --detach "$logs"
 	resolve_rootfs "$rootfs"
 	# The interactive shell of a rootfs that has an /etc/shrc reads it
-	# (mdrootfs.sh busybox writes one: busybox's shell runs its own ping
-	# applet otherwise, which cannot work in a container).
+	# (ENV). mdrootfs.sh busybox no longer needs one for ping: its busybox
+	# has no ping applet to shadow /bin/ping.
 	if [ "$left" -eq 0 ] && [ -f "$dir/etc/shrc" ]; then
 		set -- "$@" --env ENV=/etc/shrc
 	fi

@@ -498,7 +498,9 @@ pick_accel() {
 		return 0
 	fi
 	if ! kvm_usable; then
-		md_warn "cannot open $KVM_DEV: using TCG; ask an administrator to add you to the kvm group (sudo adduser $(id -un) kvm), then log in again"
+		# Not "join the kvm group": INSTALL forbids it (the device gives
+		# root-equivalent access to much of the host).
+		md_warn "cannot open $KVM_DEV: using TCG (slow software emulation; KVM is not for students here)"
 		echo tcg
 		return 0
 	fi
@@ -1061,7 +1063,7 @@ write_report() {
 				if (nok > 1 && best > 0)
 					printf "**What helps.** Fastest: %s, %.0f ms; slowest: %s, %.0f ms (%.1fx). An uncompressed vmlinux booted through PVH skips the firmware (SeaBIOS) and the guest-side decompression; microvm has fewer devices for the kernel to probe.\n", bc, best, wc, worst, worst / best
 				if (toinit != "")
-					printf "\n**Target.** Tiny VM to init (Run /init) under TCG on microvm with the vmlinux: %.0f ms median here (target: 1500 ms on an idle host; the load average above says how idle this one was).\n", toinit
+					printf "\n**To init.** The tiny VM reached its init (Run /init) under TCG on microvm with the vmlinux in %.0f ms (median here; the load average above says how idle this host was).\n", toinit
 			}' "$wr_out/summary.csv"
 		echo
 		echo "Files: runs.csv (every boot), summary.csv, boottime.png and .svg, logs/ (the stamped consoles)."

@@ -79,23 +79,96 @@ ctl() {
 	as_user mdctl.sh "$@"
 }
 
+# Poll until COMMAND succeeds, for at most SECONDS: for what the kernel or
+# a helper finishes moments after (a network namespace's teardown, a port's
+# removal, a process's exit), however loaded the machine. Never a fixed
+# sleep: a slow machine needs longer, a fast one should not wait.
+wait_for() {
+	local limit=$1 deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || { echo "still not so after $limit s: $*" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+# Fail, saying so, when COMMAND succeeds: `! COMMAND` in the middle of a
+# test never fails it (bash's errexit ignores negated commands).
+refute() {
+	if "$@"; then
+		echo "expected to fail: $*"
+		return 1
+	fi
+}
+
+# The pids of the test build's helpers and monitors, of USER's when one is
+# named. By their executable, not by name: an installed minidocker runs
+# processes of the same names on a lab machine.
+test_helpers() {
+	local p exe want=
+	[ -z "${1:-}" ] || want=$(id -u "$1")
+	for p in $(pgrep -x mdhelper; pgrep -x mdmonitor); do
+		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+		case ${exe% (deleted)} in
+		"$MDT_ROOT/libexec/minidocker/mdhelper" | "$MDT_ROOT/libexec/minidocker/mdmonitor") ;;
+		*) continue ;;
+		esac
+		[ -z "$want" ] || [ "$(helper_owner "$p")" = "$want" ] || continue
+		echo "$p"
+	done
+}
+
+# Whose helper or monitor pid $1 is. Its real uid is the caller's only while
+# a foreground container runs (all root otherwise, SECURITY.md 38): else the
+# uid of the registry entry that names it (a monitor), else its parent's
+# real uid (the caller's shell, while it sets up or cleans up).
+helper_owner() {
+	local uid e owner helper ppid
+	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	if [ -n "$uid" ] && [ "$uid" != 0 ]; then echo "$uid"; return; fi
+	for e in "$MDT_ROOT"/run/containers/*; do
+		[ -e "$e" ] || continue
+		read -r owner helper _ <"$e" 2>/dev/null || continue
+		[ "$helper" != "$1" ] || { echo "$owner"; return; }
+	done
+	ppid=$(awk '/^PPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	if [ -z "$ppid" ] || [ "$ppid" -le 1 ]; then echo 0; return; fi
+	awk '/^Uid:/ { print $2 }' "/proc/$ppid/status" 2>/dev/null
+}
+
+no_test_helpers() {
+	[ -z "$(test_helpers "$@")" ]
+}
+
 # Kill what runs inside the test user's containers (their effective uid),
 # never the helpers (effective uid root): each helper then sees its
 # container end and removes its cgroup, as it would for a student.
 stop_containers() {
 	local user=${1:-$MDT_USER}
 	pkill -KILL -u "$user" 2>/dev/null || true
-	for _ in $(seq 50); do
-		pgrep -U "$user" -x "mdhelper|mdmonitor" >/dev/null || return 0
-		sleep 0.1
-	done
-	echo "helpers of $user still running" >&2
+	wait_for 30 no_test_helpers "$user" || { echo "helpers of $user still running" >&2; return 1; }
+}
+
+# Is there a host port (mdv and an address) of the test's own containers:
+# one named for an address in the subnet of the bridge the test config
+# names? Another minidocker's ports (an installed one's, on md0) are not.
+any_port() {
+	local kw cidr net len p a b c d
+	[ -r "$MDT_CONF" ] || return 1
+	while read -r kw _ cidr _; do
+		[ "$kw" = bridge ] || continue
+		IFS=. read -r a b c d <<<"${cidr%/*}"
+		net=$((a << 24 | b << 16 | c << 8 | d)) len=${cidr#*/}
+		for p in $(ip -o link show | sed -n 's/^[0-9]*: \(mdv[0-9]\{12\}\)[@:].*/\1/p'); do
+			a=$((10#${p:3:3} << 24 | 10#${p:6:3} << 16 | 10#${p:9:3} << 8 | 10#${p:12:3}))
+			[ $(((a ^ net) >> (32 - len))) -ne 0 ] || return 0
+		done
+	done <"$MDT_CONF"
 	return 1
 }
 
-# Is there a host port of a container (mdv and an address)?
-any_port() {
-	ip -o link show | grep -q ' mdv[0-9]'
+no_port() {
+	! any_port
 }
 
 # Nothing left of ended containers: no lease, no host veth once the kernel
@@ -106,16 +179,13 @@ any_port() {
 registry_empty() {
 	local e helper
 	[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] || return 1
-	for _ in $(seq 300); do
-		any_port || break
-		sleep 0.01
-	done
-	! any_port || return 1
+	wait_for 30 no_port || return 1
 	for e in "$MDT_ROOT"/run/containers/*; do
 		[ -e "$e" ] || continue
 		read -r _ helper start _ <"$e"
-		# Alive: that pid, started then (field 22 of its stat).
-		[ "$(cut -d')' -f2 "/proc/$helper/stat" 2>/dev/null | awk '{ print $20 }')" != "$start" ] ||
+		# Alive: that pid, started then (field 22 of its stat), not a
+		# zombie (field 3), as mdhelper counts it.
+		[ "$(cut -d')' -f2 "/proc/$helper/stat" 2>/dev/null | awk '$1 != "Z" { print $20 }')" != "$start" ] ||
 			return 1
 	done
 }

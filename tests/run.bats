@@ -64,7 +64,7 @@ user_rootfs() {
 	run md -- id
 	assert_output "uid=0(root) gid=0(root)"
 	md -- sleep 30 &
-	for _ in $(seq 50); do pgrep -u "$MDT_USER" -x sleep >/dev/null && break; sleep 0.1; done
+	wait_for 30 pgrep -u "$MDT_USER" -x sleep >/dev/null
 	pid=$(pgrep -u "$MDT_USER" -x sleep)
 	[ "$(stat -c %U /proc/"$pid")" = "$MDT_USER" ]
 	grep -q "^Uid:.*$(id -u "$MDT_USER")" /proc/"$pid"/status
@@ -101,7 +101,7 @@ user_rootfs() {
 @test "a container killed by a signal exits 128+N" {
 	md -- sleep 30 &
 	bg=$!
-	for _ in $(seq 50); do pkill -KILL -u "$MDT_USER" -x sleep && break; sleep 0.1; done
+	wait_for 30 pkill -KILL -u "$MDT_USER" -x sleep
 	status=0
 	wait "$bg" || status=$?
 	assert_status 137
@@ -111,7 +111,7 @@ user_rootfs() {
 	out=/home/$MDT_USER/out
 	as_user sh -c 'exec mdrun.sh -- sh -c "trap \"echo got TERM; exit 42\" TERM; echo ready; while :; do sleep 0.1; done" > '"$out" &
 	bg=$!
-	for _ in $(seq 50); do grep -q ready "$out" 2>/dev/null && break; sleep 0.1; done
+	wait_for 30 grep -q ready "$out" 2>/dev/null
 	# mdrun.sh exec'd the helper: it is the process the student signals.
 	pkill -TERM -U "$MDT_USER" -x mdhelper
 	status=0
@@ -517,6 +517,9 @@ CONF
 	assert_output_contains "rule         $MDT_CONF:1"
 	assert_output_contains "memory       512M"
 	assert_output_contains "rootfs       /home/$MDT_USER"
+	assert_output_contains "cpus         0-63 (this machine has $(cat /sys/devices/system/cpu/online))"
+	assert_output_contains "containers   3 at a time"
+	assert_output_contains "ip           none (loopback only)"
 	assert_output_contains "uid map      uid 0 -> $(id -u "$MDT_USER"), 1-65536 -> 3000000-3065535"
 }
 
@@ -525,7 +528,7 @@ CONF
 	run md -r nosuch -- true
 	run as mdtest3 mdrun.sh -- true
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
-	! pgrep -u "$MDT_USER"
+	refute pgrep -u "$MDT_USER"
 	registry_empty
 }
 
@@ -535,7 +538,7 @@ CONF
 	run "$MDT_HELPER" ps
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
-	! pgrep -u "$MDT_USER"
+	refute pgrep -u "$MDT_USER"
 	registry_empty
 }
 

@@ -90,11 +90,7 @@ kill_mine() {
 		for c in $(pgrep -P "$h"); do kill -KILL "$c" 2>/dev/null; done
 	done
 	pkill -KILL -f "$SEC/xchg" 2>/dev/null || true
-	for _ in $(seq 50); do
-		pgrep -f -- "--rootfs (/home/$ATTACKER/sec-|/home/$MDT_USER/sec-)" >/dev/null || return 0
-		sleep 0.1
-	done
-	return 0
+	wait_for 30 refute pgrep -f -- "--rootfs (/home/$ATTACKER/sec-|/home/$MDT_USER/sec-)" >/dev/null || true
 }
 
 # The attacker's renamer, somewhere the attacker may execute it.
@@ -123,7 +119,7 @@ kill_named() {
 	done
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
 	# Their monitors clean up after them: let them finish.
-	for _ in $(seq 50); do pgrep -x mdmonitor >/dev/null || break; sleep 0.1; done
+	wait_for 30 no_test_helpers || true
 }
 
 # The pid of container NAME's monitor, from its registry entry.
@@ -312,8 +308,7 @@ S
 @test "a container name in use by another user is refused and that container is untouched" {
 	busybox_rootfs "$SEC/r" "$ATTACKER"
 	mdh_as "$ATTACKER" run --name sec-shared --rootfs "$SEC/r" -- /bin/sleep 5 >/dev/null 2>&1 &
-	for _ in $(seq 50); do [ -e "$MDT_ROOT/run/containers/sec-shared" ] && break; sleep 0.1; done
-	[ -e "$MDT_ROOT/run/containers/sec-shared" ]
+	wait_for 30 test -e "$MDT_ROOT/run/containers/sec-shared"
 	run mdh_as "$MDT_USER" run --name sec-shared --rootfs "$MDT_SYSROOTFS/default" -- true
 	assert_status 125
 	assert_output "mdhelper: the name sec-shared is in use by another container"
@@ -562,7 +557,8 @@ S
 		run ctl kill -s "$s" sec-web
 		assert_status 0
 	done
-	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ]
+	[ -e "/proc/$helper" ]
 	pgrep -u mdtest1 -x loop >/dev/null
 }
 
@@ -576,7 +572,8 @@ S
 	run as mdtest2 mdctl.sh stop -t 0 sec-web
 	assert_status 125
 	assert_output "mdhelper: no such container: sec-web"
-	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ]
+	[ -e "/proc/$helper" ]
 }
 
 @test "mdmonitor run by a student has nothing to use: not their container, not root's files" {
@@ -592,7 +589,8 @@ S
 	# Its own child under that container's name: it waits, then can
 	# remove nothing of root's.
 	run as_user sh -c "sleep 0.2 & exec $MDT_ROOT/libexec/minidocker/mdmonitor sec-theirs \$! 10.0.0.1 1 0"
-	[ "$(monitor_of sec-theirs)" = "$monitor" ] && [ -e "/proc/$monitor" ]
+	[ "$(monitor_of sec-theirs)" = "$monitor" ]
+	[ -e "/proc/$monitor" ]
 	[ -e "$MDT_ROOT/run/containers/sec-theirs" ]
 	pgrep -u mdtest2 -x loop >/dev/null
 	[ -n "$(find /sys/fs/cgroup -path '*/minidocker-test/sec-theirs' -type d)" ]
@@ -613,7 +611,7 @@ S
 	assert_output "mdhelper: $m is not owned by root"
 	[ ! -e "$MDT_ROOT/run/containers/sec-mon" ]
 	registry_empty
-	! pgrep -u mdtest1 -x loop
+	refute pgrep -u mdtest1 -x loop
 }
 
 @test "a command's newlines and escape sequences reach ps as ? and forge no entry" {
