@@ -44,7 +44,8 @@
 #                            ~/.cache/minidocker/mdbench-vm.qcow2)
 #   --vm-build               build that guest first when it is missing (minutes)
 #   --quick                  tiny parameters: seconds per environment (tests)
-#   --out DIR                where results go (default ./mdbench-DATE-TIME)
+#   --out DIR                where results go (default: a new ./mdbench-DATE-TIME);
+#                            an existing DIR must be yours and hold no results
 #   -h, --help               show this help
 #
 # Exit status: 0 done, 1 a step failed, 2 misuse, 130 interrupted (the data so

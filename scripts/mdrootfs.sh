@@ -33,7 +33,9 @@
 # and import keep the archive's owners by mapping them into that range, as
 # the container will (apt-get works inside); without one, every file is the
 # user's and apt-get inside installs only packages whose files all belong
-# to root. A system rootfs is read-only in containers: apt-get there fails.
+# to root. A system rootfs is read-only in containers: apt-get there fails;
+# it never holds set-id bits, device nodes, files or directories others may
+# write, or owners other than root (each dropped class is counted).
 # busybox and debian write /etc/resolv.conf with the host's nameservers
 # (not loopback ones, which a container cannot reach): with the bridge's
 # NAT (sudo mdnet.sh up --nat), `apt-get update` then works inside.

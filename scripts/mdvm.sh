@@ -53,7 +53,8 @@
 #
 # Environment: MDVM_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/minidocker)
 # holds the downloaded kernel (once; offline afterwards) and the KVM probe
-# result (per host boot). MDVM_KVM_PROBE_TIMEOUT: seconds (default 5).
+# result (per host boot); it must be yours and writable by nobody else.
+# MDVM_KVM_PROBE_TIMEOUT: seconds (default 5).
 #
 # The guest's /init (tiny) mounts /proc, /sys, /dev, /dev/pts, /dev/shm,
 # prints MDVM-READY on the console, then by the kernel command line word
