@@ -46,7 +46,8 @@
 #                            ~/.cache/minidocker/mdbench-vm.qcow2)
 #   --vm-build               build that guest first when it is missing (minutes)
 #   --quick                  tiny parameters: seconds per environment (tests)
-#   --out DIR                where results go (default ./mdbench-DATE-TIME)
+#   --out DIR                where results go (default: a new ./mdbench-DATE-TIME);
+#                            an existing DIR must be yours and hold no results
 #   -h, --help               show this help
 #
 # Exit status: 0 done, 1 a step or a run failed (each failed run is named on
@@ -93,6 +94,11 @@ mb_out_tmp=
 # ---------------------------------------------------------------- small tools
 
 mb_die() { md_die 1 "$@"; }
+
+# md_root_safe_dir, failing with mdbench.sh's status for a failed step.
+mb_safe() {
+	mb_why=$(md_root_safe_dir "$@" 2>&1) || mb_die "${mb_why#"$PROG: "}"
+}
 
 # Progress on a terminal only; silence otherwise.
 mb_say() {
@@ -332,6 +338,11 @@ mb_env_setup_minidocker() {
 	else
 		mb_md_root=mdbench
 		mb_md_dir=$(HOME=$mb_md_home md_user_rootfs_dir)/mdbench
+		# As root, HOME (sudo -E) may be a student's: never build there.
+		if ! mb_why=$(md_root_safe_dir "rootfs $mb_md_dir" "$mb_md_dir" "sudo -H, or --rootfs" 2>&1); then
+			mb_reason=${mb_why#"$PROG: "}
+			return 1
+		fi
 		if [ ! -x "$mb_md_dir/usr/bin/sysbench" ]; then
 			mb_say "building the minidocker rootfs $mb_md_dir (busybox + host sysbench)"
 			mb_build_quick_rootfs "$mb_md_dir" || { mb_reason="building the rootfs $mb_md_dir failed"; return 1; }
@@ -341,6 +352,13 @@ mb_env_setup_minidocker() {
 		mb_md_how="rootfs \"mdbench\" ($mb_md_dir) built by mdbench.sh from busybox-static and the host's sysbench with the libraries ldd names"
 	fi
 	[ -d "$mb_md_dir" ] || { mb_reason="rootfs $mb_md_root not found"; return 1; }
+	# Root writes the test files into the rootfs from the host too.
+	if ! mb_why=$(md_root_safe_dir "rootfs $mb_md_dir" "$mb_md_dir" 2>&1) || [ -L "$mb_md_dir$MB_FILEIO_DIR" ]; then
+		mb_reason=${mb_why:-$mb_md_dir$MB_FILEIO_DIR is a symbolic link}
+		mb_reason=${mb_reason#"$PROG: "}
+		mb_md_dir=
+		return 1
+	fi
 	mb_md_disk=$(mb_disk_of "$mb_md_dir")
 	# Not guaranteed a writable tmpfs inside: the files go in a directory of
 	# the rootfs that the user owns, which the helper bind-mounts as /.
@@ -472,6 +490,10 @@ mb_env_setup_vm() {
 	esac
 	if [ ! -f "$mb_vm" ] && [ "$mb_vm_build" = 1 ]; then
 		mb_say "building the guest $mb_vm (mdvm.sh build --include sysbench; a few minutes)"
+		if ! mb_why=$(md_root_safe_dir "guest directory" "$(dirname -- "$mb_vm")" "sudo -H, or --vm-image" 2>&1); then
+			mb_reason=${mb_why#"$PROG: "}
+			return 1
+		fi
 		mkdir -p "$(dirname -- "$mb_vm")"
 		mb_vm_err=$(mdvm.sh build "$mb_vm" --include sysbench 2>&1) || {
 			mb_reason="mdvm.sh build $mb_vm --include sysbench failed: $(printf '%s\n' "$mb_vm_err" | tail -n 1)"
@@ -988,6 +1010,10 @@ mb_report() {
 	mb_dir=${1%/}
 	mb_is_outdir "$mb_dir" ||
 		mb_die "report: $mb_dir has no results.csv and env.txt (not an mdbench.sh output directory)"
+	# A student's results, reported by root, would have root write through
+	# the links that student may have left in them.
+	mb_safe "report: $mb_dir" "$mb_dir" "run report as the directory's owner"
+	[ ! -L "$mb_dir/plots" ] || mb_die "report: $mb_dir/plots is a symbolic link"
 	mkdir -p "$mb_dir/plots"
 	rm -f "$mb_dir/plots/gnuplot.err"
 	mb_iostat_table "$mb_dir" >"$mb_dir/plots/iostat.dat"
@@ -1338,18 +1364,41 @@ mb_check_options() {
 
 # ---------------------------------------------------------------------- main
 
+# The output directory (SECURITY.md 50). The default name is one anybody
+# can predict, in a directory anybody may share (sudo in a student's lab
+# directory): it is made fresh, and an existing one, a link or a directory
+# planted there is never written into. An existing --out is reused only
+# when it is the caller's own real directory. As root, its path must be
+# one no other user can change (md_root_safe_dir). Files are created with
+# noclobber: a name taken in the new directory is an error, never followed.
 mb_prepare_out() {
 	if [ -z "$mb_out" ] && [ "$mb_calibrate_only" = 1 ]; then
 		mb_out=$(mktemp -d "${TMPDIR:-/tmp}/mdbench-calibrate.XXXXXX") || mb_die "cannot create a temporary directory"
 		mb_out_tmp=$mb_out
+	elif [ -z "$mb_out" ]; then
+		mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
+		mb_safe "output directory $mb_out" "$mb_out" "run it in a directory of root's, or give --out"
+		if [ -e "$mb_out" ] || [ -L "$mb_out" ]; then mb_die "$mb_out already exists: choose another --out"; fi
+		mkdir -- "$mb_out" || mb_die "cannot create $mb_out"
+	else
+		mb_out=${mb_out%/}
+		mb_safe "--out $mb_out" "$mb_out"
+		if [ -L "$mb_out" ]; then
+			mb_die "--out $mb_out is a symbolic link: name the directory itself"
+		elif [ -e "$mb_out" ]; then
+			[ -d "$mb_out" ] || mb_die "--out $mb_out is not a directory"
+			[ -O "$mb_out" ] || mb_die "--out $mb_out belongs to another user: choose a directory of your own"
+			[ ! -e "$mb_out/results.csv" ] || mb_die "$mb_out already holds results: choose another --out"
+		else
+			mkdir -p -- "$mb_out" || mb_die "cannot create $mb_out"
+		fi
 	fi
-	[ -n "$mb_out" ] || mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
-	mb_out=${mb_out%/}
-	[ ! -e "$mb_out/results.csv" ] || mb_die "$mb_out already holds results: choose another --out"
-	mkdir -p "$mb_out/raw" || mb_die "cannot create $mb_out"
+	mb_safe "output directory $mb_out" "$mb_out"
 	mb_out=$(cd -- "$mb_out" && pwd)
-	: >"$mb_out/env.txt"
-	echo "$MB_CSV_HEADER" >"$mb_out/results.csv"
+	set -C
+	{ mkdir -p "$mb_out/raw" && : >"$mb_out/env.txt" && echo "$MB_CSV_HEADER" >"$mb_out/results.csv"; } ||
+		mb_die "cannot create the files of $mb_out (raw/, env.txt and results.csv must be new)"
+	set +C
 	mb_work=$(mktemp -d "$mb_out/.work.XXXXXX")
 }
 

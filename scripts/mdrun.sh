@@ -97,6 +97,9 @@ count_arg() {
 detach_to_log() {
 	logs=${XDG_STATE_HOME:-${HOME:?HOME is not set}/.local/state}/minidocker/logs
 	case $logs in /*) ;; *) md_die "XDG_STATE_HOME must be an absolute path: $logs" ;; esac
+	# As root, HOME may be a student's (sudo -E): mkdir -p would follow
+	# their links (SECURITY.md 50); the helper then refuses the log anyway.
+	md_root_safe_dir "log directory $logs" "$logs" "sudo -H, or XDG_STATE_HOME=DIR"
 	# shellcheck disable=SC2174 # only the logs directory itself needs to be private
 	[ -d "$logs" ] || mkdir -p -m 700 "$logs" || md_die "cannot create the log directory $logs"
 	set_detach=1
