@@ -169,11 +169,19 @@ $(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER
 	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihelper $(PATHDEFS) \
 		-o $@ tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(CAPNG_LIBS)
 
+# The attackers' programs of tests/attack.bats: static, run by the test users.
+ATTACK_BIN = $(patsubst tests/attack/%.c,$(BUILDDIR)/attack/%,$(wildcard tests/attack/*.c))
+$(BUILDDIR)/attack/%: tests/attack/%.c
+	@mkdir -p $(BUILDDIR)/attack
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Install a helper built with the test paths into $(TESTROOT).
-test-install:
+test-install: $(ATTACK_BIN)
 	@[ "$$(id -u)" = 0 ] || { echo "the tests need root: sudo make check" >&2; exit 1; }
 	mkdir -p $(TESTROOT) && chown root:root $(TESTROOT) && chmod 755 $(TESTROOT)
 	$(MAKE) install $(TESTFLAGS) BUILDDIR=$(BUILDDIR)/test$(if $(SANITIZE),-san) SANITIZE=$(SANITIZE)
+	install -d -m 755 $(TESTROOT)/libexec/minidocker/test
+	install -m 755 $(ATTACK_BIN) $(TESTROOT)/libexec/minidocker/test/
 
 # Everything, as CI runs it. Whatever fails, the test root and the test
 # cgroups are removed before the status is returned.
