@@ -126,16 +126,16 @@ registry_clean() {
 }
 
 # Nothing at all left of any container (SECURITY.md 43): no registry entry
-# or lease, no container port, no cgroup under minidocker-test in any
-# hierarchy, no process of the test users or of the test helper. Waits up
-# to 5 s for what ends on its own; says what is left on failure.
+# or lease, no container port (${MDT_PORTS:-mdv}...), no cgroup under
+# minidocker-test in any hierarchy, no process of the test users or of the
+# test helper. Waits up to 5 s for what ends on its own; says what is left.
 assert_nothing_left() {
 	local left p
 	for _ in $(seq 50); do
 		left=$(ls -A "$MDT_ROOT/run/containers" "$MDT_ROOT/run/leases" 2>/dev/null | grep -v -e '^$' -e ':$'
-			ip -o link show | grep -o ' mdv[0-9]*'
+			ip -o link show | grep -o " ${MDT_PORTS:-mdv}[0-9]*"
 			find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*'
-			pgrep -a -u mdtest1,mdtest2,mdtest3
+			pgrep -a -u mdtest1,mdtest2,mdtest3 2>/dev/null
 			for p in /proc/[0-9]*; do
 				case $(readlink "$p/exe" 2>/dev/null) in
 				"$MDT_ROOT"/libexec/minidocker/md*) echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" ;;

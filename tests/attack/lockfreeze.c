@@ -29,7 +29,8 @@ static int write_to(const char *dir, const char *file, const char *text)
 	return ok ? 0 : -1;
 }
 
-/* Does pid hold an flock? "1: FLOCK  ADVISORY  WRITE 1234 00:1f:5 0 EOF" */
+/* Does pid hold an flock? "1: FLOCK  ADVISORY  WRITE 1234 00:1f:5 0 EOF";
+ * "1: -> FLOCK ..." is a process waiting for it. */
 static int holds_flock(int locks, pid_t pid)
 {
 	static char buf[65536];
@@ -41,7 +42,8 @@ static int holds_flock(int locks, pid_t pid)
 	buf[n] = '\0';
 	snprintf(want, sizeof want, " %d ", (int)pid);
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		if (strstr(line, " FLOCK ") && strstr(line, " WRITE ") && strstr(line, want))
+		if (!strstr(line, "->") && strstr(line, " FLOCK ") && strstr(line, " WRITE ") &&
+		    strstr(line, want))
 			return 1;
 	return 0;
 }
