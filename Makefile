@@ -41,12 +41,12 @@ ifeq ($(SANITIZE),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-HELPER_SRC = $(filter-out helper/mdmonitor.c,$(wildcard helper/*.c))
+HELPER_SRC = $(filter-out helper/mdmonitor.c,$(wildcard helper/*.c helper/*/*.c))
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
 # A detached container's monitor: static (one per running container, its
 # resident memory counts), and only what waiting and cleaning up need.
-MONITOR_OBJ = $(addprefix $(BUILDDIR)/,mdmonitor.o supervise.o pty.o net.o affinity.o registry.o \
-	      cgroup.o parse.o util.o)
+MONITOR_OBJ = $(addprefix $(BUILDDIR)/,mdmonitor.o supervise.o pty.o net.o affinity.o state/registry.o state/lease.o \
+	      cgroup.o parse.o util.o privilege.o state/gc.o state/lock.o)
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
@@ -76,8 +76,9 @@ $(BUILDDIR)/.buildkey: FORCE
 	@mkdir -p $(BUILDDIR)
 	@echo "$(BUILDKEY)" | cmp -s - $@ || echo "$(BUILDKEY)" > $@
 
-$(BUILDDIR)/%.o: helper/%.c $(wildcard helper/*.h) Makefile $(BUILDDIR)/.buildkey
-	$(CC) $(HARDEN) $(CFLAGS) $(SANFLAGS) $(PATHDEFS) -c -o $@ $<
+$(BUILDDIR)/%.o: helper/%.c $(wildcard helper/*.h helper/*/*.h) Makefile $(BUILDDIR)/.buildkey
+	@mkdir -p $(dir $@)
+	$(CC) $(HARDEN) $(CFLAGS) $(SANFLAGS) -Ihelper $(PATHDEFS) -c -o $@ $<
 
 $(BUILDDIR)/mdhelper: $(HELPER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDHARDEN) -o $@ $(HELPER_OBJ) $(CAPNG_LIBS)
@@ -149,12 +150,12 @@ demo:
 lint:
 	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--std=c11 --inline-suppr helper/
+		--std=c11 --inline-suppr -Ihelper helper/
 
 unit: $(BUILDDIR)/unit
 	$(BUILDDIR)/unit > $(BUILDDIR)/unit.log; status=$$?; cat $(BUILDDIR)/unit.log; exit $$status
 
-$(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h)
+$(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h)
 	@mkdir -p $(BUILDDIR)
 	$(CC) $(HARDEN) -O1 -g -fsanitize=address,undefined -Ihelper $(PATHDEFS) \
 		-o $@ tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(CAPNG_LIBS)
@@ -164,7 +165,7 @@ fuzz: $(BUILDDIR)/fuzz-config
 	cp etc/minidocker.conf $(BUILDDIR)/fuzz-corpus/
 	$(BUILDDIR)/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILDDIR)/fuzz-corpus
 
-$(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h)
+$(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h)
 	@mkdir -p $(BUILDDIR)
 	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihelper $(PATHDEFS) \
 		-o $@ tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(CAPNG_LIBS)

@@ -63,7 +63,7 @@ struct cpus {
 	uint64_t w[CG_MAX_CPUS / 64];
 };
 
-static void remove_groups(struct cg *cg);
+static int remove_groups(struct cg *cg);
 
 /* ---- dying without leaving a half-made group ---- */
 
@@ -719,9 +719,10 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static void remove_groups(struct cg *cg)
+/* 1 when every group is gone (or never was). */
+static int remove_groups(struct cg *cg)
 {
-	int s;
+	int s, all = 1;
 
 	for (s = 0; s < CG_NCTL; s++) {
 		close_fd(&cg->fd[s]);
@@ -731,10 +732,12 @@ static void remove_groups(struct cg *cg)
 			int saved = errno;
 			group_path(path, sizeof path, cg->mode, s, cg->id);
 			warnx_("cgroup: cannot remove %s: %s", path, strerror(saved));
+			all = 0;
 		}
 		cg->made[s] = 0;
 		close_fd(&cg->parent_fd[s]);
 	}
+	return all;
 }
 
 void cg_destroy(struct cg *cg)
@@ -757,7 +760,7 @@ void cg_release(struct cg *cg)
 	}
 }
 
-void cg_destroy_by_id(const char *id)
+int cg_destroy_by_id(const char *id)
 {
 	AUTOCLOSE int root = -1;
 	struct cg cg;
@@ -765,13 +768,13 @@ void cg_destroy_by_id(const char *id)
 
 	if (!cg_id_valid(id)) {
 		warnx_("cgroup: invalid container id");
-		return;
+		return 0;
 	}
 	init_cg(&cg, cg_detect(), id);
 	root = open(CG_ROOT, CG_DIR_FLAGS);
 	if (root < 0) {
 		warnx_("cgroup: open(\"%s\"): %s", CG_ROOT, strerror(errno));
-		return;
+		return 0;
 	}
 	for (s = 0; s < nslots(cg.mode); s++) {
 		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
@@ -781,7 +784,7 @@ void cg_destroy_by_id(const char *id)
 		cg.parent_fd[s] = openat(hier, MD_CGROUP_NAME, CG_DIR_FLAGS);
 		cg.made[s] = cg.parent_fd[s] >= 0;
 	}
-	remove_groups(&cg);
+	return remove_groups(&cg);
 }
 
 /* ---- an existing container's groups (exec, stats) ---- */

@@ -52,7 +52,7 @@ void cg_create(struct cg *cg, const char *id, const struct cg_limits *lim);  /* 
 void cg_enter(struct cg *cg, pid_t pid);      /* put pid into every controller's group */
 unsigned long long cg_oom_kills(struct cg *cg); /* from memory.events oom_kill (v2) / memory.oom_control oom_kill (v1) */
 void cg_destroy(struct cg *cg);               /* rmdir every group, retry on EBUSY for a bounded time (as runc), never dies */
-void cg_destroy_by_id(const char *id);        /* for gc: remove a leftover group by its id */
+int cg_destroy_by_id(const char *id);        /* for gc: remove a leftover group by its id; 1 once none is left */
 
 /* Notes on the calls above:
  * - CPU lists are strict: "N" or "N-M" (N <= M < 4096) joined by ',', no

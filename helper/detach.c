@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "detach.h"
 #include "parse.h"
+#include "privilege.h"
+#include "privilege.h"
 #include "util.h"
 
 #include <errno.h>
@@ -100,6 +102,7 @@ int detach_open_log(const char *dir, const char *id, const struct caller *c)
 	setfsgid(0);
 	if (setfsuid((uid_t)-1) != 0)
 		die("cannot restore fsuid");
+	privilege_dumpable_off(); /* reset by each fsuid change (SECURITY.md 40) */
 	if (dirfd >= 0)
 		close(dirfd);
 	if (fd < 0)
@@ -133,22 +136,31 @@ int detach_monitor_open(void)
 }
 
 /* A monitor waits as long as its container runs: mdmonitor, static and
- * small, does that instead of this process with all of mdhelper mapped. */
-void detach_become_monitor(int monitor, const char *id, pid_t child, const struct net *n,
+ * small, does that instead of this process with all of mdhelper mapped.
+ * It gets the child's pidfd on fd 3 (SECURITY.md 41) and is exec'd
+ * through the fd that was checked, with fds 0-2 (/dev/null and the log),
+ * nothing else. */
+void detach_become_monitor(int monitor, const char *id, struct spawn *sp, const struct net *n,
 			   unsigned long long memory)
 {
 	char pid[16], mem[24], addr[16];
 	char *argv[] = { "mdmonitor", (char *)id, pid, addr, n->attached ? "1" : "0", mem, NULL };
 	char *envp[] = { NULL };
+	sigset_t blocked;
+	int exe = fcntl(monitor, F_DUPFD_CLOEXEC, 10), pidfd = fcntl(sp->pidfd, F_DUPFD_CLOEXEC, 10);
 
-	xsnprintf(pid, sizeof pid, "%d", (int)child);
+	xsnprintf(pid, sizeof pid, "%d", (int)sp->pid);
 	xsnprintf(mem, sizeof mem, "%llu", memory);
 	xsnprintf(addr, sizeof addr, "%s", n->enabled ? n->addr : "-");
-	/* fds 0-2 only: /dev/null and the log. */
-	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != monitor)
-				close(fd);
-	syscall(SYS_execveat, monitor, "", argv, envp, AT_EMPTY_PATH);
+	if (exe < 0 || pidfd < 0 || syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0 ||
+	    dup3(pidfd, 3, 0) < 0) {
+		warnx_("%s: %s: monitoring from mdhelper instead", MD_MONITOR, strerror(errno));
+		return;
+	}
+	privilege_exec_signals();
+	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	warnx_("%s: %s: monitoring from mdhelper instead", MD_MONITOR, strerror(errno));
+	/* Our signals blocked again: the signalfd (close-on-exec, still
+	 * open) reads them while we monitor ourselves. */
+	privilege_block_signals(&blocked);
 }

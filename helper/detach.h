@@ -6,6 +6,7 @@
 
 #include "ids.h"
 #include "net.h"
+#include "spawn/spawn.h"
 
 /* Fork. The front process (the caller's) waits until the monitor reports
  * that the command runs, prints the container's name and exits 0 (or the
@@ -23,10 +24,10 @@ void detach_started(int report, int log, const char *id, int status);
  * 18): dies naming it when missing or not root's. */
 int detach_monitor_open(void);
 /* Monitor, once the command runs: exec mdmonitor (monitor, from
- * detach_monitor_open) to wait for child and clean up after it, as the
- * same process. Returns only if the exec failed, having said so in the
- * log: the caller then monitors itself. */
-void detach_become_monitor(int monitor, const char *id, pid_t child, const struct net *n,
+ * detach_monitor_open) to wait for the child (its pidfd on fd 3) and clean
+ * up after it, as the same process. Returns only if the exec failed,
+ * having said so in the log: the caller then monitors itself. */
+void detach_become_monitor(int monitor, const char *id, struct spawn *sp, const struct net *n,
 			   unsigned long long memory);
 
 #endif

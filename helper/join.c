@@ -4,13 +4,13 @@
  *   find NAME in the registry, pin PID 1
  *   by pidfd, open its namespaces, check
  *   the pidfd still names it
- *   setns(pid) for children, fork --------->  setresuid(0) (the caller cannot
- *                                             signal it), setns net, uts, ipc,
- *                                             cgroup, mnt, then user; become
+ *   setns(pid) for children, clone with
+ *   a pidfd (spawn/spawn.c) --------------->  setns net, uts, ipc, cgroup,
+ *                                             mnt, then user; become
  *                                             container root, setsid, pty,
  *                                             workdir, no_new_privs
- *   put it in the container's cgroup  <- 'X' [pty master]
- *                                     'G' ->  exec (socket closes)
+ *   put it in the container's cgroup  <- READY [pty master]
+ *                                     GO ->   exec (socket closes)
  *   relay, forward signals, wait, report
  *
  * MUST (SECURITY.md 24-29): the target comes from the root-owned registry
@@ -24,12 +24,13 @@
  * CVE-2024-21626). */
 #define _GNU_SOURCE
 #include "join.h"
+#include "spawn/spawn.h"
 #include "affinity.h"
 #include "cgroup.h"
 #include "exec.h"
 #include "parse.h"
 #include "pty.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "request.h"
 #include "run.h"
 #include "supervise.h"
@@ -165,14 +166,12 @@ MD_NORETURN static void child_main(struct target *t, const struct request *req,
 	util_set_cleanup(NULL);
 	cg_release(&t->cg);
 	close(t->pidfd);
-	if (setresuid(0, 0, 0) < 0)
-		die_errno("setresuid");
 	join_namespaces(t);
 	if (userns)
 		become_container_root(t->setgroups_allowed);
 	else
 		restrict_host_root();
-	run_exec_in_container(sock, req, saved, use_pty, -1);
+	spawn_exec(sock, req, saved, use_pty, -1);
 }
 
 /* On a CPU the container's PID 1 may use (affinity.h). */
@@ -184,15 +183,13 @@ static void pin_near_target(pid_t pid)
 		affinity_pin_within(&allowed);
 }
 
-static pid_t active_child;
+static struct spawn *active_child;
 
 static void abort_join(void)
 {
 	pty_restore_caller();
-	if (active_child > 0) {
-		kill(active_child, SIGKILL);
-		waitpid(active_child, NULL, 0);
-	}
+	if (active_child)
+		spawn_abort(active_child);
 }
 
 int join_container(const struct caller *c, const struct saved_state *saved, int argc,
@@ -200,9 +197,9 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 {
 	struct target t;
 	struct request req;
+	struct spawn sp;
 	const char *name;
-	int sv[2], sigfd, master = -1, status, use_pty = isatty(0) && isatty(1);
-	pid_t child;
+	int sock, status, use_pty = isatty(0) && isatty(1);
 
 	parse(&req, &name, argc, argv);
 	memset(&t, 0, sizeof t);
@@ -217,42 +214,29 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 			die("exec into another user's container: fd %d is your terminal (use a terminal for both input and output, or redirect fd %d)",
 			    fd, fd);
 	audit(1, "exec %s command=%s", name, req.argv[0]);
-	sync_pair(sv);
-	sigfd = supervise_block_signals();
 	/* Our children are born in the container's PID namespace. */
 	if (setns(t.ns[NS_PID], CLONE_NEWPID) < 0)
 		die_errno("joining the container's pid namespace");
 	util_set_cleanup(abort_join);
 	pin_near_target((pid_t)t.e.pid);
-	child = fork();
-	if (child < 0)
-		die_errno("fork");
-	if (child == 0) {
-		close(sv[0]);
-		close(sigfd);
-		child_main(&t, &req, saved, use_pty, sv[1]);
-	}
-	active_child = child;
-	close(sv[1]);
+	if (spawn_child(&sp, 0, &sock) == 0)
+		child_main(&t, &req, saved, use_pty, sock);
+	active_child = &sp;
 	for (int i = 0; i < NS_COUNT; i++)
 		if (t.ns[i] >= 0)
 			close(t.ns[i]);
-	if (sync_recv(sv[0], &master) != 'X') {
-		waitpid(child, NULL, 0);
-		active_child = 0;
+	if (spawn_ready(&sp) < 0) {
+		spawn_abort(&sp);
+		active_child = NULL;
 		return MD_EXIT_REFUSED;
 	}
 	/* Limits and accounting of the container apply to what runs here. */
-	cg_enter(&t.cg, child);
+	cg_enter(&t.cg, sp.pid);
 	cg_release(&t.cg);
-	if (master >= 0)
-		pty_prepare_caller(master);
-	sync_send(sv[0], 'G', -1);
-	sync_recv(sv[0], NULL);
-	close(sv[0]);
-	status = supervise(child, sigfd, master);
+	spawn_go(&sp, saved);
+	status = spawn_supervise(&sp, c->uid, 1);
 	pty_restore_caller();
-	active_child = 0;
+	active_child = NULL;
 	util_set_cleanup(NULL);
 	close(t.pidfd);
 	return status;

@@ -15,7 +15,9 @@
 #include "request.h"
 #include "rootfs.h"
 #include "run.h"
+#include "privilege.h"
 #include "sanitize.h"
+#include "state/gc.h"
 #include "util.h"
 
 #include <errno.h>
@@ -83,33 +85,66 @@ static void ensure_rundir(void)
 		die_errno("chown(\"%s\")", MD_RUNDIR);
 }
 
-static int verb_check(const struct config *cfg, const struct rule *r, struct caller *c)
+/* Each verb gets the whitelist, the caller's rule (a permit: policy_rule
+ * refused everyone else), the caller, and its own arguments. */
+struct verb_ctx {
+	const struct config *cfg;
+	const struct rule *rule;
+	struct caller *caller;
+	const struct saved_state *saved;
+	int argc;
+	char **argv;
+};
+
+static int verb_check(struct verb_ctx *v)
 {
-	caller_subids(c);
-	policy_print(cfg, r, c);
+	caller_subids(v->caller);
+	policy_print(v->cfg, v->rule, v->caller);
 	return 0;
 }
 
-static int verb_exec(struct caller *c, const struct saved_state *saved, int argc, char **argv)
+static int verb_gc(struct verb_ctx *v)
+{
+	(void)v;
+	ensure_rundir();
+	state_gc(1);
+	return 0;
+}
+
+static int verb_exec(struct verb_ctx *v)
 {
 	/* No caller_subids: the container's own user namespace says whether
 	 * it allows setgroups (/proc/PID/setgroups). */
-	return join_container(c, saved, argc, argv);
+	return join_container(v->caller, v->saved, v->argc, v->argv);
 }
 
-static int verb_run(const struct config *cfg, const struct rule *r,
-		    struct caller *c, const struct saved_state *saved,
-		    int argc, char **argv)
+static int verb_ps(struct verb_ctx *v)
+{
+	return control_ps(v->caller, v->argc, v->argv);
+}
+
+static int verb_kill(struct verb_ctx *v)
+{
+	return control_kill(v->caller, v->argc, v->argv);
+}
+
+static int verb_stats(struct verb_ctx *v)
+{
+	return control_stats(v->caller, v->argc, v->argv);
+}
+
+static int verb_run(struct verb_ctx *v)
 {
 	struct request req;
-	struct run run = { .req = &req, .caller = c, .saved = saved, .cfg = cfg, .rule = r };
+	struct run run = { .req = &req, .caller = v->caller, .saved = v->saved,
+			   .cfg = v->cfg, .rule = v->rule };
 
-	request_parse(&req, argc, argv);
-	policy_check(cfg, r, c, &req);
-	limits_compute(&run.limits, cfg, r, &req);
-	caller_subids(c);
+	request_parse(&req, v->argc, v->argv);
+	policy_check(v->cfg, v->rule, v->caller, &req);
+	limits_compute(&run.limits, v->cfg, v->rule, &req);
+	caller_subids(v->caller);
 	ensure_rundir();
-	rootfs_open(&run.rootfs, req.rootfs, c);
+	rootfs_open(&run.rootfs, req.rootfs, v->caller);
 	if (req.name)
 		xsnprintf(run.id, sizeof run.id, "%s", req.name);
 	/* else net_reserve gives it the first free md-<user>-<n> */
@@ -117,12 +152,20 @@ static int verb_run(const struct config *cfg, const struct rule *r,
 	return run_container(&run);
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(struct verb_ctx *);
+} verbs[] = {
+	{ "run", verb_run },   { "exec", verb_exec }, { "ps", verb_ps },       { "kill", verb_kill },
+	{ "stats", verb_stats }, { "check", verb_check }, { "gc", verb_gc },
+};
+
 int main(int argc, char **argv, char **envp)
 {
 	struct saved_state saved;
+	struct verb_ctx v = { .saved = &saved, .argc = argc - 2, .argv = argv + 2 };
 	struct config cfg;
 	struct caller caller;
-	const struct rule *rule;
 	const char *verb;
 	int status;
 
@@ -136,27 +179,20 @@ int main(int argc, char **argv, char **envp)
 		puts("mdhelper " MD_VERSION);
 		return 0;
 	}
-	if (strcmp(verb, "run") && strcmp(verb, "check") && strcmp(verb, "gc") &&
-	    strcmp(verb, "exec") && strcmp(verb, "ps") && strcmp(verb, "kill") &&
-	    strcmp(verb, "stats"))
-		die("unknown command: %s (mdhelper --help)", *verb ? verb : "(none)");
-	caller_identify(&caller);
-	config_load(&cfg, MD_CONFIG);
-	rule = policy_rule(&cfg, &caller);
-	if (!strcmp(verb, "check"))
-		status = verb_check(&cfg, rule, &caller);
-	else if (!strcmp(verb, "gc"))
-		ensure_rundir(), net_gc(), status = 0;
-	else if (!strcmp(verb, "exec"))
-		status = verb_exec(&caller, &saved, argc - 2, argv + 2);
-	else if (!strcmp(verb, "ps"))
-		status = control_ps(&caller, argc - 2, argv + 2);
-	else if (!strcmp(verb, "kill"))
-		status = control_kill(&caller, argc - 2, argv + 2);
-	else if (!strcmp(verb, "stats"))
-		status = control_stats(&caller, argc - 2, argv + 2);
-	else
-		status = verb_run(&cfg, rule, &caller, &saved, argc - 2, argv + 2);
-	config_free(&cfg);
-	return status;
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		if (strcmp(verb, verbs[i].name))
+			continue;
+		caller_identify(&caller);
+		/* From here on the caller can neither signal, renice nor
+		 * limit us (SECURITY.md 38). */
+		privilege_all_root();
+		config_load(&cfg, MD_CONFIG);
+		v.cfg = &cfg;
+		v.caller = &caller;
+		v.rule = policy_rule(&cfg, &caller);
+		status = verbs[i].fn(&v);
+		config_free(&cfg);
+		return status;
+	}
+	die("unknown command: %s (mdhelper --help)", *verb ? verb : "(none)");
 }

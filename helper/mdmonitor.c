@@ -18,12 +18,15 @@
  * anybody else, it has no privilege to use: the registry and the cgroups
  * are root's, and PID must be its own child.
  *
- * Usage (mdhelper only): mdmonitor ID PID ADDR|- ATTACHED MEMORY */
+ * Usage (mdhelper only): mdmonitor ID PID ADDR|- ATTACHED MEMORY, with
+ * the pidfd of PID, our child, on fd 3 (SECURITY.md 41). */
 #define _GNU_SOURCE
 #include "cgroup.h"
 #include "net.h"
+#include "state/lease.h"
 #include "parse.h"
-#include "registry.h"
+#include "privilege.h"
+#include "state/registry.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -31,20 +34,29 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define CHILD_PIDFD 3
+
 static struct net net;
 static const char *id;
-static pid_t child;
+static int child_alive;
 
 /* On a failure of our own: the container must not outlive its monitor
  * (it would with nobody to clean up after it). */
 static void abort_monitor(void)
 {
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
+	siginfo_t si;
+
+	if (child_alive) {
+		syscall(SYS_pidfd_send_signal, CHILD_PIDFD, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, CHILD_PIDFD, &si, WEXITED);
 	}
 	cg_destroy_by_id(id);
 	net_release(&net, id);
@@ -62,7 +74,6 @@ static void parse_args(int argc, char **argv, unsigned long long *memory)
 		die("mdmonitor: invalid container id");
 	if (parse_u64(argv[2], INT32_MAX, &v) < 0 || v < 2)
 		die("mdmonitor: invalid pid");
-	child = (pid_t)v;
 	memset(&net, 0, sizeof net);
 	net.reserved = 1;
 	if (strcmp(argv[3], "-") != 0) {
@@ -82,6 +93,7 @@ static void parse_args(int argc, char **argv, unsigned long long *memory)
 int main(int argc, char **argv)
 {
 	unsigned long long memory;
+	sigset_t blocked;
 	siginfo_t si;
 	struct cg cg;
 	int sigfd, status;
@@ -89,14 +101,16 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &memory);
 	/* Ours to wait for, or nothing to do: waitid fails on anything but
-	 * a child of this process. */
+	 * a pidfd of a child of this process. */
 	memset(&si, 0, sizeof si);
-	if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		die("mdmonitor: process %d is not our child", (int)child);
+	if (waitid((idtype_t)P_PIDFD, CHILD_PIDFD, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		die("mdmonitor: fd 3 is not the pidfd of a child of ours");
+	child_alive = 1;
 	util_set_cleanup(abort_monitor);
+	privilege_block_signals(&blocked);
 	sigfd = supervise_block_signals();
-	status = supervise(child, sigfd, -1);
-	child = 0;
+	status = supervise(CHILD_PIDFD, sigfd, -1);
+	child_alive = 0;
 	if (cg_open_by_id(&cg, id) == 0) {
 		if (cg_oom_kills(&cg) > 0) {
 			format_size(memory, limit, sizeof limit);

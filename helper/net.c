@@ -1,12 +1,7 @@
-/* net.c: leases, the per-user quota, and the one program run as root.
+/* net.c: a container's host port, made and removed by the one program run
+ * as root (leases and names: state/lease.c).
  *
  * MUST:
- * - the registry and leases live in RUNDIR (root-owned 0700, fixed at build
- *   time) and are changed only under its lock: 20 parallel starts get 20
- *   addresses (SECURITY.md 28);
- * - an address is the caller's only if it is inside their rule's ip= range,
- *   is neither the network, the broadcast nor the gateway address, and no
- *   live container holds it (SECURITY.md 11);
  * - the network script is the one at the compiled-in path, root-owned with
  *   root-owned, non-writable parents, run with execve as uid 0 with an empty
  *   environment plus a fixed PATH, stdin /dev/null and an argv of values
@@ -14,7 +9,7 @@
 #define _GNU_SOURCE
 #include "net.h"
 #include "affinity.h"
-#include "registry.h"
+#include "privilege.h"
 #include "parse.h"
 #include "util.h"
 
@@ -31,208 +26,129 @@
 #include <unistd.h>
 
 
-static void fmt_ip(uint32_t a, char *buf, size_t size)
-{
-	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-}
-
 /* A container's host port: mdv and its address as four 3-digit octets
  * (15 bytes), the name mdnet.sh's anti-spoofing table pairs with that
  * address alone. */
-static void port_name(uint32_t a, char *buf, size_t size)
+void net_port_name(uint32_t a, char *buf, size_t size)
 {
 	xsnprintf(buf, size, "mdv%03u%03u%03u%03u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
-static uint32_t mask_of(unsigned prefix)
-{
-	return prefix ? ~0U << (32 - prefix) : 0;
-}
-
-/* Is /sys/class/net/NAME there? Read-only and by fixed path. */
-static int bridge_is_up(const char *name)
-{
-	char path[64];
-
-	xsnprintf(path, sizeof path, "/sys/class/net/%s/bridge", name);
-	return access(path, F_OK) == 0;
-}
-
-static int usable(uint32_t a, const struct config *cfg, const struct rule *r)
-{
-	uint32_t m = mask_of(cfg->gateway_prefix);
-
-	return (a & mask_of(r->ip_prefix)) == (r->ip & mask_of(r->ip_prefix)) &&
-	       (a & m) == (cfg->gateway & m) && a != cfg->gateway &&
-	       (a & ~m) != 0 && (a & ~m) != ~m;
-}
-
-/* Decide whether this container goes on the bridge. */
-static int wants_bridge(const struct config *cfg, const struct rule *r,
-			const struct request *req)
-{
-	int usable_here = cfg->has_bridge && r->has_ip && bridge_is_up(cfg->bridge);
-
-	if (req->net_none)
-		return 0;
-	if (req->ip || req->net_bridge) {
-		if (!cfg->has_bridge || !bridge_is_up(cfg->bridge))
-			die("no bridge is up: ask your administrator to run mdnet.sh up");
-		if (!r->has_ip)
-			die("your rule gives you no addresses (%s:%d)", cfg->file, r->line);
-		if (r->bridge[0] && strcmp(r->bridge, cfg->bridge) != 0)
-			die("your rule's bridge %s is not the configured bridge %s (%s:%d)",
-			    r->bridge, cfg->bridge, cfg->file, r->line);
-		return 1;
-	}
-	return usable_here && (!r->bridge[0] || strcmp(r->bridge, cfg->bridge) == 0);
-}
-
-static uint32_t pick_address(int cdir, int ldir, const struct config *cfg, const struct rule *r,
-			     const struct request *req, const char *id, uid_t uid, int *mine)
-{
-	uint32_t want = 0, first, last;
-	int taken;
-	char range[32];
-
-	fmt_ip(r->ip, range, sizeof range);
-	if (req->ip) {
-		if (parse_ipv4(req->ip, &want) < 0)
-			die("not an IPv4 address: %s", req->ip);
-		if (!usable(want, cfg, r))
-			die("%s is outside your range %s/%u (%s:%d)", req->ip, range,
-			    r->ip_prefix, cfg->file, r->line);
-		registry_scan(cdir, id, uid, want, mine, &taken);
-		if (taken)
-			die("%s is in use by another container", req->ip);
-		return want;
-	}
-	first = r->ip & mask_of(r->ip_prefix);
-	last = first | ~mask_of(r->ip_prefix);
-	for (int round = 0; round < 2; round++) {
-		for (uint32_t a = first; a <= last && a >= first; a++) {
-			if (!usable(a, cfg, r))
-				continue;
-			registry_scan(cdir, id, uid, a, mine, &taken);
-			if (!taken)
-				return a;
-		}
-		/* Full, perhaps of ended containers whose ports the kernel
-		 * is still removing: wait for those, once. */
-		if (round == 0)
-			registry_gc(cdir, ldir, 1);
-	}
-	die("no free address left in your range %s/%u (%s:%d)", range, r->ip_prefix,
-	    cfg->file, r->line);
-}
-
-void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
-		 const struct caller *c, const struct request *req, char *id)
-{
-	AUTOCLOSE int dir = registry_rundir();
-	AUTOCLOSE int lock = registry_lock(dir);
-	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
-	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
-	int mine = 0, taken;
-	uint32_t a = 0;
-
-	memset(n, 0, sizeof *n);
-	/* What has gone already; what is still going holds its name and
-	 * address a moment longer, unless this start asks for them. */
-	if (registry_gc(cdir, ldir, 0) > 0 && (id[0] || req->ip))
-		registry_gc(cdir, ldir, 1);
-	if (!id[0])
-		registry_pick_name(cdir, c, id, RUN_ID_SIZE);
-	n->enabled = wants_bridge(cfg, r, req);
-	if (n->enabled)
-		a = pick_address(cdir, ldir, cfg, r, req, id, c->uid, &mine);
-	else
-		registry_scan(cdir, id, c->uid, 0, &mine, &taken);
-	if (r->containers && (uint64_t)mine >= r->containers)
-		die("you already run %d containers, your limit (%s:%d)", mine, cfg->file, r->line);
-	if (n->enabled) {
-		fmt_ip(a, n->addr, sizeof n->addr);
-		fmt_ip(cfg->gateway, n->gateway, sizeof n->gateway);
-		n->prefix = cfg->gateway_prefix;
-		n->bridge = cfg->bridge;
-		port_name(a, n->veth, sizeof n->veth);
-	}
-	registry_add(cdir, ldir, id, c->uid, n->enabled ? n->addr : NULL);
-	n->reserved = 1;
-}
-
-/* Start the network script as full root with nothing of the caller's.
- * vfork: on this kind of (virtual) machine, copying the helper's page
- * tables for a fork costs milliseconds, on every container's start. The
- * child only makes raw system calls (no libc state is changed in the
+/* Start the network script as full root with nothing of the caller's
+ * (SECURITY.md 18, 39): executed through the fd that was checked, not by
+ * its path again; fixed environment, limits, scheduling and signal state
+ * (privilege.c: ours, never the caller's); stdin and stdout /dev/null;
+ * stderr a pipe whose first line we report (out); netns, when not -1,
+ * on fd 3. vfork: on this kind of (virtual) machine, copying the helper's
+ * page tables for a fork costs milliseconds, on every container's start.
+ * The child only makes raw system calls (no libc state is changed in the
  * memory it shares with us) until execve or _exit. */
-static pid_t spawn_script(char *const argv[])
+static pid_t spawn_script(char *const argv[], int netns, int *out)
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	AUTOCLOSE int check = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
-	AUTOCLOSE int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	AUTOCLOSE int checked = open_trusted(MD_NETSCRIPT, O_PATH, "cannot find the network script");
+	AUTOCLOSE int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* Sources above the fds they go to, so that no dup3 clobbers another
+	 * source (nor fails, as dup3 does onto the same fd). */
+	AUTOCLOSE int script = fcntl(checked, F_DUPFD_CLOEXEC, 10);
+	AUTOCLOSE int ns = netns < 0 ? -1 : fcntl(netns, F_DUPFD_CLOEXEC, 10);
+	int err[2], high;
 	pid_t pid;
 
-	if (devnull < 0)
-		die_errno("open(\"/dev/null\")");
+	if (devnull < 0 || script < 0 || (netns >= 0 && ns < 0))
+		die_errno("preparing %s", MD_NETSCRIPT);
+	if (pipe2(err, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	high = fcntl(err[1], F_DUPFD_CLOEXEC, 10);
+	close(err[1]);
+	if (high < 0)
+		die_errno("pipe");
 	pid = vfork();
 	if (pid < 0)
 		die_errno("vfork");
 	if (pid == 0) {
-		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
+		/* fd 4: the script, for the kernel to hand its interpreter as
+		 * /dev/fd/4 (so not close-on-exec). */
+		if (syscall(SYS_dup3, devnull, 0, 0) < 0 || syscall(SYS_dup3, devnull, 1, 0) < 0 ||
+		    syscall(SYS_dup3, high, 2, 0) < 0 || (ns >= 0 && syscall(SYS_dup3, ns, 3, 0) < 0) ||
+		    syscall(SYS_dup3, script, 4, 0) < 0 || syscall(SYS_setgroups, 0, NULL) < 0 ||
 		    syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0 ||
 		    syscall(SYS_chdir, "/") < 0)
 			_exit(126);
-		affinity_restore(); /* it runs beside the container's start */
-		syscall(SYS_execve, MD_NETSCRIPT, argv, envp);
+		affinity_restore(); /* ours from before the pin: every CPU */
+		privilege_exec_signals();
+		syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
+	close(high);
+	*out = err[0];
 	return pid;
 }
 
-static int wait_script(pid_t pid)
+/* Its exit status; its first line of stderr in why (may be empty). */
+static int wait_script(pid_t pid, int out, char *why, size_t size)
 {
 	int status;
+	ssize_t n;
 
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_errno("waitpid");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	/* It has exited: what it wrote is all in the pipe, or lost. */
+	n = read(out, why, size - 1);
+	close(out);
+	why[n > 0 ? n : 0] = '\0';
+	why[strcspn(why, "\n")] = '\0';
+	for (char *p = why; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	/* Silent: say what we saw instead. */
+	if (status > 128 && !why[0])
+		snprintf(why, size, "%s was killed by signal %d", MD_NETSCRIPT, status - 128);
+	else if (status && !why[0])
+		snprintf(why, size, "%s exited with status %d", MD_NETSCRIPT, status);
+	return status;
 }
 
 /* Started before the child sets itself up, waited for (net_attach_wait)
- * before it runs anything of the caller's: the two overlap. */
-void net_attach(struct net *n, const char *id, pid_t child)
+ * before it runs anything of the caller's: the two overlap. The script
+ * gets the child's network namespace as an fd (SECURITY.md 41): never a
+ * pid, which a killed or slow helper's child could hand to another
+ * process by the time the script used it. */
+void net_attach(struct net *n, const char *id, int netns)
 {
-	char pid[16], bridge[16], veth[16], name[64];
-	char *argv[] = { "mdnet.sh", "attach", name, pid, veth, bridge, NULL };
+	char bridge[16], veth[16], name[64];
+	char *argv[] = { "mdnet.sh", "attach", name, veth, bridge, NULL };
 
 	if (!n->enabled)
 		return;
 	xsnprintf(name, sizeof name, "%s", id);
-	xsnprintf(pid, sizeof pid, "%d", (int)child);
 	xsnprintf(veth, sizeof veth, "%s", n->veth);
 	xsnprintf(bridge, sizeof bridge, "%s", n->bridge);
 	n->attached = 1; /* a failed attach undoes itself; detach is harmless */
-	n->script = spawn_script(argv);
+	n->script = spawn_script(argv, netns, &n->script_out);
 }
 
 void net_attach_end(struct net *n)
 {
+	char why[256];
+
 	if (n->script > 0)
-		wait_script(n->script);
+		wait_script(n->script, n->script_out, why, sizeof why);
 	n->script = 0;
 }
 
 void net_attach_wait(struct net *n)
 {
+	char why[256];
 	pid_t pid = n->script;
 
 	if (pid <= 0)
 		return;
 	n->script = 0;
-	if (wait_script(pid) != 0)
-		die("network setup failed (%s attach)", MD_NETSCRIPT);
+	if (wait_script(pid, n->script_out, why, sizeof why) != 0)
+		die("network setup failed: %s", why);
 }
 
 /* The container's namespace takes its veth with it a moment after the
@@ -260,7 +176,7 @@ int net_port_exists(const char *addr)
 
 	if (parse_ipv4(addr, &ip) < 0)
 		return 0;
-	port_name(ip, v, sizeof v);
+	net_port_name(ip, v, sizeof v);
 	xsnprintf(path, sizeof path, "/sys/class/net/%s", v);
 	return access(path, F_OK) == 0 || errno != ENOENT;
 }
@@ -269,56 +185,19 @@ void net_detach_port(const char *id, const char *addr)
 {
 	char name[64], v[16], a[16];
 	char *argv[] = { "mdnet.sh", "detach", name, v, a, NULL };
+	char why[256];
 	uint32_t ip;
+	pid_t pid;
+	int out;
 
 	if (parse_ipv4(addr, &ip) < 0)
 		return;
 	xsnprintf(name, sizeof name, "%s", id);
-	port_name(ip, v, sizeof v);
+	net_port_name(ip, v, sizeof v);
 	xsnprintf(a, sizeof a, "%s", addr);
 	if (veth_gone(v))
 		return;
-	if (wait_script(spawn_script(argv)) != 0)
-		warnx_("network cleanup failed (%s detach %s)", MD_NETSCRIPT, v);
-}
-
-void net_gc(void)
-{
-	AUTOCLOSE int dir = registry_rundir();
-	AUTOCLOSE int lock = registry_lock(dir);
-	AUTOCLOSE int cdir = registry_subdir(dir, "containers");
-	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
-
-	registry_gc(cdir, ldir, 1);
-}
-
-void net_release(struct net *n, const char *id)
-{
-	AUTOCLOSE int dir = open(MD_RUNDIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	AUTOCLOSE int lock = -1;
-	AUTOCLOSE int cdir = -1;
-	AUTOCLOSE int ldir = -1;
-
-	if (!n->reserved)
-		return;
-	n->reserved = 0;
-	net_attach_end(n); /* the run failed while attach ran: let it end */
-	if (dir < 0)
-		return;
-	lock = registry_lock(dir);
-	cdir = openat(dir, "containers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	ldir = openat(dir, "leases", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (n->enabled && ldir >= 0)
-		unlinkat(ldir, n->addr, 0);
-	/* The host port goes with the container's network namespace, which
-	 * the kernel removes on its own a few milliseconds after the
-	 * container ends (8-14 ms measured here). Rather than make every
-	 * container's end wait for it, the entry stays behind while the port
-	 * is there: an entry whose helper is gone keeps its address taken
-	 * while its port exists (registry_scan), and the next start or gc
-	 * collects it once the port has gone (registry_gc). */
-	if (n->enabled && n->attached && net_port_exists(n->addr))
-		return;
-	if (cdir >= 0)
-		unlinkat(cdir, id, 0);
+	pid = spawn_script(argv, -1, &out);
+	if (wait_script(pid, out, why, sizeof why) != 0)
+		warnx_("network cleanup failed: %s", why[0] ? why : v);
 }

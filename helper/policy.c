@@ -12,18 +12,26 @@
 #include "parse.h"
 #include "util.h"
 
+#include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static int rule_matches(const struct rule *r, const struct caller *c)
+/* A group that does not exist matches nobody (SECURITY.md 7); a lookup
+ * that fails (NSS down, out of fds) refuses everybody: a `deny :GROUP`
+ * must not silently stop denying. */
+static int rule_matches(const struct config *cfg, const struct rule *r, const struct caller *c)
 {
 	struct group *g;
 
 	if (!r->is_group)
 		return strcmp(r->subject, c->name) == 0;
+	errno = 0;
 	g = getgrnam(r->subject);
+	if (!g && errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF &&
+	    errno != EPERM)
+		die_errno("cannot look up group %s (%s:%d)", r->subject, cfg->file, r->line);
 	return g && caller_in_group(c, g->gr_gid);
 }
 
@@ -32,7 +40,7 @@ const struct rule *policy_rule(const struct config *cfg, const struct caller *c)
 	const struct rule *match = NULL;
 
 	for (int i = 0; i < cfg->nrules; i++)
-		if (rule_matches(&cfg->rules[i], c))
+		if (rule_matches(cfg, &cfg->rules[i], c))
 			match = &cfg->rules[i];
 	if (!match)
 		die("%s is not permitted to run containers (%s)", c->name, cfg->file);

@@ -11,6 +11,7 @@
  * - after this, use the fd, never the path (no TOCTOU). */
 #define _GNU_SOURCE
 #include "rootfs.h"
+#include "privilege.h"
 #include "util.h"
 
 #include <errno.h>
@@ -50,7 +51,8 @@ static int step(int dirfd, const char *name, const char *path)
  * "not found or not accessible" whatever lies on the way. */
 static int walk(const char *path, const struct caller *c)
 {
-	char copy[4096], prefix[64][4096 / 64 * 2];
+	char copy[4096], sofar[4096];
+	size_t end[64]; /* where each component's prefix of path ends */
 	struct stat st[64];
 	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), n = 0;
 	char *save = NULL;
@@ -65,17 +67,18 @@ static int walk(const char *path, const struct caller *c)
 		fd = next;
 		if (n == 64 || fstat(fd, &st[n]) < 0)
 			die("rootfs %s: too deep", path);
+		end[n] = (size_t)(name - copy) + strlen(name);
 		if (S_ISLNK(st[n].st_mode) || !S_ISDIR(st[n].st_mode)) {
-			xsnprintf(prefix[0], sizeof prefix[0], "%.*s", (int)(name - copy + strlen(name)), path);
 			if (S_ISLNK(st[n].st_mode))
-				die("rootfs %s: %s is a symbolic link", path, prefix[0]);
+				die("rootfs %s: %.*s is a symbolic link", path, (int)end[n], path);
 			die("rootfs %s: not found or not accessible", path);
 		}
-		xsnprintf(prefix[n], sizeof prefix[n], "%.*s", (int)(name - copy + strlen(name)), path);
 		n++;
 	}
-	for (int i = 0; i < n; i++)
-		refuse_unsafe(&st[i], c, path, prefix[i]);
+	for (int i = 0; i < n; i++) {
+		xsnprintf(sofar, sizeof sofar, "%.*s", (int)end[i], path);
+		refuse_unsafe(&st[i], c, path, sofar);
+	}
 	return fd;
 }
 
@@ -97,6 +100,7 @@ void rootfs_open(struct rootfs *r, const char *path, const struct caller *c)
 	setfsgid(0);
 	if (setfsuid((uid_t)-1) != 0)
 		die("cannot restore fsuid");
+	privilege_dumpable_off(); /* reset by each fsuid change (SECURITY.md 40) */
 	if (fstat(r->fd, &st) < 0)
 		die_errno("fstat(\"%s\")", path);
 	r->read_only = st.st_uid == 0;

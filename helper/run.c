@@ -1,33 +1,36 @@
 /* run.c: a container's life, from clone to the exit status.
  *
  * Parent (the helper, root, never ptraceable)      Child (becomes PID 1)
- *   clone(NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET) ----->  waits for 'C'
- *   cgroup join, start mdnet.sh attach
- *   (the veth pair, eth1 in the child's ns)  'C' ->  hostname, lo up, ping,
- *                                                    mounts, cgroup ns
- *   wait for attach                          'N' ->  eth1 address, up, route
- *                                                    drop groups,
- *                                                    unshare(NEWUSER)
- *   write uid/gid maps                   <- 'U'
- *                                        'M' ->      become ns root, caps
+ *   clone(NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET|PIDFD) -> waits for CONFIGURE
+ *   cgroup join; open the child's netns;
+ *   start mdnet.sh attach with it (fd 3)
+ *   (the veth pair, eth1 in the child's ns)  CONFIGURE -> hostname, lo up,
+ *                                                    ping, mounts, cgroup ns
+ *   wait for attach                          NET_READY -> eth1 address, up,
+ *                                                    route, unshare(NEWUSER)
+ *   write uid/gid maps                   <- USERNS_MADE
+ *                                        MAPPED ->   become ns root, caps
  *                                                    setsid, pty, workdir,
  *                                                    no_new_privs, pdeathsig
- *   (receive the pty master)             <- 'X' [fd]
- *                                        'G' ->      exec (socket closes)
- *   relay, forward signals, wait, report
+ *   (receive the pty master)             <- READY [fd]
+ *   the caller's rlimits to the child    GO ->       exec (socket closes)
+ *   relay, forward signals, wait, report (spawn/spawn.c)
  *
- * ('N' only on the bridge.)
+ * (NET_READY only on the bridge.)
  *
  * MUST: the namespaces other than the user namespace are created by host
  * root, so they belong to the host's user namespace and container root
  * cannot change its hostname, network or mounts (DESIGN.md); the child
  * drops to the caller's credentials before running anything of the
- * caller's; only fds 0-2 survive the exec (SECURITY.md 25). */
+ * caller's; only fds 0-2 survive the exec (SECURITY.md 25); the child is
+ * held by its pidfd and its namespace by an fd (41); a refused child is
+ * reported in one line, never a second from the network script. */
 #define _GNU_SOURCE
 #include "run.h"
+#include "spawn/spawn.h"
 #include "affinity.h"
 #include "detach.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "exec.h"
 #include "mount.h"
 #include "netif.h"
@@ -35,6 +38,7 @@
 #include "pty.h"
 #include "supervise.h"
 #include "sync.h"
+#include "state/lease.h"
 #include "util.h"
 
 #include <errno.h>
@@ -53,43 +57,21 @@
 
 /* What to undo if the helper dies between cgroup creation and the end. */
 static struct run *active;
-static pid_t active_child;
+static struct spawn *active_child;
 
 static void abort_run(void)
 {
 	pty_restore_caller();
 	if (active)
-		net_attach_end(&active->net); /* before the child's pid is free */
-	if (active_child > 0) {
-		kill(active_child, SIGKILL);
-		waitpid(active_child, NULL, 0);
-	}
+		net_attach_end(&active->net);
+	if (active_child)
+		spawn_abort(active_child);
 	if (active) {
 		cg_destroy(&active->cg);
 		net_release(&active->net, active->id);
 	}
 	active = NULL;
-}
-
-/* cd to the workdir without following symlinks or /proc magic, and check
- * where we landed (SECURITY.md 26, CVE-2024-21626). */
-static void enter_workdir(const char *dir)
-{
-	char cwd[4096];
-	int fd = open_dir_nofollow(AT_FDCWD, dir);
-
-	if (fd < 0 || fchdir(fd) < 0)
-		die("workdir %s: not a directory in the container (symlinks are refused)", dir);
-	close(fd);
-	if (!getcwd(cwd, sizeof cwd) || strcmp(cwd, dir) != 0)
-		die("workdir %s: not reachable inside the container", dir);
-}
-
-static void set_no_new_privs(void)
-{
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		die("cannot set no_new_privs");
+	active_child = NULL;
 }
 
 static void enter_user_namespace(const struct run *run, int sock)
@@ -99,8 +81,8 @@ static void enter_user_namespace(const struct run *run, int sock)
 		die_errno("setgroups");
 	if (unshare(CLONE_NEWUSER) < 0)
 		die_errno("unshare(CLONE_NEWUSER)");
-	sync_send(sock, 'U', -1);
-	sync_expect(sock, 'M');
+	sync_send(sock, SYNC_USERNS_MADE, -1);
+	sync_expect(sock, SYNC_MAPPED);
 	become_container_root(run->caller->subgid_count > 0);
 }
 
@@ -121,61 +103,6 @@ static void reopen_rootfs(struct run *run)
 	run->rootfs = again;
 }
 
-static void unblock_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* A detached container writes to its log. Until exec succeeds, the
- * caller's stderr stays reachable (close-on-exec) for "command not found";
- * returns it, or -1 when not detached. */
-static int log_output(int log)
-{
-	int err;
-
-	if (log < 0)
-		return -1;
-	err = fcntl(2, F_DUPFD_CLOEXEC, 3);
-	if (err < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-		die_errno("log");
-	return err;
-}
-
-MD_NORETURN void run_exec_in_container(int sock, const struct request *req,
-				   const struct saved_state *saved, int use_pty, int log)
-{
-	int master = -1, status;
-
-	if (setsid() < 0)
-		die_errno("setsid");
-	if (use_pty)
-		master = pty_open_in_container();
-	enter_workdir(req->workdir);
-	set_no_new_privs();
-	/* Credentials changed before this, which cleared the death signal:
-	 * set it now, then make sure the helper is still there to deliver
-	 * it (the send fails if it is gone). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_PDEATHSIG)");
-	sync_send(sock, 'X', master);
-	if (master >= 0)
-		close(master);
-	sync_expect(sock, 'G');
-	restore_rlimits(saved);
-	affinity_restore();
-	unblock_signals();
-	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != sock)
-				close(fd);
-	status = exec_command(req, use_pty ? saved->term : NULL, log_output(log));
-	sync_send(sock, 'E', -1);
-	_exit(status);
-}
-
 MD_NORETURN static void child_main(struct run *run, int sock)
 {
 	const struct request *req = run->req;
@@ -188,7 +115,7 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	 * would let them SIGSTOP this privileged process mid-setup. */
 	if (setresuid(0, 0, 0) < 0)
 		die_errno("setresuid");
-	sync_expect(sock, 'C');
+	sync_expect(sock, SYNC_CONFIGURE);
 	if (sethostname(req->hostname, strlen(req->hostname)) < 0)
 		die_errno("sethostname");
 	netif_loopback_up();
@@ -200,37 +127,26 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die_errno("unshare(CLONE_NEWCGROUP)");
 	if (run->net.enabled) {
-		sync_expect(sock, 'N'); /* mdnet.sh made eth1 */
+		sync_expect(sock, SYNC_NET_READY); /* mdnet.sh made eth1 */
 		netif_eth1_up(run->net.addr, run->net.prefix, run->net.gateway);
 	}
 	if (req->userns_host)
 		restrict_host_root();
 	else
 		enter_user_namespace(run, sock);
-	run_exec_in_container(sock, req, run->saved, run->use_pty, run->log);
-}
-
-static pid_t clone_child(void)
-{
-	long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
-			   CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, 0);
-
-	if (pid < 0)
-		die_errno("clone");
-	return (pid_t)pid;
+	spawn_exec(sock, req, run->saved, run->use_pty, run->log);
 }
 
 /* The end of every run: terminal back, the child reaped if it is still
  * there, the OOM killer named, the cgroup gone. */
-static int finish(struct run *run, pid_t unreaped, int status)
+static int finish(struct run *run, struct spawn *sp, int status)
 {
 	char limit[32];
 
 	pty_restore_caller();
-	net_attach_end(&run->net); /* before the child's pid is free */
-	if (unreaped > 0)
-		waitpid(unreaped, NULL, 0);
-	active_child = 0;
+	net_attach_end(&run->net);
+	spawn_abort(sp); /* nothing left to kill once supervise saw it out */
+	active_child = NULL;
 	/* The status stays the command's own: a shell whose child the OOM
 	 * killer took may go on, but the student is told either way. */
 	if (status >= 0 && cg_oom_kills(&run->cg) > 0) {
@@ -242,6 +158,49 @@ static int finish(struct run *run, pid_t unreaped, int status)
 	active = NULL;
 	util_set_cleanup(NULL);
 	return status;
+}
+
+/* The child's network namespace, opened while it provably is our child
+ * and alive (not reaped, so its pid is its own), for mdnet.sh attach. */
+static int open_child_netns(const struct spawn *sp)
+{
+	char path[64];
+	int fd;
+
+	xsnprintf(path, sizeof path, "/proc/%d/ns/net", (int)sp->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !spawn_alive(sp))
+		die("the container's process ended while it was starting");
+	return fd;
+}
+
+/* Set-up, while the child sets itself up; the child's refusal (it
+ * already said why) ends the run without a second line. */
+static int set_up(struct run *run, struct spawn *sp)
+{
+	AUTOCLOSE int netns = -1;
+
+	/* In its cgroup before it runs anything (and before it makes its
+	 * cgroup namespace, so the container sees its group as the root). */
+	cg_enter(&run->cg, sp->pid);
+	if (run->net.enabled) {
+		netns = open_child_netns(sp);
+		net_attach(&run->net, run->id, netns);
+	}
+	sync_send(sp->sock, SYNC_CONFIGURE, -1);
+	if (run->net.enabled) {
+		if (!spawn_alive(sp))
+			return -1;
+		net_attach_wait(&run->net); /* attached while the child set up */
+		sync_send(sp->sock, SYNC_NET_READY, -1);
+	}
+	if (!run->req->userns_host) {
+		if (sync_recv(sp->sock, NULL) != SYNC_USERNS_MADE)
+			return -1;
+		write_id_maps(sp->pid, run->caller);
+		sync_send(sp->sock, SYNC_MAPPED, -1);
+	}
+	return 0;
 }
 
 /* The command runs: the registry shows it to ps and exec from now on. */
@@ -264,17 +223,14 @@ static void describe(const struct run *run, pid_t child)
 
 int run_container(struct run *run)
 {
-	int sv[2], sigfd, master = -1, status, report = -1, monitor = -1;
-	pid_t child;
-	char started;
+	int status, report = -1, monitor = -1, sock, started;
+	struct spawn sp;
 
 	run->log = -1;
 	if (run->req->log_dir) {
 		monitor = detach_monitor_open();
 		report = detach_begin();
 	}
-	sync_pair(sv);
-	sigfd = supervise_block_signals();
 	active = run;
 	util_set_cleanup(abort_run);
 	net_reserve(&run->net, run->cfg, run->rule, run->caller, run->req, run->id);
@@ -284,50 +240,25 @@ int run_container(struct run *run)
 		run->log = detach_open_log(run->req->log_dir, run->id, run->caller);
 	cg_create(&run->cg, run->id, &run->limits);
 	affinity_pin_within_list(run->limits.cpus);
-	child = clone_child();
-	if (child == 0) {
-		close(sv[0]);
-		close(sigfd);
-		child_main(run, sv[1]);
-	}
-	close(sv[1]);
-	active_child = child;
+	if (spawn_child(&sp, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+			CLONE_NEWNET, &sock) == 0)
+		child_main(run, sock);
+	active_child = &sp;
 	close(run->rootfs.fd);
-	/* In its cgroup before it runs anything (and before it makes its
-	 * cgroup namespace, so the container sees its group as the root). */
-	cg_enter(&run->cg, child);
-	net_attach(&run->net, run->id, child);
-	sync_send(sv[0], 'C', -1);
-	if (run->net.enabled) {
-		net_attach_wait(&run->net); /* attached while the child set up */
-		sync_send(sv[0], 'N', -1);
-	}
-	if (!run->req->userns_host) {
-		if (sync_recv(sv[0], NULL) != 'U')
-			return finish(run, child, -1), MD_EXIT_REFUSED;
-		write_id_maps(child, run->caller);
-		sync_send(sv[0], 'M', -1);
-	}
-	if (sync_recv(sv[0], &master) != 'X')
-		return finish(run, child, -1), MD_EXIT_REFUSED;
-	if (master >= 0)
-		pty_prepare_caller(master);
-	sync_send(sv[0], 'G', -1);
-	/* EOF: the command is running; 'E': it could not be run, and the
-	 * child exits 126 or 127 after saying why. Either way, see it out. */
-	started = sync_recv(sv[0], NULL);
-	close(sv[0]);
-	if (started != 'E')
-		describe(run, child);
+	if (set_up(run, &sp) < 0 || spawn_ready(&sp) < 0)
+		return finish(run, &sp, -1), MD_EXIT_REFUSED;
+	started = spawn_go(&sp, run->saved);
+	if (started)
+		describe(run, sp.pid);
 	if (report >= 0) {
 		/* 126/127: the front exits with it once the child is seen out. */
-		status = started == 'E' ? supervise(child, sigfd, master) : -1;
+		status = !started ? spawn_supervise(&sp, 0, 0) : -1;
 		detach_started(report, run->log, run->id, status);
 		close(run->log);
 		if (status >= 0)
-			return finish(run, 0, status);
-		detach_become_monitor(monitor, run->id, child, &run->net, run->limits.memory);
+			return finish(run, &sp, status);
+		detach_become_monitor(monitor, run->id, &sp, &run->net, run->limits.memory);
 	}
-	status = supervise(child, sigfd, master);
-	return finish(run, 0, status);
+	status = spawn_supervise(&sp, run->caller->uid, !run->req->log_dir);
+	return finish(run, &sp, status);
 }

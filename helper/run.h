@@ -8,8 +8,8 @@
 #include "config.h"
 #include "request.h"
 #include "rootfs.h"
-#include "registry.h"
-#include "sanitize.h"
+#include "state/registry.h"
+#include "privilege.h"
 #include "util.h"
 
 struct run {
@@ -31,13 +31,5 @@ struct run {
  * it cannot be run, 128+N when killed by signal N. Dies (125) on failure
  * before the command runs, leaving nothing behind. */
 int run_container(struct run *run);
-
-/* Shared with exec (join.c). In a container process that already has the
- * container's credentials: a session (and a terminal of the container's
- * own when use_pty), the workdir, no_new_privs, death with the helper;
- * hand the pty master over sock ('X'), wait for 'G', exec with fds 0-2
- * only (output to log when it is not -1). Never returns. */
-MD_NORETURN void run_exec_in_container(int sock, const struct request *req,
-				       const struct saved_state *saved, int use_pty, int log);
 
 #endif

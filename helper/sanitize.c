@@ -7,11 +7,12 @@
  * - reopen 0-2 on /dev/null if closed, close every other fd;
  * - clear the environment (LD_*, IFS, ENV, BASH_ENV, PATH, GCONV_PATH…
  *   mean nothing after this) and set a fixed PATH;
- * - fixed umask; no core dumps; no file size limit that could cut a write
- *   to a state file short; PR_SET_DUMPABLE 0 so the caller cannot ptrace or
- *   read our memory. */
+ * - fixed umask; PR_SET_DUMPABLE 0 so the caller cannot ptrace or read our
+ *   memory; every other attribute the caller could set before exec reset
+ *   (privilege.c, SECURITY.md 38-39). */
 #define _GNU_SOURCE
 #include "sanitize.h"
+#include "privilege.h"
 #include "request.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -41,11 +43,18 @@ static void fix_std_fds(void)
 	}
 }
 
+/* Without close_range (Linux < 5.9), every fd the caller could have left
+ * open: up to the hard limit, not the soft one they may have lowered. */
 static void close_other_fds(void)
 {
+	struct rlimit nofile;
+	rlim_t max = 1 << 20;
+
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
 		return;
-	for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max < max)
+		max = nofile.rlim_max;
+	for (rlim_t fd = 3; fd < max; fd++)
 		close((int)fd);
 }
 
@@ -83,26 +92,6 @@ static void save_term(struct saved_state *s)
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.' || *c == '+'))
 			return;
 	strcpy(s->term, t);
-}
-
-static void set_limits(struct saved_state *s)
-{
-	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	static const struct rlimit none = { 0, 0 };
-	struct rlimit nofile = { 4096, 4096 };
-
-	for (int r = 0; r < SAVED_RLIMITS && r < RLIM_NLIMITS; r++)
-		if (getrlimit(r, &s->limits[r]) < 0)
-			die_errno("getrlimit");
-	if (setrlimit(RLIMIT_CORE, &none) < 0 || setrlimit(RLIMIT_FSIZE, &unlimited) < 0 ||
-	    setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-		die_errno("setrlimit");
-}
-
-void restore_rlimits(const struct saved_state *s)
-{
-	for (int r = 0; r < SAVED_RLIMITS && r < RLIM_NLIMITS; r++)
-		setrlimit(r, &s->limits[r]); /* best effort: they are the caller's own */
 }
 
 /* The initial user namespace maps every id to itself. */
@@ -144,11 +133,12 @@ void sanitize_process(int argc, char **argv, char **envp, struct saved_state *s)
 	/* Files and groups the helper creates are root's, group included. */
 	if (setegid(0) < 0)
 		die_errno("setegid");
+	privilege_dumpable_off(); /* reset by the credential change (SECURITY.md 40) */
 	bound_arguments(argc, argv, envp);
 	save_term(s);
 	if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) < 0)
 		die("cannot reset the environment");
 	umask(022);
-	set_limits(s);
+	privilege_reset(s);
 	openlog("mdhelper", LOG_PID, LOG_AUTHPRIV);
 }

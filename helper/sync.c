@@ -14,8 +14,9 @@ void sync_pair(int sv[2])
 		die_errno("socketpair");
 }
 
-void sync_send(int sock, char msg, int fd)
+void sync_send(int sock, enum sync_msg what, int fd)
 {
+	char msg = (char)what;
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { &msg, 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -37,7 +38,7 @@ void sync_send(int sock, char msg, int fd)
 			die_errno("sendmsg");
 }
 
-char sync_recv(int sock, int *fd)
+enum sync_msg sync_recv(int sock, int *fd)
 {
 	char msg = 0, cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { &msg, 1 };
@@ -52,7 +53,7 @@ char sync_recv(int sock, int *fd)
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
-		return 0;
+		return SYNC_EOF;
 	c = CMSG_FIRSTHDR(&mh);
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 		int got;
@@ -63,12 +64,12 @@ char sync_recv(int sock, int *fd)
 		else
 			close(got);
 	}
-	return msg;
+	return (enum sync_msg)msg;
 }
 
-void sync_expect(int sock, char want)
+void sync_expect(int sock, enum sync_msg want)
 {
-	char got = sync_recv(sock, NULL);
+	enum sync_msg got = sync_recv(sock, NULL);
 
 	if (got != want)
 		_exit(MD_EXIT_REFUSED); /* the peer is gone; it said why */

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,13 @@ static char caller_user[64] = "?";
 static long caller_uid = -1;
 static int exit_status = MD_EXIT_REFUSED;
 static void (*cleanup)(void);
+static int held_lock = -1;
+/* A line for the caller is cut below PIPE_BUF (4096 on Linux): a pipe
+ * that poll says has room takes it whole, without blocking. */
+#define LINE_MAX_BYTES 2048
+/* Lines written while the lock was held wait here (SECURITY.md 42). */
+static char deferred[2048];
+static size_t ndeferred;
 
 void util_set_cleanup(void (*fn)(void))
 {
@@ -35,21 +44,84 @@ void util_set_exit_status(int status)
 	exit_status = status;
 }
 
+/* The caller's stderr may be a pipe nobody reads, or a terminal: wait for
+ * room at most a second, then give the line up. Once poll says a pipe has
+ * room, a write of less than LINE_MAX_BYTES bytes does not block. */
+static void write_caller_line(const char *line)
+{
+	struct pollfd p = { 2, POLLOUT, 0 };
+	size_t len = strlen(line);
+
+	if (len >= LINE_MAX_BYTES)
+		len = LINE_MAX_BYTES - 1;
+	if (poll(&p, 1, 1000) == 1 && (p.revents & POLLOUT))
+		(void)!write(2, line, len);
+}
+
+static void emit(const char *line)
+{
+	size_t len = strlen(line);
+
+	if (held_lock < 0) {
+		write_caller_line(line);
+		return;
+	}
+	if (ndeferred + len < sizeof deferred) {
+		memcpy(deferred + ndeferred, line, len);
+		ndeferred += len;
+	}
+}
+
+static void flush_deferred(void)
+{
+	char *line = deferred, *end;
+
+	deferred[ndeferred] = '\0';
+	while (ndeferred && (end = strchr(line, '\n'))) {
+		char one[LINE_MAX_BYTES];
+		xsnprintf(one, sizeof one, "%.*s", (int)(end - line + 1), line);
+		write_caller_line(one);
+		line = end + 1;
+	}
+	ndeferred = 0;
+}
+
+void util_lock_held(int fd)
+{
+	held_lock = fd;
+}
+
+void util_lock_released(void)
+{
+	held_lock = -1;
+	flush_deferred();
+}
+
+/* The order matters (SECURITY.md 42): the lock goes first, so that no
+ * other helper waits on us while we clean up or write to the caller; then
+ * what is half-made is undone; the caller hears why last, when a full
+ * pipe can only delay a process that holds nothing any more. */
 static void vreport(int with_errno, const char *fmt, va_list ap)
 {
 	int saved = errno;
-	char msg[1024];
+	char msg[1024], line[1100];
 
-	if (cleanup)
-		cleanup(); /* e.g. the terminal back to cooked before the message */
+	if (held_lock >= 0) {
+		close(held_lock);
+		held_lock = -1;
+	}
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (with_errno) {
 		size_t n = strlen(msg);
 		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
 	}
-	fprintf(stderr, "mdhelper: %s\n", msg);
+	if (cleanup)
+		cleanup(); /* e.g. the terminal back to cooked before the message */
 	syslog(LOG_AUTHPRIV | LOG_NOTICE, "deny user=%s uid=%ld: %s",
 	       caller_user, caller_uid, msg);
+	flush_deferred();
+	snprintf(line, sizeof line, "mdhelper: %s\n", msg);
+	write_caller_line(line);
 }
 
 void die(const char *fmt, ...)
@@ -74,13 +146,14 @@ void die_errno(const char *fmt, ...)
 
 void warnx_(const char *fmt, ...)
 {
+	char msg[1024], line[1100];
 	va_list ap;
 
-	fputs("mdhelper: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	snprintf(line, sizeof line, "mdhelper: %s\n", msg);
+	emit(line);
 }
 
 void audit(int allowed, const char *fmt, ...)

@@ -12,7 +12,8 @@
 #define MD_NORETURN __attribute__((noreturn))
 #define MD_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* One line on stderr, "mdhelper: ...", a syslog record, exit 125. */
+/* Release a held lock, run the cleanup, then one line on stderr,
+ * "mdhelper: ...", a syslog record, exit 125. */
 MD_NORETURN MD_PRINTF(1, 2) void die(const char *fmt, ...);
 /* Same, with ": strerror(errno)" appended. */
 MD_NORETURN MD_PRINTF(1, 2) void die_errno(const char *fmt, ...);
@@ -25,6 +26,11 @@ MD_PRINTF(2, 3) void audit(int allowed, const char *fmt, ...);
 void util_set_caller(const char *user, uid_t uid);
 /* Run fn (e.g. restore the caller's terminal) before dying. */
 void util_set_cleanup(void (*fn)(void));
+/* The registry lock fd is held / was released: die() closes a held lock
+ * before anything else, and lines for the caller wait until release
+ * (SECURITY.md 42). */
+void util_lock_held(int fd);
+void util_lock_released(void);
 /* In a forked child whose exit status must not be 125 on failure. */
 void util_set_exit_status(int status);
 

@@ -2,7 +2,7 @@
 # Usage: mdnet.sh up [--nat] [--config FILE]
 #        mdnet.sh down [--config FILE]
 #        mdnet.sh status [--config FILE] [--rundir DIR]
-#        mdnet.sh attach ID PID HOSTVETH BRIDGE
+#        mdnet.sh attach ID HOSTVETH BRIDGE 3<NETNS
 #        mdnet.sh detach ID HOSTVETH ADDR
 # Summary: the minidocker bridge, and each container's veth and address (root only)
 #
@@ -21,8 +21,10 @@
 #         the leases in DIR/leases (default /run/minidocker). Exit 1 when the
 #         bridge is not up.
 # attach  Called by mdhelper only: create a veth pair whose peer is born in
-#         the network namespace of process PID as eth1 (down, without an
-#         address), with HOSTVETH up on BRIDGE. HOSTVETH must be mdv
+#         the network namespace open on fd 3 as eth1 (down, without an
+#         address), with HOSTVETH up on BRIDGE. mdhelper opened that
+#         namespace while the container's process was its own living child,
+#         and never names it by a pid that could be another's by now. HOSTVETH must be mdv
 #         followed by the container's address, its octets in 3 digits each
 #         (mdv010000000001 for 10.0.0.1): the anti-spoofing table of `up`
 #         lets that port send as that address only. mdhelper then gives
@@ -126,14 +128,6 @@ is_ifname() {
 	[ ${#1} -le 15 ]
 }
 
-# A pid: no sign, no leading zero, at most the kernel's 2^22 ceiling.
-is_pid() {
-	case $1 in
-	'' | 0* | *[!0-9]*) return 1 ;;
-	esac
-	[ ${#1} -le 7 ] && [ "$1" -le 4194304 ]
-}
-
 # Dotted-quad IPv4, four decimal octets without leading zeros (some tools
 # would read 010 as octal); sets ip_num to its value as a number.
 is_ipv4() {
@@ -211,12 +205,11 @@ port_addr() {
 # --- attach (early: see the end of this section) ---------------------------
 
 check_attach_args() {
-	[ $# -eq 4 ] || usage_error "attach: expected ID PID HOSTVETH BRIDGE, got $# arguments"
+	[ $# -eq 3 ] || usage_error "attach: expected ID HOSTVETH BRIDGE (and a namespace on fd 3), got $# arguments"
 	is_id "$1" || usage_error "attach: invalid container id: $(shown "$1")"
-	is_pid "$2" || usage_error "attach: invalid pid: $(shown "$2")"
-	{ port_addr "$3" && is_host_ipv4 "$pn_addr"; } ||
-		usage_error "attach: not a container port (mdv and an address, 3 digits an octet): $(shown "$3")"
-	is_ifname "$4" || usage_error "attach: invalid bridge name: $(shown "$4")"
+	{ port_addr "$2" && is_host_ipv4 "$pn_addr"; } ||
+		usage_error "attach: not a container port (mdv and an address, 3 digits an octet): $(shown "$2")"
+	is_ifname "$3" || usage_error "attach: invalid bridge name: $(shown "$3")"
 }
 
 # One process after the checks: `ip link add` makes the pair with its peer
@@ -227,19 +220,20 @@ check_attach_args() {
 # it: the namespace belongs to the host's user namespace.
 cmd_attach() {
 	check_attach_args "$@"
-	at_pid=$2 at_veth=$3 at_bridge=$4
+	at_veth=$2 at_bridge=$3
 	require_root
-	at_ns=/proc/$at_pid/ns/net
-	[ -e "$at_ns" ] || die "attach: no process $at_pid"
+	# ip opens the namespace by this path: its own fd 3, inherited.
+	at_ns=/proc/self/fd/3
+	[ -e "$at_ns" ] || die "attach: no network namespace on fd 3"
 	# Never give the host's own namespace a container's eth1.
 	# shellcheck disable=SC3013 # -ef is in dash, bash, busybox and ksh; where missing, [ fails and we die
 	! [ "$at_ns" -ef /proc/self/ns/net ] ||
-		die "attach: process $at_pid is in the host's network namespace"
+		die "attach: fd 3 is the host's network namespace"
 	[ -d "/sys/class/net/$at_bridge/bridge" ] ||
 		die "attach: bridge $at_bridge is not up: ask the administrator to run mdnet.sh up"
 	[ ! -e "/sys/class/net/$at_veth" ] || die "attach: $at_veth already exists"
-	ip link add "$at_veth" master "$at_bridge" up type veth peer name "$PEER" netns "$at_pid" </dev/null ||
-		die "attach: creating veth $at_veth on $at_bridge with $PEER in process $at_pid's namespace (ip link add) failed"
+	ip link add "$at_veth" master "$at_bridge" up type veth peer name "$PEER" netns "$at_ns" </dev/null ||
+		die "attach: creating veth $at_veth on $at_bridge with $PEER in the container's namespace (ip link add) failed"
 }
 
 # attach runs on every container's start, and the shell parses a script as

@@ -70,8 +70,17 @@ teardown() {
 }
 
 # mdnet.sh exactly as mdhelper runs it.
+# `mdnet attach ID PID HOSTVETH BRIDGE` passes the network namespace of
+# PID on fd 3, as mdhelper does (it never passes a pid); anything else goes
+# as it is, with no fd 3 (bats' own closed).
 mdnet() {
-	(cd / && exec env -i PATH="$NET_PATH" "$MDNET" "$@" </dev/null)
+	if [ "${1:-}" = attach ] && [ $# -eq 5 ] && [ -e "/proc/${3:-x}/ns/net" ]; then
+		local pid=$3
+		set -- attach "$2" "$4" "$5"
+		(cd / && exec env -i PATH="$NET_PATH" "$MDNET" "$@" </dev/null 3<"/proc/$pid/ns/net")
+		return
+	fi
+	(cd / && exec env -i PATH="$NET_PATH" "$MDNET" "$@" </dev/null 3<&-)
 }
 
 # A process alone in a new network namespace, like mdhelper's waiting
@@ -154,7 +163,7 @@ spoof_rules() {
 	run --separate-stderr mdnet --help
 	assert_status 0
 	[ "${lines[0]}" = "Usage: mdnet.sh up [--nat] [--config FILE]" ]
-	assert_output_contains "mdnet.sh attach ID PID HOSTVETH BRIDGE"
+	assert_output_contains "mdnet.sh attach ID HOSTVETH BRIDGE 3<NETNS"
 	assert_output_contains "mdv010000000001"
 	[ -z "$stderr" ]
 }
@@ -309,6 +318,14 @@ leases:
 
 # mdnet.sh on a machine without nft: hidden in a mount namespace of our own.
 no_nft() {
+	if [ "${1:-}" = attach ] && [ $# -eq 5 ]; then # the namespace of PID $3 on fd 3
+		local pid=$3
+		set -- attach "$2" "$4" "$5"
+		unshare -m --propagation private sh -c \
+			'p=$1 m=$2; shift 2; mount --bind /dev/null /usr/sbin/nft && cd / && exec env -i PATH="$p" "$m" "$@"' \
+			- "$NET_PATH" "$MDNET" "$@" </dev/null 3<"/proc/$pid/ns/net"
+		return
+	fi
 	unshare -m --propagation private sh -c \
 		'p=$1 m=$2; shift 2; mount --bind /dev/null /usr/sbin/nft && cd / && exec env -i PATH="$p" "$m" "$@"' \
 		- "$NET_PATH" "$MDNET" "$@" </dev/null
@@ -555,7 +572,7 @@ no_nft() {
 	done
 }
 
-@test "attach refuses a process in the host's network namespace" {
+@test "attach refuses the host's network namespace on fd 3" {
 	mdnet up --config "$CONF"
 	local eth1_before
 	eth1_before=$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)
@@ -563,16 +580,17 @@ no_nft() {
 	echo $! >>"$HOLDERS"
 	run mdnet attach c1 $! $V1 "$BR"
 	assert_status 1
-	assert_output "mdnet.sh: attach: process $! is in the host's network namespace"
+	assert_output "mdnet.sh: attach: fd 3 is the host's network namespace"
 	[ ! -e "/sys/class/net/$V1" ]
 	[ "$(cat /sys/class/net/eth1/ifindex 2>/dev/null || echo none)" = "$eth1_before" ]
 }
 
-@test "attach refuses a process that does not exist" {
+@test "attach refuses without a network namespace on fd 3" {
 	mdnet up --config "$CONF"
-	run mdnet attach c1 4194304 $V1 "$BR"
+	run mdnet attach c1 $V1 "$BR"
 	assert_status 1
-	assert_output "mdnet.sh: attach: no process 4194304"
+	assert_output "mdnet.sh: attach: no network namespace on fd 3"
+	[ ! -e "/sys/class/net/$V1" ]
 }
 
 @test "attach refuses a bridge that is not up" {
@@ -603,7 +621,7 @@ no_nft() {
 	in_ns "$p1" ip link add eth1 type veth peer name x1
 	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 1
-	assert_output_contains "mdnet.sh: attach: creating veth $V1 on $BR with eth1 in process $p1's namespace (ip link add) failed"
+	assert_output_contains "mdnet.sh: attach: creating veth $V1 on $BR with eth1 in the container's namespace (ip link add) failed"
 	[ ! -e "/sys/class/net/$V1" ]
 	run in_ns "$p1" ip -o link show dev x1
 	assert_status 0
@@ -625,34 +643,26 @@ no_nft() {
 	refused "up: --config needs an absolute path: relative.conf"
 	run mdnet status extra
 	refused "status: unexpected argument: extra"
-	run mdnet attach c1 "$p" $V1
-	refused "attach: expected ID PID HOSTVETH BRIDGE, got 3 arguments"
-	run mdnet attach c1 "$p" $V1 "$BR" 10.99.0.1/24 "$GW"
-	refused "attach: expected ID PID HOSTVETH BRIDGE, got 6 arguments"
-	run mdnet attach -c1 "$p" $V1 "$BR"
+	run mdnet attach c1 $V1
+	refused "attach: expected ID HOSTVETH BRIDGE (and a namespace on fd 3), got 2 arguments"
+	run mdnet attach c1 "$p" $V1 "$BR"
+	refused "attach: expected ID HOSTVETH BRIDGE (and a namespace on fd 3), got 4 arguments"
+	run mdnet attach -c1 $V1 "$BR"
 	refused "attach: invalid container id: -c1"
-	run mdnet attach C1 "$p" $V1 "$BR"
+	run mdnet attach C1 $V1 "$BR"
 	refused "attach: invalid container id: C1"
-	run mdnet attach "$(printf 'a%.0s' $(seq 64))" "$p" $V1 "$BR"
+	run mdnet attach "$(printf 'a%.0s' $(seq 64))" $V1 "$BR"
 	refused "attach: invalid container id: $(printf 'a%.0s' $(seq 64))"
-	run mdnet attach c1 0 $V1 "$BR"
-	refused "attach: invalid pid: 0"
-	run mdnet attach c1 012 $V1 "$BR"
-	refused "attach: invalid pid: 012"
-	run mdnet attach c1 -1 $V1 "$BR"
-	refused "attach: invalid pid: -1"
-	run mdnet attach c1 4194305 $V1 "$BR"
-	refused "attach: invalid pid: 4194305"
-	run mdnet attach c1 "$p" $V1 "md0/x"
+	run mdnet attach c1 $V1 "md0/x"
 	refused "attach: invalid bridge name: md0/x"
-	run mdnet attach c1 "$p" $V1 "$(printf 'md0\033[2J')"
+	run mdnet attach c1 $V1 "$(printf 'md0\033[2J')"
 	refused "attach: invalid bridge name: (unprintable)"
 	# A port's name is its address: anything else is refused, so no
 	# other interface can be given a container's place on the bridge.
 	local bad
 	for bad in mdtnv1 mdv01009900001 mdv0100990000011 mdv256099000001 mdv01009900000a \
 		mdv127000000001 mdv000099000001 mdv224000000001 "$BR" -mdv010099000001 ''; do
-		run mdnet attach c1 "$p" "$bad" "$BR"
+		run mdnet attach c1 "$bad" "$BR"
 		refused "attach: not a container port (mdv and an address, 3 digits an octet): $bad"
 	done
 	run mdnet detach c1 $V1
@@ -709,7 +719,7 @@ touch $m"; do
 		LD_PRELOAD=/nonexistent.so "$MDNET" up --config "$CONF" </dev/null)
 	p1=$(new_netns)
 	run env -i PATH="$evil:$NET_PATH" IFS=. ENV="$evil/env.sh" CDPATH="$evil" \
-		"$MDNET" attach c1 "$p1" $V1 "$BR"
+		"$MDNET" attach c1 $V1 "$BR" 3<"/proc/$p1/ns/net"
 	assert_status 0
 	[ ! -e "$m" ]
 	run in_ns "$p1" ip -o link show dev eth1
@@ -733,7 +743,7 @@ touch $m"; do
 	for i in $(seq 20); do
 		p=$(new_netns)
 		s=$EPOCHREALTIME
-		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V1 "$BR" </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" $V1 "$BR" </dev/null 3<"/proc/$p/ns/net"
 		e=$EPOCHREALTIME
 		att+=($((${e/./} - ${s/./})))
 		# The helper's usual case: the container has ended, its netns
@@ -747,7 +757,7 @@ touch $m"; do
 		gone+=($((${e/./} - ${s/./})))
 		# The veth still there (helper killed, gc).
 		p=$(new_netns)
-		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" "$p" $V2 "$BR" </dev/null
+		env -i PATH="$NET_PATH" "$MDNET" attach "c$i" $V2 "$BR" </dev/null 3<"/proc/$p/ns/net"
 		s=$EPOCHREALTIME
 		env -i PATH="$NET_PATH" "$MDNET" detach "c$i" $V2 10.99.0.2 </dev/null
 		e=$EPOCHREALTIME

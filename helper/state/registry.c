@@ -9,7 +9,7 @@
  * CVE-2022-31214); an entry counts only while the helper that wrote it is
  * alive, by pid and start time, so pid reuse cannot forge one. */
 #define _GNU_SOURCE
-#include "registry.h"
+#include "state/registry.h"
 #include "cgroup.h"
 #include "net.h"
 #include "parse.h"
@@ -34,16 +34,6 @@ int registry_rundir(void)
 	return fd;
 }
 
-/* The registry lock: held while counting, choosing and writing. */
-int registry_lock(int dirfd)
-{
-	int fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		die_errno("locking %s/lock", MD_RUNDIR);
-	return fd;
-}
-
 int registry_subdir(int dirfd, const char *name)
 {
 	int fd;
@@ -56,8 +46,10 @@ int registry_subdir(int dirfd, const char *name)
 	return fd;
 }
 
-/* When a process started, in clock ticks since boot (0 if it is gone):
- * with the pid, it names one process for good, pid reuse or not. */
+/* When a process started, in clock ticks since boot (0 if it is gone, or
+ * a zombie: a helper that has exited holds nothing any more, whether or
+ * not its parent has reaped it): with the pid, it names one process for
+ * good, pid reuse or not. */
 unsigned long long registry_start_time(long pid)
 {
 	char path[64], buf[1024], *p;
@@ -68,7 +60,9 @@ unsigned long long registry_start_time(long pid)
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || read_file_at(fd, "stat", buf, sizeof buf) < 0 || !(p = strrchr(buf, ')')))
 		return 0;
-	/* Field 22 is starttime; p is at the end of field 2. */
+	/* Field 3 is the state, 22 starttime; p is at the end of field 2. */
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
+		return 0;
 	for (int field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &t) != 1)
@@ -124,70 +118,6 @@ static int live_entry(int dirfd, const char *name, unsigned long *uid, long *pid
 	return live;
 }
 
-/* Is lease addr entry name's? An ended container's helper removes its
- * lease itself (a killed one cannot), and another container may hold the
- * address since. */
-static int lease_is(int ldir, const char *addr, const char *name)
-{
-	char holder[80];
-
-	return ldir >= 0 && read_file_at(ldir, addr, holder, sizeof holder) >= 0 &&
-	       strcmp(holder, name) == 0;
-}
-
-/* The entries of helpers that are gone: killed with SIGKILL (the container
- * died with its helper, PR_SET_PDEATHSIG, but its cgroup, host veth, lease
- * and entry remain), or ended while the kernel was still removing the
- * container's host port with its network namespace (see net_release).
- * Called under the registry lock. Impatient (at every start): an ended
- * container's entry whose port is still there is left for later, and 1
- * returned; patient (`mdhelper gc`, or a start that needs that name or
- * address), and for a killed helper's: the port is waited for, then
- * removed. */
-static int collect(int cdir, int ldir, const char *name, int patient)
-{
-	unsigned long uid;
-	long pid = 0;
-	char addr[16] = "-";
-	uint32_t a;
-
-	if (!valid_name(name) || live_entry(cdir, name, &uid, &pid, addr))
-		return 0;
-	/* Its lease gone, the helper ended it: the kernel is removing the
-	 * port. A lease left means a killed helper: collected patiently, as
-	 * every start did before entries could outlive their helpers. */
-	if (!patient && pid > 0 && net_port_exists(addr) && !lease_is(ldir, addr, name))
-		return 1;
-	cg_destroy_by_id(name);
-	if (parse_ipv4(addr, &a) == 0 && pid > 0) {
-		net_detach_port(name, addr); /* the port is named after addr */
-		if (lease_is(ldir, addr, name))
-			unlinkat(ldir, addr, 0);
-	}
-	unlinkat(cdir, name, 0);
-	audit(1, "gc %s", name);
-	return 0;
-}
-
-int registry_gc(int cdir, int ldir, int patient)
-{
-	DIR *d = fdopendir(dup(cdir));
-	struct dirent *e;
-	char names[256][64];
-	int n = 0, left = 0;
-
-	if (!d)
-		die_errno("reading %s/containers", MD_RUNDIR);
-	rewinddir(d); /* a dup shares its offset with every earlier reader */
-	while ((e = readdir(d)) && n < 256)
-		if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof names[0])
-			strcpy(names[n++], e->d_name);
-	closedir(d);
-	for (int i = 0; i < n; i++)
-		left += collect(cdir, ldir, names[i], patient);
-	return left;
-}
-
 /* Count the caller's live containers, check the name is free and whether
  * addr (if any) is taken. */
 void registry_scan(int cdir, const char *id, uid_t uid, uint32_t want, int *mine, int *taken)
@@ -208,10 +138,13 @@ void registry_scan(int cdir, const char *id, uid_t uid, uint32_t want, int *mine
 		if (e->d_name[0] == '.')
 			continue;
 		if (!live_entry(cdir, e->d_name, &owner, &pid, addr)) {
-			/* Ended, its port still going: the address waits for it. */
+			/* Ended, its port still going: the address waits for it,
+			 * and the name for gc (SECURITY.md 43). */
 			if (want && pid > 0 && parse_ipv4(addr, &a) == 0 && a == want &&
 			    net_port_exists(addr))
 				*taken = 1;
+			if (id && strcmp(e->d_name, id) == 0)
+				die("the name %s is still being cleaned up: try again in a moment", id);
 			continue;
 		}
 		if (id && strcmp(e->d_name, id) == 0)

@@ -30,18 +30,12 @@ struct entry {
 	char command[256];               /* printable, cut short */
 };
 
-/* fds of RUNDIR, of its lock (held while open), and of a subdirectory. */
+/* fds of RUNDIR and of a subdirectory (the lock: state/lock.h). */
 int registry_rundir(void);
-int registry_lock(int dirfd);
 int registry_subdir(int dirfd, const char *name);
-/* Collect the entries whose helper is gone (cgroup, veth, lease, entry).
- * Not patient: leave those whose host port the kernel is still removing,
- * and return how many were left; patient: wait for the port (then remove
- * it), and return 0. */
-int registry_gc(int cdir, int ldir, int patient);
-/* Count uid's live containers into *mine, set *taken if a live one holds
- * address want (or an ended one whose port is still there), and die if a
- * live one is called id. */
+/* Under the lock: count uid's live containers into *mine, set *taken if a
+ * live one holds address want (or an ended one whose port is still there),
+ * and die if any entry, live or not yet collected, is called id. */
 void registry_scan(int cdir, const char *id, uid_t uid, uint32_t want, int *mine, int *taken);
 
 /* Record this helper's container id (and its lease, addr may be NULL). */
