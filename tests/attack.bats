@@ -140,10 +140,10 @@ state_of() {
 	sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null || echo gone
 }
 
-# mdtest1's sleep in a container (PID 1 of it), once it runs.
-container_sleep() {
+# The container's PID 1, the child named COMM of helper PID, once it runs.
+pid1_of() {
 	for _ in $(seq 100); do
-		pgrep -u mdtest1 -x sleep && return 0
+		pgrep -P "$1" -x "$2" && return 0
 		sleep 0.05
 	done
 	return 1
@@ -181,7 +181,7 @@ port_of() {
 	local front=$!
 	track "$front"
 	helper=$(helper_with "--name att-end")
-	sleeper=$(container_sleep)
+	sleeper=$(pid1_of "$helper" sleep)
 	hold_lock 2.5
 	wait_gone "$sleeper"
 	sleep 0.3 # the command has ended: the helper waits for the lock to clean up
@@ -278,7 +278,7 @@ att-plain"
 	local front=$!
 	track "$front"
 	helper=$(helper_with "--name att-recycle")
-	child=$(container_sleep)
+	child=$(pid1_of "$helper" sleep)
 	wait_gone "$child"
 	# Another student's process takes that very pid...
 	run as mdtest2 "$T/pidat" 60 "$child" sleep 30
@@ -501,7 +501,8 @@ ended_with_held_port() {
 tmux_container() {
 	require tmux
 	as_user tmux -L att new-session -d -s att -x 80 -y 24 "mdrun.sh -n att-tty -- sh -c 'sleep 100; echo after=\$?'; echo status=\$?; sleep 30"
-	container_sleep >/dev/null
+	for _ in $(seq 100); do pgrep -u mdtest1 -x sleep >/dev/null && return 0; sleep 0.05; done
+	return 1
 }
 
 @test "Ctrl-C on the terminal ends a foreground container" {
