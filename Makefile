@@ -172,7 +172,7 @@ $(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER
 
 # The attackers' programs of tests/attack.bats: static, run by the test users.
 ATTACK_BIN = $(patsubst tests/attack/%.c,$(BUILDDIR)/attack/%,$(wildcard tests/attack/*.c))
-$(BUILDDIR)/attack/%: tests/attack/%.c
+$(BUILDDIR)/attack/%: tests/attack/%.c $(wildcard tests/attack/*.h)
 	@mkdir -p $(BUILDDIR)/attack
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 

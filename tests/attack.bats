@@ -177,7 +177,8 @@ port_of() {
 }
 
 @test "the caller can neither stop nor kill their helper while it cleans up" {
-	as_user mdrun.sh -n att-end -- sleep 1 &
+	# Without a port, its clean-up takes the lock at once to forget it.
+	as_user mdrun.sh --net none -n att-end -- sleep 1 &
 	local front=$!
 	track "$front"
 	helper=$(helper_with "--name att-end")

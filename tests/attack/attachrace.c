@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runs.h"
+
 static volatile int *stop; /* shared with the hogs */
 
 static void on_cpu(int cpu)
@@ -106,7 +108,7 @@ static void find_children(int lastfd, pid_t helper, pid_t *child, pid_t *script,
 		for (pid_t p = top; p > helper && p > top - 64; p--) {
 			if (parent_of(p, comm, sizeof comm) != helper)
 				continue;
-			if (!strcmp(comm, "mdnet.sh"))
+			if (runs(p, "mdnet.sh"))
 				*script = p;
 			else if (!strcmp(comm, "mdhelper") && (!*child || p < *child))
 				*child = p;

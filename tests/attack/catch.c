@@ -1,9 +1,9 @@
-/* catch: run by root beside an attack, it waits for a process whose name
- * (comm) is COMM and one of whose arguments is WORD, and prints what that
+/* catch: run by root beside an attack, it waits for a process that runs
+ * NAME (runs.h) and one of whose arguments is WORD, and prints what that
  * process inherited while it still runs: root's children (mdnet.sh,
  * mdmonitor) live for milliseconds, too briefly for ps.
  *
- * Usage: catch SECONDS COMM [WORD]
+ * Usage: catch SECONDS NAME [WORD]   (NAME: see runs.h)
  * Prints, for the first such process:
  *   pid N
  *   Uid:/SigBlk:/SigIgn:/Cpus_allowed_list: lines of /proc/N/status
@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "runs.h"
 
 #define WINDOW 96
 
@@ -43,19 +45,16 @@ static int read_at(const char *fmt, int pid, const char *name, char *buf, size_t
 	return (int)n;
 }
 
-static int matches(int pid, const char *comm, const char *word)
+static int matches(int pid, const char *name, const char *word)
 {
 	char buf[4096];
 	int n;
 
-	if (read_at("/proc/%d/%s", pid, "comm", buf, sizeof buf) < 0)
-		return 0;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, comm) != 0)
+	if (!runs(pid, name))
 		return 0;
 	if (!word)
 		return 1;
-	n = read_at("/proc/%d/%s", pid, "cmdline", buf, sizeof buf);
+	n = cmdline_of(pid, buf, sizeof buf);
 	for (int i = 0; i < n; i += (int)strlen(buf + i) + 1)
 		if (strcmp(buf + i, word) == 0)
 			return 1;
@@ -63,9 +62,9 @@ static int matches(int pid, const char *comm, const char *word)
 }
 
 /* Everything is read first, printed after: the process may end any time. */
-static int report(int pid, const char *comm)
+static int report(int pid, const char *name)
 {
-	char status[4096], stat[1024], limits[4096], fd[3][256], path[64], again[64];
+	char status[4096], stat[1024], limits[4096], fd[3][256], path[64];
 	char *p, *line;
 	int field;
 
@@ -82,8 +81,7 @@ static int report(int pid, const char *comm)
 			strcpy(fd[i], "(closed)");
 	}
 	/* Still the process we matched, not a pid reused meanwhile. */
-	if (read_at("/proc/%d/%s", pid, "comm", again, sizeof again) < 0 ||
-	    strncmp(again, comm, strlen(comm)) != 0)
+	if (!runs(pid, name))
 		return 0;
 	printf("pid %d\n", pid);
 	for (line = strtok(status, "\n"); line; line = strtok(NULL, "\n"))
@@ -138,7 +136,7 @@ int main(int argc, char **argv)
 	time_t end;
 
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: catch SECONDS COMM [WORD]\n");
+		fprintf(stderr, "usage: catch SECONDS NAME [WORD]\n");
 		return 2;
 	}
 	end = time(NULL) + atoi(argv[1]);
