@@ -18,12 +18,12 @@ load helper
 bats_require_minimum_version 1.5.0
 
 BRIDGE=mdta0
-NET=10.94.0
+NET=10.89.0
 T=$MDT_ROOT/libexec/minidocker/test
 ROOTFS=$MDT_SYSROOTFS/default
 FREEZER=/sys/fs/cgroup/freezer/minidocker-attack
 # The ports of this file's bridge (assert_nothing_left looks at these).
-MDT_PORTS=mdv010094
+MDT_PORTS=mdv010089
 BUSY="mdhelper: minidocker is busy (another start or clean-up holds $MDT_ROOT/run/lock): try again"
 
 setup_file() {

@@ -46,6 +46,8 @@ static void on_cpu(int cpu)
 		perror("sched_setaffinity"), exit(3);
 }
 
+static int go_write = -1;
+
 static pid_t hog(int go, time_t end)
 {
 	char c;
@@ -53,6 +55,7 @@ static pid_t hog(int go, time_t end)
 
 	if (pid != 0)
 		return pid;
+	close(go_write); /* EOF when the attacker is gone */
 	on_cpu(0);
 	if (read(go, &c, 1) != 1)
 		_exit(0);
@@ -200,8 +203,10 @@ int main(int argc, char **argv)
 	if (stop == MAP_FAILED || lastfd < 0 || pipe(go) < 0)
 		return perror("attachrace"), 3;
 	*stop = 0;
+	go_write = go[1];
 	for (int i = 0; i < hogs; i++)
 		hog(go[0], end);
+	close(go[0]);
 	on_cpu(1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	helper = fork();
@@ -216,6 +221,8 @@ int main(int argc, char **argv)
 	if (!script || !child) {
 		puts("no mdnet.sh");
 		*stop = 1;
+		close(go[1]);
+		waitpid(helper, NULL, 0);
 		return 0;
 	}
 	for (int i = 0; i < hogs; i++)
