@@ -199,12 +199,13 @@ port_of() {
 
 # ---- SECURITY.md 38-39: nothing the caller set reaches root's children ----
 
-# Start detached container NAME as mdtest1 through LAUNCHER (words), on CPU 1, while catching root's mdnet.sh attach, then its monitor:
+# Start detached container NAME as mdtest1 through LAUNCHER (words), on
+# CPU 1, while catching root's mdnet.sh attach, then read its monitor:
 # their reports in $BATS_TEST_TMPDIR/NAME.attach and NAME.monitor.
 detached_caught() {
 	local name=$1 catcher
 	shift
-	"$T/catch" 30 mdnet.sh attach >"$BATS_TEST_TMPDIR/$name.attach" &
+	catcher 30 mdnet.sh attach >"$BATS_TEST_TMPDIR/$name.attach" &
 	catcher=$!
 	track "$catcher"
 	as_user mkdir -p -m 700 /home/mdtest1/att-logs
@@ -215,7 +216,18 @@ detached_caught() {
 	assert_output "$name"
 	reap "$catcher"
 	assert_status 0
-	"$T/catch" 5 mdmonitor "$name" >"$BATS_TEST_TMPDIR/$name.monitor"
+	"$T/catch" -p "$(monitor_of "$name")" >"$BATS_TEST_TMPDIR/$name.monitor"
+}
+
+# catch, woken first by each exec (SCHED_FIFO: it sleeps until then).
+catcher() {
+	chrt -f 50 "$T/catch" "$@"
+}
+
+# The pid of container NAME's monitor, from its registry entry.
+monitor_of() {
+	local m
+	read -r _ m _ <"$MDT_ROOT/run/containers/$1" && echo "$m"
 }
 
 # What a process inherited, from a catch report: all but its pid and fds.
@@ -247,9 +259,10 @@ inherited() {
 	[ "$(cat "$MDT_ROOT/run/leases/$NET.2")" = att-hostile ]
 	[ -e "/sys/class/net/$(port_of $NET.2)/master" ]
 	sleeper=$(pgrep -P "$(sed -n 's/^pid //p' "$BATS_TEST_TMPDIR/att-hostile.monitor")" -x sleep)
-	grep -q '^Max open files *24 *24 ' "/proc/$sleeper/limits"
-	grep -q '^Max stack size *262144 *262144 ' "/proc/$sleeper/limits"
-	grep -q '^Max processes *64 *64 ' "/proc/$sleeper/limits"
+	grep -q '^Max open files *24 ' "/proc/$sleeper/limits"
+	grep -q '^Max stack size *262144 ' "/proc/$sleeper/limits"
+	grep -q '^Max processes *64 ' "/proc/$sleeper/limits"
+	grep -q '^Max cpu time *2 ' "/proc/$sleeper/limits"
 	run as_user "$T/hostile" -s -c 0 -l -i -b -- mdctl.sh stop -t 1 att-hostile att-plain
 	assert_status 0
 	assert_output "att-hostile
@@ -381,7 +394,7 @@ att-plain"
 @test "gc run by a student hands root's network script none of the student's fds" {
 	ended_with_held_port att-gcfd
 	as_user touch /home/mdtest1/att-out
-	"$T/catch" 20 mdnet.sh detach >"$BATS_TEST_TMPDIR/detach" &
+	catcher 20 mdnet.sh detach >"$BATS_TEST_TMPDIR/detach" &
 	local catcher=$!
 	track "$catcher"
 	# The student's stdin, stdout and stderr: a file of theirs, which
