@@ -204,12 +204,20 @@ $(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER
 	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihelper -I$(BUILDDIR) $(PATHDEFS) \
 		-o $@ tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(CAPNG_LIBS)
 
+# The attackers' programs of tests/attack.bats: static, run by the test users.
+ATTACK_BIN = $(patsubst tests/attack/%.c,$(BUILDDIR)/attack/%,$(wildcard tests/attack/*.c))
+$(BUILDDIR)/attack/%: tests/attack/%.c $(wildcard tests/attack/*.h)
+	@mkdir -p $(BUILDDIR)/attack
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Install a helper built with the test paths into $(TESTROOT).
-test-install:
+test-install: $(ATTACK_BIN)
 	@[ "$$(id -u)" = 0 ] || { echo "the tests need root: sudo make check" >&2; exit 1; }
 	mkdir -p $(TESTROOT) && chown root:root $(TESTROOT) && chmod 755 $(TESTROOT)
 	$(MAKE) install $(TESTFLAGS) BUILDDIR=$(BUILDDIR)/test$(if $(SANITIZE),-san) SANITIZE=$(SANITIZE)
 	$(MAKE) $(BUILDDIR)/sysprobe && install -D -m 755 $(BUILDDIR)/sysprobe $(TESTROOT)/tests/sysprobe
+	install -d -m 755 $(TESTROOT)/libexec/minidocker/test
+	install -m 755 $(ATTACK_BIN) $(TESTROOT)/libexec/minidocker/test/
 
 # Everything, as CI runs it. Whatever fails, the test root and the test
 # cgroups are removed before the status is returned.
@@ -219,7 +227,7 @@ check: deps-check lint unit
 		--output $(BUILDDIR)/report/all $(BATS_FILES) || status=1; \
 	$(MAKE) test-install SANITIZE=1 && MDT_ROOT=$(TESTROOT) MDT_SANITIZED=1 \
 		bats --report-formatter tap --output $(BUILDDIR)/report/san \
-		tests/run.bats tests/net.bats || status=1; \
+		tests/run.bats tests/net.bats tests/attack.bats || status=1; \
 	$(MAKE) fuzz FUZZ_SECONDS=20 || status=1; \
 	$(MAKE) test-clean; \
 	sh tests/summary.sh $(BUILDDIR)/unit.log $(BUILDDIR)/report/*/report.tap; \

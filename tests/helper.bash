@@ -194,3 +194,37 @@ registry_empty() {
 registry_clean() {
 	registry_empty && [ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ]
 }
+
+# Nothing left of any container (SECURITY.md 43): no registry entry or lease
+# of a live helper, no container port (${MDT_PORTS:-mdv}...), no cgroup
+# under minidocker-test in any hierarchy, no process of the test users or of
+# the test helper. An ended container's entry and lease may stay once all
+# that has gone (the next start or gc forgets them: registry_empty). Waits
+# up to 5 s for what ends on its own; says what is left.
+assert_nothing_left() {
+	local left p e start
+	for _ in $(seq 50); do
+		left=$(for e in "$MDT_ROOT"/run/containers/*; do
+				[ -e "$e" ] || continue
+				read -r _ p start _ <"$e"
+				[ "$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{ print $20 }')" != "$start" ] ||
+					echo "$e (live)"
+			done
+			for e in "$MDT_ROOT"/run/leases/*; do
+				[ ! -e "$e" ] || [ -e "$MDT_ROOT/run/containers/$(cat "$e")" ] || echo "$e"
+			done
+			ip -o link show | grep -o " ${MDT_PORTS:-mdv}[0-9]*"
+			find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*'
+			pgrep -a -u mdtest1,mdtest2,mdtest3 2>/dev/null
+			for p in /proc/[0-9]*; do
+				case $(readlink "$p/exe" 2>/dev/null) in
+				"$MDT_ROOT"/libexec/minidocker/md*) echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" ;;
+				esac
+			done)
+		[ -n "$left" ] || return 0
+		sleep 0.1
+	done
+	echo "left behind:"
+	echo "$left"
+	return 1
+}

@@ -1,0 +1,80 @@
+/* runs.h: is a process running program NAME? Shared by the attack programs.
+ *
+ * Its comm, or the base name of its argv[0] or of the script its interpreter
+ * reads (argv[1]): mdhelper execs root's mdnet.sh through an fd it checked,
+ * so the shell's comm is its own, argv[1] is /dev/fd/N, and fd N is the
+ * script. */
+#ifndef ATTACK_RUNS_H
+#define ATTACK_RUNS_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static int same_base(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+
+	return strcmp(slash ? slash + 1 : path, name) == 0;
+}
+
+/* Reads /proc/PID/cmdline into buf; returns its length (-1: gone). */
+static int cmdline_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static int runs(pid_t pid, const char *name)
+{
+	char buf[4096], path[64], target[512];
+	const char *arg1;
+	int n = cmdline_of(pid, buf, sizeof buf), fd;
+	ssize_t len;
+
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, target, sizeof target - 1);
+		close(fd);
+		if (len > 0) {
+			target[len] = '\0';
+			target[strcspn(target, "\n")] = '\0';
+			if (!strcmp(target, name))
+				return 1;
+		}
+	}
+	if (n <= 0)
+		return 0;
+	if (same_base(buf, name))
+		return 1;
+	arg1 = buf + strlen(buf) + 1;
+	if (arg1 >= buf + n)
+		return 0;
+	if (same_base(arg1, name))
+		return 1;
+	if (strncmp(arg1, "/dev/fd/", 8) != 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/fd/%s", (int)pid, arg1 + 8);
+	len = readlink(path, target, sizeof target - 1);
+	if (len <= 0)
+		return 0;
+	target[len] = '\0';
+	return same_base(target, name);
+}
+
+#endif
