@@ -15,6 +15,10 @@
  *   command (never for mdnet.sh or mdmonitor);
  * - PR_SET_DUMPABLE is 0 again after every credential change (the kernel
  *   resets it to fs.suid_dumpable on each one) and verified;
+ * - a cgroup the caller owns (a delegated one: systemd gives every user
+ *   their user@UID.service subtree) could freeze us (cgroup.freeze), or
+ *   cap our memory or pids mid-way: we leave it for the hierarchy's root
+ *   group, which only root can move us out of;
  * - the signals a terminal or a user can send are blocked from the start:
  *   they wait, pending, until supervise() reads them from a signalfd once
  *   the container runs; nothing the caller sends interrupts a half-made
@@ -24,11 +28,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -173,8 +180,68 @@ void privilege_all_root(void)
 	privilege_dumpable_off();
 	/* While the caller owned our real uid they could renice us, move us
 	 * to SCHED_IDLE or pin us (setpriority and sched_setaffinity check
-	 * only the real uid): whatever they did goes now. */
+	 * only the real uid), or move us into a v1 group of theirs: whatever
+	 * they did goes now. */
 	privilege_reset_scheduling();
+	privilege_leave_caller_cgroups();
+}
+
+/* The directory of hierarchy line "ID:CONTROLLERS:PATH" of
+ * /proc/self/cgroup, below /sys/fs/cgroup; 0 if it is not one we know. */
+static int hierarchy_dir(char *line, char *dir, size_t size, char *root, size_t rsize)
+{
+	char *ctl = strchr(line, ':'), *path;
+	const char *mount;
+
+	if (!ctl || !(path = strchr(++ctl, ':')))
+		return 0;
+	*path++ = '\0';
+	path[strcspn(path, "\n")] = '\0';
+	if (*ctl == '\0') /* the unified hierarchy: alone, or beside v1 */
+		mount = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0 ? "unified" : ".";
+	else if (!strcmp(ctl, "name=systemd"))
+		mount = "systemd";
+	else if (!strncmp(ctl, "name=", 5))
+		return 0;
+	else
+		mount = ctl;
+	return snprintf(dir, size, "/sys/fs/cgroup/%s%s", mount, path) < (int)size &&
+	       snprintf(root, rsize, "/sys/fs/cgroup/%s/cgroup.procs", mount) < (int)rsize;
+}
+
+/* Is the group at dir (or its cgroup.procs) someone's but root's? */
+static int caller_may_own(const char *dir)
+{
+	struct stat st;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), owned = 0;
+
+	if (fd < 0)
+		return 0;
+	owned = (fstat(fd, &st) == 0 && st.st_uid != 0) ||
+		(fstatat(fd, "cgroup.procs", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != 0);
+	close(fd);
+	return owned;
+}
+
+void privilege_leave_caller_cgroups(void)
+{
+	char line[4096], dir[4096], root[256];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		die_errno("open(\"/proc/self/cgroup\")");
+	while (fgets(line, sizeof line, f)) {
+		int fd;
+
+		if (!hierarchy_dir(line, dir, sizeof dir, root, sizeof root) || !caller_may_own(dir))
+			continue;
+		/* "0": the writer itself, on v1 and v2. */
+		fd = open(root, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			die_errno("cannot leave the cgroup %s (yours: it could freeze or starve us)", dir);
+		close(fd);
+	}
+	fclose(f);
 }
 
 void privilege_caller_may_signal(uid_t caller)

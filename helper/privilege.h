@@ -23,9 +23,11 @@ struct saved_state {
  * slack, every CPU, fixed rlimits. Dies on failure. */
 void privilege_reset(struct saved_state *s);
 /* setresuid(0,0,0) and setresgid(0,0,0), verified; not dumpable; the
- * scheduling attributes reset again (the caller may have changed them
- * while they owned our real uid). */
+ * scheduling attributes reset again and out of any cgroup of the
+ * caller's (they may have changed those while they owned our real uid). */
 void privilege_all_root(void);
+/* Out of every cgroup the caller may own, into its hierarchy's root. */
+void privilege_leave_caller_cgroups(void);
 /* Real uid back to the caller (effective and saved stay root), so that
  * they can end their container by signalling us: only while nothing
  * shared is half-made (supervise). Not dumpable. */
