@@ -8,7 +8,7 @@
 #include "control.h"
 #include "cgroup.h"
 #include "parse.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "util.h"
 
 #include <errno.h>

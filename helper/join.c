@@ -30,7 +30,7 @@
 #include "exec.h"
 #include "parse.h"
 #include "pty.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "request.h"
 #include "run.h"
 #include "supervise.h"

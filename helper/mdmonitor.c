@@ -23,9 +23,10 @@
 #define _GNU_SOURCE
 #include "cgroup.h"
 #include "net.h"
+#include "state/lease.h"
 #include "parse.h"
 #include "privilege.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "supervise.h"
 #include "util.h"
 

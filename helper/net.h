@@ -1,7 +1,9 @@
-/* net.h: a container's place on the administrator's bridge. */
+/* net.h: a container's place on the administrator's bridge, and its host
+ * port (the lease and the name: state/lease.h). */
 #ifndef MD_NET_H
 #define MD_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,13 +24,8 @@ struct net {
 	int script_out;        /* its stderr, a pipe */
 };
 
-/* Decide loopback-only or bridge for this request, and take the lease and
- * the name under the registry lock: registry entry RUNDIR/containers/ID,
- * lease RUNDIR/leases/ADDR. An empty id (RUN_ID_SIZE bytes) is given a
- * fresh name, md-<user>-<n>. Dies naming the rule on any refusal (range,
- * lease in use, quota, no bridge). */
-void net_reserve(struct net *n, const struct config *cfg, const struct rule *r,
-		 const struct caller *c, const struct request *req, char *id);
+/* The host port of address a: mdv and its octets in 3 digits each. */
+void net_port_name(uint32_t a, char *buf, size_t size);
 /* Start mdnet.sh attach (the veth pair, eth1 born in the network namespace
  * netns, an fd); it runs while the child sets itself up. */
 void net_attach(struct net *n, const char *id, int netns);
@@ -43,8 +40,4 @@ int net_port_exists(const char *addr);
 /* mdnet.sh detach of the host port of ADDR (named after it), unless it
  * has gone with its namespace already (warns, never dies). */
 void net_detach_port(const char *id, const char *addr);
-/* Undo: the lease and the registry entry, unless the host port is still
- * there (left to gc then, see net.c and state/gc.c). */
-void net_release(struct net *n, const char *id);
-
 #endif

@@ -30,7 +30,7 @@
 #include "spawn/spawn.h"
 #include "affinity.h"
 #include "detach.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "exec.h"
 #include "mount.h"
 #include "netif.h"
@@ -38,6 +38,7 @@
 #include "pty.h"
 #include "supervise.h"
 #include "sync.h"
+#include "state/lease.h"
 #include "util.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "request.h"
 #include "rootfs.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "privilege.h"
 #include "util.h"
 

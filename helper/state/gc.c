@@ -13,7 +13,7 @@
 #include "cgroup.h"
 #include "net.h"
 #include "parse.h"
-#include "registry.h"
+#include "state/registry.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -28,7 +28,6 @@ struct stale {
 	char addr[16];         /* "-" without one */
 	long helper;
 	unsigned long long helper_start;
-	int lease_left;        /* a killed helper: it could not remove it */
 	int gone;              /* cgroup and port removed */
 };
 
@@ -41,7 +40,7 @@ static int lease_is(int ldir, const char *addr, const char *name)
 }
 
 /* Under the lock: the entries whose helper is gone, however many. */
-static size_t find_stale(int cdir, int ldir, struct stale **out)
+static size_t find_stale(int cdir, struct stale **out)
 {
 	DIR *d = fdopendir(dup(cdir));
 	struct dirent *de;
@@ -68,7 +67,6 @@ static size_t find_stale(int cdir, int ldir, struct stale **out)
 		memcpy(list[n].addr, e.addr, sizeof list[n].addr);
 		list[n].helper = e.helper;
 		list[n].helper_start = e.helper_start;
-		list[n].lease_left = lease_is(ldir, e.addr, e.name);
 		n++;
 	}
 	closedir(d);
@@ -81,9 +79,10 @@ static int remove_what_it_held(const struct stale *s, int patient)
 {
 	int port = net_port_exists(s->addr);
 
-	/* Ended by its helper (no lease left), the kernel still taking the
-	 * port away with the namespace: not worth a wait at every start. */
-	if (port && !patient && !s->lease_left)
+	/* The kernel still taking the port away with the namespace (a few
+	 * ms after the container's end, killed helper or not), or a process
+	 * holding the namespace: not worth a wait at every start. */
+	if (port && !patient)
 		return 0;
 	if (!cg_destroy_by_id(s->name))
 		return 0; /* still busy: the entry stays, a later gc retries */
@@ -113,7 +112,7 @@ int state_gc(int patient)
 	AUTOCLOSE int ldir = registry_subdir(dir, "leases");
 	AUTOUNLOCK int lock = state_lock(dir);
 	struct stale *list = NULL;
-	size_t n = find_stale(cdir, ldir, &list);
+	size_t n = find_stale(cdir, &list);
 	int left = 0;
 
 	state_unlock(&lock);

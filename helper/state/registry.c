@@ -9,7 +9,7 @@
  * CVE-2022-31214); an entry counts only while the helper that wrote it is
  * alive, by pid and start time, so pid reuse cannot forge one. */
 #define _GNU_SOURCE
-#include "registry.h"
+#include "state/registry.h"
 #include "cgroup.h"
 #include "net.h"
 #include "parse.h"
