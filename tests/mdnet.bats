@@ -318,6 +318,14 @@ leases:
 
 # mdnet.sh on a machine without nft: hidden in a mount namespace of our own.
 no_nft() {
+	if [ "${1:-}" = attach ] && [ $# -eq 5 ]; then # the namespace of PID $3 on fd 3
+		local pid=$3
+		set -- attach "$2" "$4" "$5"
+		unshare -m --propagation private sh -c \
+			'p=$1 m=$2; shift 2; mount --bind /dev/null /usr/sbin/nft && cd / && exec env -i PATH="$p" "$m" "$@"' \
+			- "$NET_PATH" "$MDNET" "$@" </dev/null 3<"/proc/$pid/ns/net"
+		return
+	fi
 	unshare -m --propagation private sh -c \
 		'p=$1 m=$2; shift 2; mount --bind /dev/null /usr/sbin/nft && cd / && exec env -i PATH="$p" "$m" "$@"' \
 		- "$NET_PATH" "$MDNET" "$@" </dev/null
@@ -711,7 +719,7 @@ touch $m"; do
 		LD_PRELOAD=/nonexistent.so "$MDNET" up --config "$CONF" </dev/null)
 	p1=$(new_netns)
 	run env -i PATH="$evil:$NET_PATH" IFS=. ENV="$evil/env.sh" CDPATH="$evil" \
-		"$MDNET" attach c1 "$p1" $V1 "$BR"
+		"$MDNET" attach c1 $V1 "$BR" 3<"/proc/$p1/ns/net"
 	assert_status 0
 	[ ! -e "$m" ]
 	run in_ns "$p1" ip -o link show dev eth1

@@ -455,14 +455,15 @@ while True:
 	as_user mdrun.sh -d -n sec-web -- /home/loop
 	# A background job that wants the terminal stops on SIGTTOU in
 	# tcsetattr: the helper then holds its child, already the caller's
-	# uid and signalable by them, between 'X' and 'G', just before exec
-	# (runc's CVE-2016-9962: container root ptraced runc exec's process).
+	# uid, between READY and GO, just before exec (runc's CVE-2016-9962:
+	# container root ptraced runc exec's process). The helper itself is
+	# root's through and through: found by session, not by the caller's uid.
 	mine=$(mktemp -d /home/mdtest1/sec-XXXXXX)
 	cat > "$mine/peek.sh" <<'S'
 set -m
 mdctl.sh exec -it sec-web -- true &
 for _ in $(seq 50); do
-	h=$(pgrep -o -U "$(id -u)" -f "mdhelper exec")
+	h=$(pgrep -o -s 0 -f "mdhelper exec")
 	[ -n "$h" ] && [ "$(awk '/^State/{print $2}' "/proc/$h/status")" = T ] && break
 	sleep 0.1
 done
@@ -474,8 +475,9 @@ for f in environ mem auxv syscall stack; do head -c1 "/proc/$c/$f" >/dev/null 2>
 if command -v strace >/dev/null; then
 	timeout 2 strace -p "$c" -o /dev/null 2>&1 | grep -q 'Operation not permitted' || echo "LEAK ptrace"
 fi
-exec 2>/dev/null # not bash's note of the job it kills
-kill -KILL "$h"
+exec 2>/dev/null # not bash's note of the job it ends
+kill -KILL "$h" && echo "LEAK kill"
+kill -KILL "$c"
 S
 	chmod 755 "$mine"
 	chmod 644 "$mine/peek.sh"
@@ -497,7 +499,7 @@ S
 	chmod 644 "$mine/hold.sh"
 	as_user script -qec "bash $mine/hold.sh" /dev/null >/dev/null &
 	for _ in $(seq 50); do
-		[ "$(pgrep -o -U mdtest1 -f 'mdhelper exec' | xargs -r -I{} awk '/^State/{print $2}' /proc/{}/status)" = T ] && break
+		[ "$(pgrep -o -f "$MDT_ROOT/.*mdhelper exec" | xargs -r -I{} awk '/^State/{print $2}' /proc/{}/status)" = T ] && break
 		sleep 0.1
 	done
 	# From a second exec, as the container's root (CAP_SYS_PTRACE in its
@@ -513,7 +515,7 @@ S
 	chmod 644 "$mine/probe.sh"
 	run ctl exec sec-web -- sh < "$mine/probe.sh"
 	assert_output "$(printf 'found mdhelper\nshut root\nshut cwd\nshut exe\nshut fd\nshut environ\nshut mem')"
-	pkill -KILL -U mdtest1 -f "mdhelper exec" || true
+	pkill -KILL -f "$MDT_ROOT/.*mdhelper exec" || true
 	pkill -KILL -u mdtest1 -f "$mine/hold.sh" || true
 }
 
@@ -582,10 +584,11 @@ S
 	as mdtest2 mdrun.sh -d -n sec-theirs -- /home/loop
 	monitor=$(monitor_of sec-theirs)
 	pid=$(pgrep -u mdtest2 -x loop)
-	# Another user's container: not this process's child.
+	# Another user's container: not this process's child, and no pidfd
+	# of it on fd 3 (SECURITY.md 41).
 	run as_user "$MDT_ROOT/libexec/minidocker/mdmonitor" sec-theirs "$pid" - 0 0
 	assert_status 125
-	assert_output "mdhelper: mdmonitor: process $pid is not our child"
+	assert_output "mdhelper: mdmonitor: fd 3 is not the pidfd of a child of ours"
 	# Its own child under that container's name: it waits, then can
 	# remove nothing of root's.
 	run as_user sh -c "sleep 0.2 & exec $MDT_ROOT/libexec/minidocker/mdmonitor sec-theirs \$! 10.0.0.1 1 0"

@@ -14,11 +14,11 @@
  *   before anything is cleaned up every uid is root's again (38). */
 #define _GNU_SOURCE
 #include "spawn/spawn.h"
-#include "affinity.h"
-#include "exec.h"
-#include "pty.h"
-#include "supervise.h"
-#include "sync.h"
+#include "spawn/affinity.h"
+#include "spawn/exec.h"
+#include "spawn/pty.h"
+#include "spawn/supervise.h"
+#include "spawn/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +85,22 @@ int spawn_alive(const struct spawn *sp)
 	return sp->pidfd >= 0 && syscall(SYS_pidfd_send_signal, sp->pidfd, 0, NULL, 0) == 0;
 }
 
+/* The caller's terminal in raw mode for the relay. A background job that
+ * wants the terminal stops here on SIGTTOU, as any program does (and `fg`
+ * continues it): the one moment the caller may stop us, since nothing
+ * shared is half-made and no lock is held; the child waits for GO, not
+ * dumpable, its fds closed to the caller (SECURITY.md 24, 38). */
+static void prepare_terminal(int master)
+{
+	sigset_t ttou;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_UNBLOCK, &ttou, NULL);
+	pty_prepare_caller(master);
+	sigprocmask(SIG_BLOCK, &ttou, NULL);
+}
+
 int spawn_ready(struct spawn *sp)
 {
 	return sync_recv(sp->sock, &sp->master) == SYNC_READY ? 0 : -1;
@@ -96,7 +112,7 @@ int spawn_go(struct spawn *sp, const struct saved_state *saved)
 
 	privilege_give_rlimits(sp->pid, saved); /* our child, not reaped: its pid is its own */
 	if (sp->master >= 0)
-		pty_prepare_caller(sp->master);
+		prepare_terminal(sp->master);
 	sync_send(sp->sock, SYNC_GO, -1);
 	/* EOF: the command runs (the socket is close-on-exec); EXEC_FAILED:
 	 * it could not be run, and the child exits 126 or 127 after saying

@@ -21,13 +21,13 @@
  * Usage (mdhelper only): mdmonitor ID PID ADDR|- ATTACHED MEMORY, with
  * the pidfd of PID, our child, on fd 3 (SECURITY.md 41). */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "net.h"
 #include "state/lease.h"
-#include "parse.h"
-#include "privilege.h"
+#include "core/parse.h"
+#include "core/privilege.h"
 #include "state/registry.h"
-#include "supervise.h"
+#include "spawn/supervise.h"
 #include "util.h"
 
 #include <signal.h>
