@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	sigset_t blocked;
 	siginfo_t si;
 	struct cg cg;
-	int sigfd, status;
+	int sigfd, status, oom = 0;
 	char limit[32];
 
 	parse_args(argc, argv, &memory);
@@ -112,14 +112,17 @@ int main(int argc, char **argv)
 	status = supervise(CHILD_PIDFD, sigfd, -1);
 	child_alive = 0;
 	if (cg_open_by_id(&cg, id) == 0) {
-		if (cg_oom_kills(&cg) > 0) {
-			format_size(memory, limit, sizeof limit);
-			warnx_("container killed: out of memory (limit %s)", limit);
-		}
+		oom = cg_oom_kills(&cg) > 0;
 		cg_release(&cg);
 	}
 	cg_destroy_by_id(id);
 	net_release(&net, id);
 	util_set_cleanup(NULL);
+	/* The log is the caller's file, on a file system of their choosing:
+	 * written to only once nothing shared is left to clean up. */
+	if (oom) {
+		format_size(memory, limit, sizeof limit);
+		warnx_("container killed: out of memory (limit %s)", limit);
+	}
 	return status;
 }
