@@ -7,9 +7,23 @@
 MDT_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 MDT_ROOT=${MDT_ROOT:-/var/lib/minidocker-test}
 MDT_BIN=$MDT_ROOT/bin
-MDT_HELPER=$MDT_ROOT/libexec/minidocker/mdhelper
+MDT_LIBEXEC=$MDT_ROOT/libexec/minidocker
 MDT_CONF=$MDT_ROOT/etc/minidocker/minidocker.conf
 MDT_SYSROOTFS=$MDT_ROOT/state/rootfs
+MDT_RUN=$MDT_ROOT/run
+MDT_CGNAME=minidocker-test
+# MDT_INSTALLED=1: the minidocker a plain `make install` put in place (its
+# default paths and names) instead of the test root, as in the systemd
+# guest of tests/vm/v2-guest.sh, which has nothing else to break.
+if [ -n "${MDT_INSTALLED:-}" ]; then
+	MDT_BIN=/usr/local/bin
+	MDT_LIBEXEC=/usr/local/libexec/minidocker
+	MDT_CONF=/etc/minidocker/minidocker.conf
+	MDT_SYSROOTFS=/var/lib/minidocker/rootfs
+	MDT_RUN=/run/minidocker
+	MDT_CGNAME=minidocker
+fi
+MDT_HELPER=$MDT_LIBEXEC/mdhelper
 MDT_USER=mdtest1
 export MD_SYSTEM_ROOTFS=$MDT_SYSROOTFS
 
@@ -22,9 +36,34 @@ as_user() {
 as() {
 	local user=$1
 	shift
+	if [ -n "${MDT_LOGIN:-}" ]; then
+		as_login "$user" "$@"
+		return
+	fi
 	(cd / && runuser -u "$user" -- env -i HOME="/home/$user" USER="$user" \
 		LOGNAME="$user" PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" \
 		MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS" "$@")
+}
+
+# MDT_LOGIN=1: every command logs in first, through PAM (runuser -l: the
+# runuser-l stack with pam_systemd), as a student's shell does: a logind
+# session, its scope in the user's slice, XDG_RUNTIME_DIR. The environment
+# is then the one `as` gives, plus XDG_RUNTIME_DIR.
+as_login() {
+	local user=$1 cmd="cd / && exec env -i" w
+	shift
+	for w in HOME="/home/$user" USER="$user" LOGNAME="$user" \
+		PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS"; do
+		cmd="$cmd $(sh_quote "$w")"
+	done
+	cmd="$cmd \${XDG_RUNTIME_DIR:+XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\"}"
+	for w in "$@"; do cmd="$cmd $(sh_quote "$w")"; done
+	runuser -l "$user" -c "$cmd"
+}
+
+# One word quoted for any POSIX shell (the user's login shell reads it).
+sh_quote() {
+	printf "'%s'" "${1//\'/\'\\\'\'}"
 }
 
 # Skip, saying why, unless every named command exists.

@@ -20,7 +20,7 @@ md() {
 
 # The container groups of the test build, on whichever hierarchy is in use.
 leftover_groups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*' 2>/dev/null
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$MDT_CGNAME/*" 2>/dev/null
 }
 
 # CPU time (ticks) a process has used so far.

@@ -59,7 +59,7 @@ sleeping() {
 }
 
 registered() {
-	ls "$MDT_ROOT/run/containers" 2>/dev/null | wc -l
+	ls "$MDT_RUN/containers" 2>/dev/null | wc -l
 }
 
 
@@ -187,7 +187,7 @@ pinger_rootfs() {
 
 @test "a container's lease goes as it ends, and its port with its namespace" {
 	md --ip $NET.4 -- true
-	[ ! -e "$MDT_ROOT/run/leases/$NET.4" ]
+	[ ! -e "$MDT_RUN/leases/$NET.4" ]
 	for _ in $(seq 300); do
 		[ -e /sys/class/net/mdv010098000004 ] || break
 		sleep 0.01
@@ -218,7 +218,7 @@ ended_with_held_port() {
 	echo $! >"$BATS_TEST_TMPDIR/holder"
 	stop_containers mdtest1
 	[ -e /sys/class/net/mdv010098000001 ]
-	[ ! -e "$MDT_ROOT/run/leases/$NET.1" ]
+	[ ! -e "$MDT_RUN/leases/$NET.1" ]
 }
 
 @test "an ended container's address stays taken while its port is held, until a start needs it" {
@@ -279,7 +279,7 @@ ended_with_held_port() {
 	run as_user "$MDT_HELPER" gc
 	assert_status 0
 	registry_clean
-	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*')" ]
+	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$MDT_CGNAME/*")" ]
 }
 
 @test "every start collects what killed helpers left" {
