@@ -308,7 +308,7 @@ cgroups_of() {
 	[ -z "$(cgroups_of web)" ]
 	registry_clean
 	! pgrep -u mdtest1
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 	run ctl ps
 	[ "${#lines[@]}" -eq 1 ]
 }

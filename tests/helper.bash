@@ -66,6 +66,21 @@ sh_quote() {
 	printf "'%s'" "${1//\'/\'\\\'\'}"
 }
 
+# The host's mount table is what it was in setup ($mountinfo_before); if
+# not, say what changed. Under systemd, logind mounts /run/user/UID at a
+# user's first login and unmounts it after the last (teardown's pkill -u
+# ends the user's systemd too): those come and go with logins, not with
+# containers, and are left out.
+mounts_unchanged() {
+	local before now
+	before=$(echo "$mountinfo_before" | awk '$5 !~ "^/run/user/"')
+	now=$(awk '$5 !~ "^/run/user/"' /proc/self/mountinfo)
+	[ "$now" = "$before" ] && return 0
+	echo "the host's mount table changed:"
+	diff <(echo "$before") <(echo "$now")
+	return 1
+}
+
 # Skip, saying why, unless every named command exists.
 require() {
 	local c

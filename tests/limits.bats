@@ -167,10 +167,13 @@ CONF
 	[ "$status" -ne 0 ]
 	md -- sleep 30 >/dev/null 2>&1 &
 	for _ in $(seq 50); do pgrep -U "$MDT_USER" -x sleep >/dev/null && break; sleep 0.1; done
-	group=$(leftover_groups | grep -m1 memory)
+	# v1: the group in the memory hierarchy; v2: the one group.
+	group=$(leftover_groups | grep -m1 -e '/memory/' -e "^/sys/fs/cgroup/$MDT_CGNAME/")
 	[ -n "$group" ]
-	[ "$(stat -c %U "$group/memory.limit_in_bytes" 2>/dev/null || stat -c %U "$group/memory.max")" = root ]
-	run as_user sh -c "echo 1G > $group/memory.limit_in_bytes"
+	limit=$group/memory.limit_in_bytes
+	[ -e "$limit" ] || limit=$group/memory.max
+	[ "$(stat -c %U "$limit")" = root ]
+	run as_user sh -c "echo 1G > $limit"
 	[ "$status" -ne 0 ]
 }
 
@@ -182,8 +185,9 @@ CONF
 }
 
 @test "500 runs leave no cgroup behind" {
-	for _ in $(seq 500); do
-		as_user mdrun.sh -- true || return 1
-	done
+	local n=500
+	# MDT_QUICK (the v2 guest, under TCG): 50.
+	[ -z "${MDT_QUICK:-}" ] || n=50
+	as_user sh -c "i=0; while [ \$i -lt $n ]; do mdrun.sh -- true || exit 1; i=\$((i + 1)); done"
 	[ -z "$(leftover_groups)" ]
 }
