@@ -48,7 +48,9 @@ as() {
 # MDT_LOGIN=1: every command logs in first, through PAM (runuser -l: the
 # runuser-l stack with pam_systemd), as a student's shell does: a logind
 # session, its scope in the user's slice, XDG_RUNTIME_DIR. The environment
-# is then the one `as` gives, plus XDG_RUNTIME_DIR.
+# is then the one `as` gives, plus XDG_RUNTIME_DIR. The command's words go
+# to the login shell as its arguments, each as it is (one -c string would
+# meet the kernel's 128 KiB limit on one argument before the helper's own).
 as_login() {
 	local user=$1 cmd="cd / && exec env -i" w
 	shift
@@ -56,9 +58,8 @@ as_login() {
 		PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS"; do
 		cmd="$cmd $(sh_quote "$w")"
 	done
-	cmd="$cmd \${XDG_RUNTIME_DIR:+XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\"}"
-	for w in "$@"; do cmd="$cmd $(sh_quote "$w")"; done
-	runuser -l "$user" -c "$cmd"
+	cmd="$cmd \${XDG_RUNTIME_DIR:+XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\"} \"\$@\""
+	runuser -l -c "$cmd" -- "$user" as_login "$@"
 }
 
 # One word quoted for any POSIX shell (the user's login shell reads it).
@@ -138,13 +139,29 @@ ctl() {
 # container end and removes its cgroup, as it would for a student.
 stop_containers() {
 	local user=${1:-$MDT_USER}
-	pkill -KILL -u "$user" 2>/dev/null || true
+	kill_user "$user"
 	for _ in $(seq 50); do
 		pgrep -U "$user" -x "mdhelper|mdmonitor" >/dev/null || return 0
 		sleep 0.1
 	done
 	echo "helpers of $user still running" >&2
 	return 1
+}
+
+# SIGKILL every process of user $1 (effective uid). Under MDT_LOGIN, not
+# the user's systemd manager (user@UID.service): it belongs to the login,
+# as on a student's machine, and each new start of it cost every next
+# login a second under TCG.
+kill_user() {
+	local p
+	if [ -z "${MDT_LOGIN:-}" ]; then
+		pkill -KILL -u "$1" 2>/dev/null || true
+		return 0
+	fi
+	for p in $(pgrep -u "$1"); do
+		grep -q '/user@[0-9]*\.service/' "/proc/$p/cgroup" 2>/dev/null ||
+			kill -KILL "$p" 2>/dev/null || true
+	done
 }
 
 # Is there a host port of a container (mdv and an address)?
@@ -159,13 +176,13 @@ any_port() {
 # next start or gc collects it (net.bats checks that part).
 registry_empty() {
 	local e helper
-	[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] || return 1
+	[ -z "$(ls -A "$MDT_RUN/leases" 2>/dev/null)" ] || return 1
 	for _ in $(seq 300); do
 		any_port || break
 		sleep 0.01
 	done
 	! any_port || return 1
-	for e in "$MDT_ROOT"/run/containers/*; do
+	for e in "$MDT_RUN"/containers/*; do
 		[ -e "$e" ] || continue
 		read -r _ helper start _ <"$e"
 		# Alive: that pid, started then (field 22 of its stat).
@@ -176,5 +193,5 @@ registry_empty() {
 
 # Not even such an entry: the registry holds nothing at all.
 registry_clean() {
-	registry_empty && [ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ]
+	registry_empty && [ -z "$(ls -A "$MDT_RUN/containers" 2>/dev/null)" ]
 }

@@ -13,7 +13,7 @@
 #      their systemd user manager runs, as on a student's machine);
 #   3. a check that `runuser -l` (PAM, pam_systemd) puts a command in a
 #      logind session scope of the user's slice on cgroup2;
-#   4. each suite with MDT_INSTALLED=1 MDT_LOGIN=1, its TAP in
+#   4. each suite with MDT_INSTALLED=1 MDT_LOGIN=1 MDT_QUICK=1, its TAP in
 #      /mdci/results/NAME.tap, until BUDGET is spent (suites not started
 #      are listed in /mdci/results/not-run).
 # Every line also goes to the serial console between MDCI-BEGIN and
