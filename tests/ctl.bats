@@ -7,7 +7,7 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-CGNAME=minidocker-test
+CGNAME=$MDT_CGNAME
 
 setup() {
 	default_conf
@@ -293,14 +293,14 @@ cgroups_of() {
 	detached web
 	# The registry names the process that started the container: the
 	# monitor, now mdmonitor, and PID 1 is still its child.
-	read -r _ monitor _ <"$MDT_ROOT/run/containers/web"
-	[ "$(readlink "/proc/$monitor/exe")" = "$MDT_ROOT/libexec/minidocker/mdmonitor" ]
+	read -r _ monitor _ <"$MDT_RUN/containers/web"
+	[ "$(readlink "/proc/$monitor/exe")" = "$MDT_LIBEXEC/mdmonitor" ]
 	[ "$(cat "/proc/$monitor/comm")" = mdmonitor ]
 	pid=$(ctl ps --format json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
 	[ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$monitor" ]
 	# No shared library: nothing of libc or libcap-ng mapped.
 	refute grep -q '\.so' "/proc/$monitor/maps"
-	[ ! -u "$MDT_ROOT/libexec/minidocker/mdmonitor" ]
+	[ ! -u "$MDT_LIBEXEC/mdmonitor" ]
 	# It cleans up as the helper did.
 	run ctl stop -t 1 web
 	assert_status 0
@@ -311,7 +311,7 @@ cgroups_of() {
 
 @test "kill -9 of a detached container's monitor, then gc, leaves nothing anywhere" {
 	detached web
-	read -r _ helper _ <"$MDT_ROOT/run/containers/web"
+	read -r _ helper _ <"$MDT_RUN/containers/web"
 	pid=$(ctl ps --format json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
 	kill -KILL "$helper"
 	# PDEATHSIG takes the container with its helper.
@@ -321,7 +321,7 @@ cgroups_of() {
 	[ -z "$(cgroups_of web)" ]
 	registry_clean
 	refute pgrep -u mdtest1
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 	run ctl ps
 	[ "${#lines[@]}" -eq 1 ]
 }
@@ -340,11 +340,11 @@ cgroups_of() {
 	require unshare
 	detached web
 	# The user's own namespaces: the setuid bit means nothing in there.
-	run as_user unshare -Urm sh -c "mount -t tmpfs none $MDT_ROOT/run 2>/dev/null; $MDT_HELPER ps"
+	run as_user unshare -Urm sh -c "mount -t tmpfs none $MDT_RUN 2>/dev/null; $MDT_HELPER ps"
 	assert_status 125
 	assert_output "mdhelper: must run in the host's user namespace, not under unshare or in a container"
 	# Nor can a user write where the registry is.
-	run as_user sh -c "echo '$(id -u mdtest1) 1 1 -' > $MDT_ROOT/run/containers/fake"
+	run as_user sh -c "echo '$(id -u mdtest1) 1 1 -' > $MDT_RUN/containers/fake"
 	[ "$status" -ne 0 ]
 }
 

@@ -7,9 +7,23 @@
 MDT_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 MDT_ROOT=${MDT_ROOT:-/var/lib/minidocker-test}
 MDT_BIN=$MDT_ROOT/bin
-MDT_HELPER=$MDT_ROOT/libexec/minidocker/mdhelper
+MDT_LIBEXEC=$MDT_ROOT/libexec/minidocker
 MDT_CONF=$MDT_ROOT/etc/minidocker/minidocker.conf
 MDT_SYSROOTFS=$MDT_ROOT/state/rootfs
+MDT_RUN=$MDT_ROOT/run
+MDT_CGNAME=minidocker-test
+# MDT_INSTALLED=1: the minidocker a plain `make install` put in place (its
+# default paths and names) instead of the test root, as in the systemd
+# guest of tests/vm/v2-guest.sh, which has nothing else to break.
+if [ -n "${MDT_INSTALLED:-}" ]; then
+	MDT_BIN=/usr/local/bin
+	MDT_LIBEXEC=/usr/local/libexec/minidocker
+	MDT_CONF=/etc/minidocker/minidocker.conf
+	MDT_SYSROOTFS=/var/lib/minidocker/rootfs
+	MDT_RUN=/run/minidocker
+	MDT_CGNAME=minidocker
+fi
+MDT_HELPER=$MDT_LIBEXEC/mdhelper
 MDT_USER=mdtest1
 export MD_SYSTEM_ROOTFS=$MDT_SYSROOTFS
 
@@ -22,9 +36,50 @@ as_user() {
 as() {
 	local user=$1
 	shift
+	if [ -n "${MDT_LOGIN:-}" ]; then
+		as_login "$user" "$@"
+		return
+	fi
 	(cd / && runuser -u "$user" -- env -i HOME="/home/$user" USER="$user" \
 		LOGNAME="$user" PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" \
 		MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS" "$@")
+}
+
+# MDT_LOGIN=1: every command logs in first, through PAM (runuser -l: the
+# runuser-l stack with pam_systemd), as a student's shell does: a logind
+# session, its scope in the user's slice, XDG_RUNTIME_DIR. The environment
+# is then the one `as` gives, plus XDG_RUNTIME_DIR. The command's words go
+# to the login shell as its arguments, each as it is (one -c string would
+# meet the kernel's 128 KiB limit on one argument before the helper's own).
+as_login() {
+	local user=$1 cmd="cd / && exec env -i" w
+	shift
+	for w in HOME="/home/$user" USER="$user" LOGNAME="$user" \
+		PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS"; do
+		cmd="$cmd $(sh_quote "$w")"
+	done
+	cmd="$cmd \${XDG_RUNTIME_DIR:+XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\"} \"\$@\""
+	runuser -l -c "$cmd" -- "$user" as_login "$@"
+}
+
+# One word quoted for any POSIX shell (the user's login shell reads it).
+sh_quote() {
+	printf "'%s'" "${1//\'/\'\\\'\'}"
+}
+
+# The host's mount table is what it was in setup ($mountinfo_before); if
+# not, say what changed. Under systemd, logind mounts /run/user/UID at a
+# user's first login and unmounts it after the last (teardown's pkill -u
+# ends the user's systemd too): those come and go with logins, not with
+# containers, and are left out.
+mounts_unchanged() {
+	local before now
+	before=$(echo "$mountinfo_before" | awk '$5 !~ "^/run/user/"')
+	now=$(awk '$5 !~ "^/run/user/"' /proc/self/mountinfo)
+	[ "$now" = "$before" ] && return 0
+	echo "the host's mount table changed:"
+	diff <(echo "$before") <(echo "$now")
+	return 1
 }
 
 # Skip, saying why, unless every named command exists.
@@ -110,7 +165,7 @@ test_helpers() {
 	for p in $(pgrep -x mdhelper; pgrep -x mdmonitor); do
 		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
 		case ${exe% (deleted)} in
-		"$MDT_ROOT/libexec/minidocker/mdhelper" | "$MDT_ROOT/libexec/minidocker/mdmonitor") ;;
+		"$MDT_LIBEXEC/mdhelper" | "$MDT_LIBEXEC/mdmonitor") ;;
 		*) continue ;;
 		esac
 		[ -z "$want" ] || [ "$(helper_owner "$p")" = "$want" ] || continue
@@ -126,7 +181,7 @@ helper_owner() {
 	local uid e owner helper ppid
 	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
 	if [ -n "$uid" ] && [ "$uid" != 0 ]; then echo "$uid"; return; fi
-	for e in "$MDT_ROOT"/run/containers/*; do
+	for e in "$MDT_RUN"/containers/*; do
 		[ -e "$e" ] || continue
 		read -r owner helper _ <"$e" 2>/dev/null || continue
 		[ "$helper" != "$1" ] || { echo "$owner"; return; }
@@ -145,7 +200,7 @@ no_test_helpers() {
 # container end and removes its cgroup, as it would for a student.
 stop_containers() {
 	local user=${1:-$MDT_USER}
-	pkill -KILL -u "$user" 2>/dev/null || true
+	kill_user "$user"
 	wait_for 30 no_test_helpers "$user" || { echo "helpers of $user still running" >&2; return 1; }
 }
 
@@ -167,6 +222,22 @@ any_port() {
 	return 1
 }
 
+# SIGKILL every process of user $1 (effective uid). Under MDT_LOGIN, not
+# the user's systemd manager (user@UID.service): it belongs to the login,
+# as on a student's machine, and each new start of it cost every next
+# login a second under TCG.
+kill_user() {
+	local p
+	if [ -z "${MDT_LOGIN:-}" ]; then
+		pkill -KILL -u "$1" 2>/dev/null || true
+		return 0
+	fi
+	for p in $(pgrep -u "$1"); do
+		grep -q '/user@[0-9]*\.service/' "/proc/$p/cgroup" 2>/dev/null ||
+			kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
 no_port() {
 	! any_port
 }
@@ -178,9 +249,9 @@ no_port() {
 # next start or gc collects it (net.bats checks that part).
 registry_empty() {
 	local e helper
-	[ -z "$(ls -A "$MDT_ROOT/run/leases" 2>/dev/null)" ] || return 1
+	[ -z "$(ls -A "$MDT_RUN/leases" 2>/dev/null)" ] || return 1
 	wait_for 30 no_port || return 1
-	for e in "$MDT_ROOT"/run/containers/*; do
+	for e in "$MDT_RUN"/containers/*; do
 		[ -e "$e" ] || continue
 		read -r _ helper start _ <"$e"
 		# Alive: that pid, started then (field 22 of its stat), not a
@@ -192,7 +263,7 @@ registry_empty() {
 
 # Not even such an entry: the registry holds nothing at all.
 registry_clean() {
-	registry_empty && [ -z "$(ls -A "$MDT_ROOT/run/containers" 2>/dev/null)" ]
+	registry_empty && [ -z "$(ls -A "$MDT_RUN/containers" 2>/dev/null)" ]
 }
 
 # Nothing left of any container (SECURITY.md 43): no registry entry or lease
@@ -204,7 +275,7 @@ registry_clean() {
 assert_nothing_left() {
 	local left p e start
 	for _ in $(seq 50); do
-		left=$(for e in "$MDT_ROOT"/run/containers/*; do
+		left=$(for e in "$MDT_RUN"/containers/*; do
 				[ -e "$e" ] || continue
 				read -r _ p start _ <"$e"
 				[ "$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{ print $20 }')" != "$start" ] ||

@@ -20,7 +20,7 @@ md() {
 
 # The container groups of the test build, on whichever hierarchy is in use.
 leftover_groups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*' 2>/dev/null
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$MDT_CGNAME/*" 2>/dev/null
 }
 
 two_loops() {
@@ -173,10 +173,13 @@ CONF
 	[ "$status" -ne 0 ]
 	md -- sleep 30 >/dev/null 2>&1 &
 	wait_for 30 pgrep -U "$MDT_USER" -x sleep >/dev/null
-	group=$(leftover_groups | grep -m1 memory)
+	# v1: the group in the memory hierarchy; v2: the one group.
+	group=$(leftover_groups | grep -m1 -e '/memory/' -e "^/sys/fs/cgroup/$MDT_CGNAME/")
 	[ -n "$group" ]
-	[ "$(stat -c %U "$group/memory.limit_in_bytes" 2>/dev/null || stat -c %U "$group/memory.max")" = root ]
-	run as_user sh -c "echo 1G > $group/memory.limit_in_bytes"
+	limit=$group/memory.limit_in_bytes
+	[ -e "$limit" ] || limit=$group/memory.max
+	[ "$(stat -c %U "$limit")" = root ]
+	run as_user sh -c "echo 1G > $limit"
 	[ "$status" -ne 0 ]
 }
 
@@ -188,8 +191,9 @@ CONF
 }
 
 @test "500 runs leave no cgroup behind" {
-	for _ in $(seq 500); do
-		as_user mdrun.sh -- true || return 1
-	done
+	local n=500
+	# MDT_QUICK (the v2 guest, under TCG): 50.
+	[ -z "${MDT_QUICK:-}" ] || n=50
+	as_user sh -c "i=0; while [ \$i -lt $n ]; do mdrun.sh -- true || exit 1; i=\$((i + 1)); done"
 	[ -z "$(leftover_groups)" ]
 }

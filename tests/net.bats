@@ -65,7 +65,7 @@ no_sleep() {
 }
 
 registered() {
-	ls "$MDT_ROOT/run/containers" 2>/dev/null | wc -l
+	ls "$MDT_RUN/containers" 2>/dev/null | wc -l
 }
 
 
@@ -217,7 +217,7 @@ pinger_rootfs() {
 
 @test "a container's lease goes as it ends, and its port with its namespace" {
 	md --ip $NET.4 -- true
-	[ ! -e "$MDT_ROOT/run/leases/$NET.4" ]
+	[ ! -e "$MDT_RUN/leases/$NET.4" ]
 	wait_for 30 test ! -e /sys/class/net/mdv010098000004
 }
 
@@ -290,7 +290,7 @@ ended_with_held_port() {
 	echo $! >"$BATS_TEST_TMPDIR/holder"
 	stop_containers mdtest1
 	[ -e /sys/class/net/mdv010098000001 ]
-	[ ! -e "$MDT_ROOT/run/leases/$NET.1" ]
+	[ ! -e "$MDT_RUN/leases/$NET.1" ]
 }
 
 @test "an ended container's address stays taken while its port is held, until a start needs it" {
@@ -318,11 +318,19 @@ ended_with_held_port() {
 @test "20 parallel starts get 20 different addresses" {
 	net_conf 30
 	for i in $(seq 20); do
-		as_user mdrun.sh -- sh -c 'ip -o -4 addr show eth1; sleep 2' > "/home/mdtest1/par.$i" 2>&1 &
+		as_user mdrun.sh -- sh -c 'ip -o -4 addr show eth1; sleep 120' > "/home/mdtest1/par.$i" 2>&1 &
 	done
+	# All 20 up at once, however slow the starts (a 2 s sleep ended the
+	# first before the last started under TCG, and their addresses were
+	# rightly reused): they end when every one has printed its address.
+	for _ in $(seq 600); do
+		[ "$(cat /home/mdtest1/par.* | grep -c "inet $NET\.")" -lt 20 ] || break
+		sleep 0.1
+	done
+	stop_containers
 	wait
 	addrs=$(cat /home/mdtest1/par.* | grep -o "inet $NET\.[0-9]*" | sort -u | wc -l)
-	cat /home/mdtest1/par.* | grep -v inet || true
+	for i in $(seq 20); do echo "par.$i: $(cat "/home/mdtest1/par.$i")"; done
 	rm -f /home/mdtest1/par.*
 	[ "$addrs" -eq 20 ]
 	registry_empty
@@ -347,7 +355,7 @@ ended_with_held_port() {
 	run as_user "$MDT_HELPER" gc
 	assert_status 0
 	registry_clean
-	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*')" ]
+	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$MDT_CGNAME/*")" ]
 }
 
 @test "every start collects what killed helpers left" {

@@ -77,7 +77,7 @@ user_rootfs() {
 	assert_output_contains "sysfs on /sys type sysfs (ro,"
 	[[ "$output" != *cgroup* ]]
 	[[ "$output" != *"/work"* ]]
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 }
 
 @test "the exit status is the command's own" {
@@ -393,7 +393,7 @@ CONF
 	run md -r mine -- true
 	assert_status 125
 	assert_output "mdhelper: the rootfs's /proc is not a directory (a symlink is refused)"
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 }
 
 @test "a user no rule matches is refused" {
@@ -527,17 +527,20 @@ CONF
 	run md --hostname "a b" -- true
 	run md -r nosuch -- true
 	run as mdtest3 mdrun.sh -- true
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 	refute pgrep -u "$MDT_USER"
 	registry_empty
 }
 
 @test "500 container runs leave no mount, process or state behind" {
 	# One student shell running them back to back, as a makefile would.
-	as_user sh -c 'i=0; while [ $i -lt 500 ]; do mdrun.sh -- true || exit 1; i=$((i + 1)); done'
+	local n=500
+	# MDT_QUICK (the v2 guest, under TCG): 50.
+	[ -z "${MDT_QUICK:-}" ] || n=50
+	as_user sh -c "i=0; while [ \$i -lt $n ]; do mdrun.sh -- true || exit 1; i=\$((i + 1)); done"
 	run "$MDT_HELPER" ps
 	[ "${#lines[@]}" -eq 1 ]
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 	refute pgrep -u "$MDT_USER"
 	registry_empty
 }
