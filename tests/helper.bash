@@ -281,15 +281,15 @@ assert_nothing_left() {
 				[ "$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{ print $20 }')" != "$start" ] ||
 					echo "$e (live)"
 			done
-			for e in "$MDT_ROOT"/run/leases/*; do
-				[ ! -e "$e" ] || [ -e "$MDT_ROOT/run/containers/$(cat "$e")" ] || echo "$e"
+			for e in "$MDT_RUN"/leases/*; do
+				[ ! -e "$e" ] || [ -e "$MDT_RUN/containers/$(cat "$e")" ] || echo "$e"
 			done
 			ip -o link show | grep -o " ${MDT_PORTS:-mdv}[0-9]*"
 			find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*'
 			pgrep -a -u mdtest1,mdtest2,mdtest3 2>/dev/null
 			for p in /proc/[0-9]*; do
 				case $(readlink "$p/exe" 2>/dev/null) in
-				"$MDT_ROOT"/libexec/minidocker/md*) echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" ;;
+				"$MDT_LIBEXEC"/md*) echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" ;;
 				esac
 			done)
 		[ -n "$left" ] || return 0
