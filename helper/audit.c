@@ -96,8 +96,13 @@ static int open_log_file(void)
 		      O_NOCTTY | O_CLOEXEC, 0600);
 }
 
-static void open_destination(void)
+void audit_open(void)
 {
+	/* Not setuid, nothing to log with (the refusal says so); and where
+	 * fsuid is the caller's (a refusal in the rootfs walk) the log would
+	 * be opened with their rights: audit_open runs first thing as root. */
+	if (log_fd >= 0 || geteuid() != 0)
+		return;
 	if ((log_fd = connect_to(JOURNAL_SOCKET)) >= 0)
 		log_kind = TO_JOURNAL;
 	else if ((log_fd = connect_to(SYSLOG_SOCKET)) >= 0)
@@ -124,8 +129,12 @@ static void emit(int allowed, const char *line)
 		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 		n = snprintf(rec, sizeof rec, "%s mdhelper[%d]: %s\n", stamp, (int)getpid(), line);
 	}
-	if (n < 0 || (size_t)n >= sizeof rec || write(log_fd, rec, (size_t)n) != n)
-		fprintf(stderr, "mdhelper: the audit record could not be written: %s\n", line);
+	/* MSG_DONTWAIT: a journal or syslog daemon that stopped reading must
+	 * not stop us, perhaps under the registry lock (SECURITY.md 42). */
+	if (n < 0 || (size_t)n >= sizeof rec ||
+	    (log_kind == TO_FILE ? write(log_fd, rec, (size_t)n)
+				 : send(log_fd, rec, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL)) != n)
+		warnx_("the audit record could not be written: %s", line);
 }
 
 void audit(int allowed, const char *fmt, ...)
@@ -141,12 +150,11 @@ void audit(int allowed, const char *fmt, ...)
 	escape(caller_user, user, sizeof user);
 	snprintf(line, sizeof line, "%s user=%s uid=%ld: %s", allowed ? "allow" : "deny",
 		 user, caller_uid, esc);
-	if (log_fd < 0)
-		open_destination();
-	if (log_fd < 0)
-		fprintf(stderr, "mdhelper: no audit log (%s, %s, %s): %s\n", JOURNAL_SOCKET,
-			SYSLOG_SOCKET, MD_AUDITLOG, line);
-	else
+	audit_open();
+	if (log_fd >= 0)
 		emit(allowed, line);
+	else if (geteuid() == 0)
+		warnx_("no audit log (%s, %s, %s): %s", JOURNAL_SOCKET, SYSLOG_SOCKET, MD_AUDITLOG,
+		       line);
 	errno = saved;
 }

@@ -9,6 +9,10 @@
  * /dev/log, else MD_AUDITLOG (audit.c). Never fails the caller. */
 __attribute__((format(printf, 2, 3))) void audit(int allowed, const char *fmt, ...);
 
+/* Open the destination now, as root with fsuid 0 (main, right after
+ * taking every uid of root): later, fsuid may be the caller's. */
+void audit_open(void);
+
 /* Called once identity is known, so that audit lines name the caller. */
 void util_set_caller(const char *user, uid_t uid);
 

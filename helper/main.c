@@ -5,6 +5,7 @@
  * check the request against it, then do exactly that. Every refusal is one
  * line on stderr and exit 125. See SECURITY.md for each MUST. */
 #define _GNU_SOURCE
+#include "audit.h"
 #include "config.h"
 #include "control.h"
 #include "ids.h"
@@ -188,6 +189,7 @@ int main(int argc, char **argv, char **envp)
 		/* From here on the caller can neither signal, renice nor
 		 * limit us (SECURITY.md 38). */
 		privilege_all_root();
+		audit_open();
 		config_load(&cfg, MD_CONFIG);
 		v.cfg = &cfg;
 		v.caller = &caller;
