@@ -320,7 +320,7 @@ cgroups_of() {
 	ctl gc
 	[ -z "$(cgroups_of web)" ]
 	registry_clean
-	refute pgrep -u mdtest1
+	refute user_runs mdtest1
 	mounts_unchanged
 	run ctl ps
 	[ "${#lines[@]}" -eq 1 ]

@@ -238,6 +238,24 @@ kill_user() {
 	done
 }
 
+# The processes of user $1 (effective uid), but under MDT_LOGIN not those
+# of their systemd manager (user@UID.service), which their login keeps
+# running as on a student's machine: what a container or helper left.
+user_procs() {
+	local p
+	for p in $(pgrep -u "$1"); do
+		[ -n "${MDT_LOGIN:-}" ] && grep -q '/user@[0-9]*\.service/' "/proc/$p/cgroup" 2>/dev/null &&
+			continue
+		echo "$p"
+	done
+	return 0
+}
+
+# Does user $1 run anything (user_procs)?
+user_runs() {
+	[ -n "$(user_procs "$1")" ]
+}
+
 no_port() {
 	! any_port
 }

@@ -528,7 +528,7 @@ CONF
 	run md -r nosuch -- true
 	run as mdtest3 mdrun.sh -- true
 	mounts_unchanged
-	refute pgrep -u "$MDT_USER"
+	refute user_runs "$MDT_USER"
 	registry_empty
 }
 
@@ -541,7 +541,7 @@ CONF
 	run "$MDT_HELPER" ps
 	[ "${#lines[@]}" -eq 1 ]
 	mounts_unchanged
-	refute pgrep -u "$MDT_USER"
+	refute user_runs "$MDT_USER"
 	registry_empty
 }
 
