@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,7 +69,13 @@ static void escape(const char *in, char *out, size_t size)
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval patience = { 1, 0 };
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	/* A daemon that stopped reading delays a record a second at most;
+	 * one that is busy gets its queue drained before we go on. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
 
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
@@ -129,11 +136,11 @@ static void emit(int allowed, const char *line)
 		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 		n = snprintf(rec, sizeof rec, "%s mdhelper[%d]: %s\n", stamp, (int)getpid(), line);
 	}
-	/* MSG_DONTWAIT: a journal or syslog daemon that stopped reading must
-	 * not stop us, perhaps under the registry lock (SECURITY.md 42). */
+	/* Never under the registry lock (SECURITY.md 42): a daemon that is
+	 * slow to read may make us wait, up to SO_SNDTIMEO. */
 	if (n < 0 || (size_t)n >= sizeof rec ||
 	    (log_kind == TO_FILE ? write(log_fd, rec, (size_t)n)
-				 : send(log_fd, rec, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL)) != n)
+				 : send(log_fd, rec, (size_t)n, MSG_NOSIGNAL)) != n)
 		warnx_("the audit record could not be written: %s", line);
 }
 
