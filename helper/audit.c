@@ -39,6 +39,10 @@ enum { TO_NONE, TO_JOURNAL, TO_SYSLOG, TO_FILE };
 static char caller_user[64] = "?";
 static long caller_uid = -1;
 static int log_fd = -1, log_kind = TO_NONE;
+/* audit_open ran: the helper is root and knows it is setuid in the host's
+ * user namespace, so a missing log is worth saying. Before (a refusal
+ * of an unprivileged or namespaced run), a log it cannot open is not. */
+static int expected;
 
 void util_set_caller(const char *user, uid_t uid)
 {
@@ -103,19 +107,23 @@ static int open_log_file(void)
 		      O_NOCTTY | O_CLOEXEC, 0600);
 }
 
-void audit_open(void)
+static void open_destination(void)
 {
-	/* Not setuid, nothing to log with (the refusal says so); and where
-	 * fsuid is the caller's (a refusal in the rootfs walk) the log would
-	 * be opened with their rights: audit_open runs first thing as root. */
-	if (log_fd >= 0 || geteuid() != 0)
-		return;
 	if ((log_fd = connect_to(JOURNAL_SOCKET)) >= 0)
 		log_kind = TO_JOURNAL;
 	else if ((log_fd = connect_to(SYSLOG_SOCKET)) >= 0)
 		log_kind = TO_SYSLOG;
 	else if ((log_fd = open_log_file()) >= 0)
 		log_kind = TO_FILE;
+}
+
+/* Where fsuid is the caller's (a refusal in the rootfs walk) the log
+ * would be opened with their rights: main opens it first thing as root. */
+void audit_open(void)
+{
+	expected = 1;
+	if (log_fd < 0 && geteuid() == 0)
+		open_destination();
 }
 
 /* One record, already escaped, as the destination wants it. */
@@ -157,10 +165,11 @@ void audit(int allowed, const char *fmt, ...)
 	escape(caller_user, user, sizeof user);
 	snprintf(line, sizeof line, "%s user=%s uid=%ld: %s", allowed ? "allow" : "deny",
 		 user, caller_uid, esc);
-	audit_open();
+	if (log_fd < 0 && geteuid() == 0)
+		open_destination();
 	if (log_fd >= 0)
 		emit(allowed, line);
-	else if (geteuid() == 0)
+	else if (expected)
 		warnx_("no audit log (%s, %s, %s): %s", JOURNAL_SOCKET, SYSLOG_SOCKET, MD_AUDITLOG,
 		       line);
 	errno = saved;
