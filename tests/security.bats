@@ -527,7 +527,11 @@ S
 	require script
 	# Container root may make a user and mount namespace of its own as
 	# PID 1 and mount anything over its /dev: the helper then receives
-	# whatever exec's process opened there as the pty master.
+	# whatever exec's process opened there as the pty master. Nested user
+	# namespaces need a rule that allows them (SECURITY.md 45).
+	write_conf <<CONF
+permit :mdtestgrp memory=512M cpus=0-63 pids=256 containers=3 nested=yes rootfs=$MDT_SYSROOTFS rootfs=~
+CONF
 	as_user mdrun.sh -d -n sec-swap -- /bin/busybox unshare -U -r -m /bin/sh -c \
 		'mount -t tmpfs t /mnt && echo FAKE > /mnt/fake && mount --bind /mnt/fake /dev/pts/ptmx && exec /home/loop'
 	for _ in $(seq 50); do ctl exec sec-swap -- cat /dev/pts/ptmx 2>/dev/null | grep -q FAKE && break; sleep 0.1; done
