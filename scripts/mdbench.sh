@@ -1377,7 +1377,7 @@ mb_prepare_out() {
 		mb_out_tmp=$mb_out
 	elif [ -z "$mb_out" ]; then
 		mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
-		mb_safe "output directory $mb_out" "$mb_out" "run it in a directory of root's, or give --out"
+		mb_safe "output directory $mb_out" . "run it in a directory of root's, or give --out"
 		if [ -e "$mb_out" ] || [ -L "$mb_out" ]; then mb_die "$mb_out already exists: choose another --out"; fi
 		mkdir -- "$mb_out" || mb_die "cannot create $mb_out"
 	else

@@ -490,3 +490,85 @@ vm fileio 3 ext2/3/4"
 	assert_status 0
 	assert_output ""
 }
+
+# ------------------------------------- root on what a student prepared
+#
+# Issue 18 (SECURITY.md 50): `sudo mdbench.sh` where a student can write,
+# or on a student's results. The student plants the output directory
+# names of the coming seconds, each with env.txt and results.csv links to
+# a file of root's: nothing of root's may change, nothing of root's appear.
+
+# Plant the default names of the next 15 seconds in directory $1, linked
+# to $2.
+plant_outdirs() {
+	as_user sh -c 'cd "$1" && for i in $(seq 0 14); do
+		d=mdbench-$(date -d "+$i sec" +%Y%m%d-%H%M%S)
+		mkdir "$d" && ln -s "$2" "$d/env.txt" && ln -s "$2" "$d/results.csv"
+	done' sh "$1" "$2"
+}
+
+# Run mdbench.sh as root from directory $1.
+mb_root_in() {
+	local dir=$1
+	shift
+	run sh -c 'cd "$1" && shift && exec "$@"' sh "$dir" env PATH="$MB_PLAIN_PATH" sh "$MB" "$@"
+}
+
+@test "root running mdbench.sh in a student's directory refuses and writes nothing through the student's links" {
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	chown "$MDT_USER" "$MB_TMP"
+	plant_outdirs "$MB_TMP" "$victim"
+	mb_root_in "$MB_TMP" --quick --env native --test cpu
+	assert_status 1
+	[ "$(printf '%s\n' "$output" | sed -E 's/mdbench-[0-9]{8}-[0-9]{6}/mdbench-DATE/')" = \
+		"mdbench.sh: output directory ./mdbench-DATE: $MB_TMP belongs to another user: as root, mdbench.sh writes only where no other user can change the path (run it in a directory of root's, or give --out)" ]
+	[ "$(cat "$victim")" = precious ]
+	[ -z "$(find "$MB_TMP" -user root)" ]
+}
+
+@test "root running mdbench.sh in a shared sticky directory never reuses a default name a student planted" {
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	chmod 1777 "$MB_TMP"
+	plant_outdirs "$MB_TMP" "$victim"
+	mb_root_in "$MB_TMP" --quick --env native --test cpu
+	assert_status 1
+	[ "$(printf '%s\n' "$output" | sed -E 's/mdbench-[0-9]{8}-[0-9]{6}/mdbench-DATE/')" = \
+		"mdbench.sh: ./mdbench-DATE already exists: choose another --out" ]
+	[ "$(cat "$victim")" = precious ]
+	[ -z "$(find "$MB_TMP" -user root ! -path "$MB_TMP")" ]
+}
+
+@test "root refuses an --out that belongs to a student" {
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	mkdir "$MB_TMP/theirs"
+	chown "$MDT_USER" "$MB_TMP/theirs"
+	as_user ln -s "$victim" "$MB_TMP/theirs/env.txt"
+	run env PATH="$MB_PLAIN_PATH" sh "$MB" --quick --env native --test cpu --out "$MB_TMP/theirs"
+	assert_status 1
+	assert_output "mdbench.sh: --out $MB_TMP/theirs: $MB_TMP/theirs belongs to another user: as root, mdbench.sh writes only where no other user can change the path"
+	[ "$(cat "$victim")" = precious ]
+}
+
+@test "a student's mdbench.sh refuses an --out of another user" {
+	run as_user env PATH="$MB_PLAIN_PATH" sh "$MB" --quick --env native --test cpu --out "$MB_TMP"
+	assert_status 1
+	assert_output "mdbench.sh: --out $MB_TMP belongs to another user: choose a directory of your own"
+}
+
+@test "root running mdbench.sh report on a student's results refuses and writes nothing through their links" {
+	need_native_run
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	chown "$MDT_USER" "$MB_TMP"
+	cp -r "$MB_OUT" "$MB_TMP/theirs"
+	chown -R "$MDT_USER" "$MB_TMP/theirs"
+	as_user rm -f "$MB_TMP/theirs/report.md"
+	as_user ln -s "$victim" "$MB_TMP/theirs/report.md"
+	run sh "$MB" report "$MB_TMP/theirs"
+	assert_status 1
+	assert_output "mdbench.sh: report: $MB_TMP/theirs: $MB_TMP belongs to another user: as root, mdbench.sh writes only where no other user can change the path (run report as the directory's owner)"
+	[ "$(cat "$victim")" = precious ]
+}

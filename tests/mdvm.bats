@@ -446,3 +446,67 @@ note-ok"
 	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh"
 	assert_status 0
 }
+
+# ------------------------------------- root on what a student prepared
+#
+# Issue 18 (SECURITY.md 50): `sudo -E mdvm.sh`, or `su` without -, keeps a
+# student's HOME, XDG_CACHE_HOME, MDVM_CACHE or TMPDIR. Root's cache and
+# temporary files must be root's own: the student's planted links are
+# never written through, and nothing of root's appears in their tree.
+
+# A tiny VM directory of root's (the refusals come before any boot), a
+# KVM device root can open, so that --accel auto reaches the cache, and
+# the name of a file of root's that must not appear (the probe result
+# written through a dangling link would create it).
+root_fakes() {
+	ROOT_TINY=$BATS_TEST_TMPDIR/tiny
+	mkdir -p "$ROOT_TINY"
+	touch "$ROOT_TINY/mdvm-tiny" "$ROOT_TINY/initrd.cpio" "$ROOT_TINY/vmlinuz" "$BATS_TEST_TMPDIR/kvm"
+	VICTIM=$BATS_TEST_TMPDIR/victim
+}
+
+@test "root's KVM probe result never goes through a link the student planted in the HOME root kept" {
+	root_fakes
+	as_user mkdir -p "$UHOME/.cache/minidocker"
+	as_user ln -sf "$VICTIM" "$UHOME/.cache/minidocker/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)"
+	run env HOME="$UHOME" MDVM_KVM_DEVICE="$BATS_TEST_TMPDIR/kvm" MDVM_KVM_PROBE_TIMEOUT=2 \
+		"$MDT_BIN/$VM" run "$ROOT_TINY" -- true
+	as_user rm -rf "$UHOME/.cache/minidocker"
+	as_user rmdir "$UHOME/.cache" 2>/dev/null || true
+	assert_status 125
+	assert_output "mdvm.sh: cache $UHOME/.cache/minidocker: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (sudo -H, or MDVM_CACHE=DIR)"
+	[ ! -e "$VICTIM" ]
+}
+
+@test "root refuses an XDG_CACHE_HOME or MDVM_CACHE in a student's tree" {
+	root_fakes
+	run env HOME=/root XDG_CACHE_HOME="$WORK/xdg" MDVM_KVM_DEVICE="$BATS_TEST_TMPDIR/kvm" "$MDT_BIN/$VM" run "$ROOT_TINY" -- true
+	assert_status 125
+	assert_output "mdvm.sh: cache $WORK/xdg/minidocker: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (sudo -H, or MDVM_CACHE=DIR)"
+	run env MDVM_CACHE="$CACHE" "$MDT_BIN/$VM" tiny "$BATS_TEST_TMPDIR/t2"
+	assert_status 125
+	assert_output "mdvm.sh: cache $CACHE: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (sudo -H, or MDVM_CACHE=DIR)"
+	[ -z "$(find "$WORK" -user root)" ]
+}
+
+@test "root refuses a TMPDIR in a student's tree" {
+	root_fakes
+	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$ROOT_TINY" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
+	[ -z "$(find "$WORK" -user root)" ]
+}
+
+@test "a cache of another user, or one others can write, is refused" {
+	install -d -m 755 "$WORK/rootcache"
+	run as_user env MDVM_CACHE="$WORK/rootcache" "$MDT_BIN/$VM" tiny "$WORK/t3"
+	assert_status 125
+	assert_output "mdvm.sh: cache $WORK/rootcache is not a directory of yours: remove it, or set MDVM_CACHE=DIR"
+	as_user mkdir -p "$WORK/open"
+	chmod 777 "$WORK/open"
+	run as_user env MDVM_CACHE="$WORK/open" "$MDT_BIN/$VM" tiny "$WORK/t3"
+	assert_status 125
+	assert_output "mdvm.sh: cache $WORK/open is writable by group or other: chmod go-w $WORK/open"
+	[ ! -e "$WORK/t3" ]
+	rm -rf "$WORK/rootcache" "$WORK/open"
+}
