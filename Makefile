@@ -41,12 +41,14 @@ ifeq ($(SANITIZE),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-HELPER_SRC = $(filter-out helper/mdmonitor.c,$(wildcard helper/*.c helper/*/*.c))
+HELPER_SRC = $(filter-out helper/monitor/% helper/gen/%,$(wildcard helper/*.c helper/*/*.c))
+# helper/gen/: programs run at build time, never linked into mdhelper.
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
 # A detached container's monitor: static (one per running container, its
 # resident memory counts), and only what waiting and cleaning up need.
-MONITOR_OBJ = $(addprefix $(BUILDDIR)/,mdmonitor.o supervise.o pty.o net.o affinity.o state/registry.o state/lease.o \
-	      cgroup.o parse.o util.o privilege.o state/gc.o state/lock.o)
+MONITOR_OBJ = $(addprefix $(BUILDDIR)/,monitor/mdmonitor.o spawn/supervise.o spawn/pty.o net.o \
+	      spawn/affinity.o state/registry.o state/lease.o cgroup/cgroup.o core/parse.o util.o \
+	      core/privilege.o state/gc.o state/lock.o)
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh

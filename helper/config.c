@@ -10,7 +10,7 @@
  *   has a fuzz target, tests/fuzz_config.c). */
 #define _GNU_SOURCE
 #include "config.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <errno.h>

@@ -6,8 +6,8 @@
  * through a pidfd opened on the pinned PID 1, never a bare pid. */
 #define _GNU_SOURCE
 #include "control.h"
-#include "cgroup.h"
-#include "parse.h"
+#include "cgroup/cgroup.h"
+#include "core/parse.h"
 #include "state/registry.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
  *   container's own user namespace (SECURITY.md 19-22). */
 #define _GNU_SOURCE
 #include "ids.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <cap-ng.h>

@@ -3,7 +3,7 @@
 #define MD_JOIN_H
 
 #include "ids.h"
-#include "sanitize.h"
+#include "core/sanitize.h"
 
 extern const char join_usage[];
 /* Returns the command's exit status (126/127/128+N as run); dies with 125

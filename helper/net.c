@@ -8,9 +8,9 @@
  *   this file generated or validated (SECURITY.md 18, CVE-2017-5207). */
 #define _GNU_SOURCE
 #include "net.h"
-#include "affinity.h"
-#include "privilege.h"
-#include "parse.h"
+#include "spawn/affinity.h"
+#include "core/privilege.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <errno.h>

@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "ids.h"
-#include "request.h"
+#include "core/request.h"
 
 struct net {
 	int enabled;           /* 0: loopback only */

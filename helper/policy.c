@@ -9,7 +9,7 @@
  * - rootfs directories compare by whole components (SECURITY.md 8). */
 #define _GNU_SOURCE
 #include "policy.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
 
 #include "config.h"
 #include "ids.h"
-#include "request.h"
+#include "core/request.h"
 
 /* The last rule matching the caller; dies if it is a deny or none matches. */
 const struct rule *policy_rule(const struct config *cfg, const struct caller *c);

@@ -11,7 +11,7 @@
  * - after this, use the fd, never the path (no TOCTOU). */
 #define _GNU_SOURCE
 #include "rootfs.h"
-#include "privilege.h"
+#include "core/privilege.h"
 #include "util.h"
 
 #include <errno.h>

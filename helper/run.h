@@ -2,14 +2,14 @@
 #ifndef MD_RUN_H
 #define MD_RUN_H
 
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "ids.h"
 #include "net.h"
 #include "config.h"
-#include "request.h"
+#include "core/request.h"
 #include "rootfs.h"
 #include "state/registry.h"
-#include "privilege.h"
+#include "core/privilege.h"
 #include "util.h"
 
 struct run {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# helper/cgroup.c on the host's hierarchy (v1 on the CI machines; v2 is
+# helper/cgroup/cgroup.c on the host's hierarchy (v1 on the CI machines; v2 is
 # covered by tests/vm/cgroup2-guest.sh), driven by tests/cgtest.c as root.
 #
 # The driver is built here with the Makefile's hardening flags and a parent
@@ -29,7 +29,7 @@ setup_file() {
 	cc -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -D_FORTIFY_SOURCE=2 \
 		-O2 -fPIE -fstack-protector-strong -DMD_CGROUP_NAME="\"$CGNAME\"" \
 		-I"$top/helper" -pie -o "$CGTEST" \
-		"$top/tests/cgtest.c" "$top/helper/cgroup.c" "$top/helper/parse.c" "$top/helper/util.c"
+		"$top/tests/cgtest.c" "$top/helper/cgroup/cgroup.c" "$top/helper/core/parse.c" "$top/helper/util.c"
 	cc -static -O2 -Wall -Wextra -Werror -o "$MEM" "$top/rootfs/mem.c"
 	chmod 755 "$BATS_FILE_TMPDIR"
 	host_facts

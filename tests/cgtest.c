@@ -14,7 +14,7 @@
  *        cgtest subset LIST ALLOWED   cg_cpulist_subset, prints 1, 0 or -1
  *        cgtest destroy-id ID     cg_destroy_by_id */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "util.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * parse or fail cleanly, never crash, leak or read out of bounds. Run by
  * `make fuzz` (FUZZ_SECONDS, default 60) under ASan and UBSan. */
 #include "config.h"
-#include "parse.h"
+#include "core/parse.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -280,6 +280,22 @@ C
 	assert_output "mdrun.sh: rootfs nosuch: not found (build it with: mdrootfs.sh busybox nosuch)"
 }
 
+@test "a rootfs whose path has long components runs, and a symlink deep in it is named" {
+	# The first release kept each component's prefix in 128 bytes and died
+	# with an internal error past that (issue 14).
+	local long
+	long=/home/$MDT_USER/$(printf 'd%.0s' $(seq 150))/$(printf 'e%.0s' $(seq 150))
+	as_user sh -c "mkdir -p '$long/r/bin' '$long/r/proc' '$long/r/dev' '$long/r/sys' &&
+		cp \"\$(command -v busybox)\" '$long/r/bin/busybox' && ln -s r '$long/link'"
+	run md -r "$long/r" -- /bin/busybox echo ran
+	assert_status 0
+	assert_output "ran"
+	run md -r "$long/link" -- /bin/busybox echo ran
+	assert_status 125
+	assert_output "mdhelper: rootfs $long/link: $long/link is a symbolic link"
+	rm -rf "/home/$MDT_USER/$(printf 'd%.0s' $(seq 150))"
+}
+
 @test "a bad size is a usage error" {
 	run md --memory 12abc -- true
 	assert_status 2

@@ -2,7 +2,7 @@
  * addresses, paths and the config grammar. Built with ASan/UBSan by
  * `make unit`; prints "N passed, N failed" and exits non-zero on failure. */
 #include "config.h"
-#include "parse.h"
+#include "core/parse.h"
 
 #include <stdio.h>
 #include <string.h>

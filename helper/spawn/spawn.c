@@ -14,11 +14,11 @@
  *   before anything is cleaned up every uid is root's again (38). */
 #define _GNU_SOURCE
 #include "spawn/spawn.h"
-#include "affinity.h"
-#include "exec.h"
-#include "pty.h"
-#include "supervise.h"
-#include "sync.h"
+#include "spawn/affinity.h"
+#include "spawn/exec.h"
+#include "spawn/pty.h"
+#include "spawn/supervise.h"
+#include "spawn/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
 #ifndef MD_SPAWN_H
 #define MD_SPAWN_H
 
-#include "privilege.h"
-#include "request.h"
+#include "core/privilege.h"
+#include "core/request.h"
 #include "util.h"
 
 #include <sys/types.h>

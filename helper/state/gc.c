@@ -10,9 +10,9 @@
 #define _GNU_SOURCE
 #include "state/gc.h"
 #include "state/lock.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "net.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "state/registry.h"
 #include "util.h"
 

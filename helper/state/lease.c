@@ -14,7 +14,7 @@
 #define _GNU_SOURCE
 #include "state/lease.h"
 #include "net.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "state/gc.h"
 #include "state/lock.h"
 #include "state/registry.h"
@@ -170,21 +170,24 @@ void net_release(struct net *n, const char *id)
 		return;
 	n->reserved = 0;
 	net_attach_end(n); /* the run failed while attach ran: let it end */
-	/* The host port goes with the container's network namespace, which
-	 * the kernel removes on its own a few milliseconds after the
-	 * container ends (8-14 ms measured here). Rather than make every
-	 * container's end wait for it, the entry and lease stay while the port
-	 * is there (SECURITY.md 43): they keep the name and the address
-	 * taken, and the next start or gc collects them once the port has
-	 * gone, or removes the port if a process still holds its namespace
-	 * (state/gc.c). */
-	if (dir < 0 || (n->enabled && n->attached && net_port_exists(n->addr)))
+	if (dir < 0)
 		return;
 	cdir = openat(dir, "containers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	ldir = openat(dir, "leases", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	lock = state_lock(dir);
+	/* The lease (what mdnet.sh status lists) goes with the container. */
 	if (n->enabled && ldir >= 0)
 		unlinkat(ldir, n->addr, 0);
+	/* The host port goes with the container's network namespace, which
+	 * the kernel removes on its own a few milliseconds after the
+	 * container ends (8-14 ms measured here). Rather than make every
+	 * container's end wait for it, the entry stays while the port is there
+	 * (SECURITY.md 43): it keeps the name and the address taken
+	 * (registry_scan), and the next start or gc forgets it once the port
+	 * has gone, or removes the port if a process still holds its
+	 * namespace (state/gc.c). */
+	if (n->enabled && n->attached && net_port_exists(n->addr))
+		return;
 	if (cdir >= 0)
 		unlinkat(cdir, id, 0);
 }

@@ -5,7 +5,7 @@
 #include "config.h"
 #include "ids.h"
 #include "net.h"
-#include "request.h"
+#include "core/request.h"
 
 /* Decide loopback-only or bridge for this request, and take the lease and
  * the name under the registry lock: registry entry RUNDIR/containers/ID,

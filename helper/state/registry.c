@@ -10,9 +10,9 @@
  * alive, by pid and start time, so pid reuse cannot forge one. */
 #define _GNU_SOURCE
 #include "state/registry.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "net.h"
-#include "parse.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <dirent.h>

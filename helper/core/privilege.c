@@ -24,7 +24,7 @@
  *   the container runs; nothing the caller sends interrupts a half-made
  *   state. */
 #define _GNU_SOURCE
-#include "privilege.h"
+#include "core/privilege.h"
 #include "util.h"
 
 #include <errno.h>

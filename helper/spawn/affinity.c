@@ -5,8 +5,8 @@
  * parent its affinity back once the child had exec'd lost 1-2 ms of the
  * exec's gain, so the helper stays pinned while it waits. */
 #define _GNU_SOURCE
-#include "affinity.h"
-#include "parse.h"
+#include "spawn/affinity.h"
+#include "core/parse.h"
 
 #include <stdint.h>
 #include <sys/syscall.h>

@@ -15,8 +15,8 @@
  *   belongs to the host's user namespace, so container root can change none
  *   of it (SECURITY.md 35). */
 #define _GNU_SOURCE
-#include "netif.h"
-#include "parse.h"
+#include "spawn/netif.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <arpa/inet.h>

@@ -3,8 +3,8 @@
  * The helper's argv is written by mdrun.sh, but anybody can call the helper
  * with anything: every value is checked here against a fixed pattern and a
  * length, and anything else is refused, never escaped (SECURITY.md 6, 10). */
-#include "request.h"
-#include "parse.h"
+#include "core/request.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <string.h>

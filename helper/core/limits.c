@@ -4,8 +4,8 @@
  * limit (a container without --memory still gets the rule's memory= cap);
  * a pids limit is always set; nothing is clipped silently (SECURITY.md 11:
  * policy.c has already refused what exceeds the rule). */
-#include "limits.h"
-#include "parse.h"
+#include "core/limits.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <string.h>

@@ -21,13 +21,13 @@
  * Usage (mdhelper only): mdmonitor ID PID ADDR|- ATTACHED MEMORY, with
  * the pidfd of PID, our child, on fd 3 (SECURITY.md 41). */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "net.h"
 #include "state/lease.h"
-#include "parse.h"
-#include "privilege.h"
+#include "core/parse.h"
+#include "core/privilege.h"
 #include "state/registry.h"
-#include "supervise.h"
+#include "spawn/supervise.h"
 #include "util.h"
 
 #include <signal.h>
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	sigset_t blocked;
 	siginfo_t si;
 	struct cg cg;
-	int sigfd, status;
+	int sigfd, status, oom = 0;
 	char limit[32];
 
 	parse_args(argc, argv, &memory);
@@ -112,14 +112,17 @@ int main(int argc, char **argv)
 	status = supervise(CHILD_PIDFD, sigfd, -1);
 	child_alive = 0;
 	if (cg_open_by_id(&cg, id) == 0) {
-		if (cg_oom_kills(&cg) > 0) {
-			format_size(memory, limit, sizeof limit);
-			warnx_("container killed: out of memory (limit %s)", limit);
-		}
+		oom = cg_oom_kills(&cg) > 0;
 		cg_release(&cg);
 	}
 	cg_destroy_by_id(id);
 	net_release(&net, id);
 	util_set_cleanup(NULL);
+	/* The log is the caller's file, on a file system of their choosing:
+	 * written to only once nothing shared is left to clean up. */
+	if (oom) {
+		format_size(memory, limit, sizeof limit);
+		warnx_("container killed: out of memory (limit %s)", limit);
+	}
 	return status;
 }

@@ -17,8 +17,8 @@
  * One code path for both hierarchies: the mode is detected once (statfs, as
  * crun does) and the writers pick their file names from a per-mode table. */
 #define _GNU_SOURCE
-#include "cgroup.h"
-#include "parse.h"
+#include "cgroup/cgroup.h"
+#include "core/parse.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* parse.c: strict parsers (see parse.h for the rules they enforce). */
-#include "parse.h"
+#include "core/parse.h"
 
 #include <stdio.h>
 #include <string.h>

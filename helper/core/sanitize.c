@@ -11,9 +11,9 @@
  *   memory; every other attribute the caller could set before exec reset
  *   (privilege.c, SECURITY.md 38-39). */
 #define _GNU_SOURCE
-#include "sanitize.h"
-#include "privilege.h"
-#include "request.h"
+#include "core/sanitize.h"
+#include "core/privilege.h"
+#include "core/request.h"
 #include "util.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
 #ifndef MD_SANITIZE_H
 #define MD_SANITIZE_H
 
-#include "privilege.h"
+#include "core/privilege.h"
 
 /* SECURITY.md 12-15 and 38-39: refuse unless really setuid root, bound argv
  * and the environment, fds 0-2 only, empty environment, fixed umask, every

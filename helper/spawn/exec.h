@@ -2,7 +2,7 @@
 #ifndef MD_EXEC_H
 #define MD_EXEC_H
 
-#include "request.h"
+#include "core/request.h"
 
 /* Build the container's environment from nothing plus --env, look the
  * command up in the container's PATH (no execvp: we search ourselves) and

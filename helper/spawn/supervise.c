@@ -7,8 +7,8 @@
  * behind our back (SIGCHLD ignored by the caller before exec) once left a
  * supervisor forwarding root's signals to whatever took the pid next. */
 #define _GNU_SOURCE
-#include "supervise.h"
-#include "pty.h"
+#include "spawn/supervise.h"
+#include "spawn/pty.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* sync.c: lockstep messages between the helper and its child. */
 #define _GNU_SOURCE
-#include "sync.h"
+#include "spawn/sync.h"
 #include "util.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
  * never the host's; 127 when not found, 126 when not executable (as sbase's
  * chroot and docker run). */
 #define _GNU_SOURCE
-#include "exec.h"
+#include "spawn/exec.h"
 #include "util.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  * caller's terminal is raw and the container's pty does the line
  * discipline. */
 #define _GNU_SOURCE
-#include "pty.h"
+#include "spawn/pty.h"
 #include "util.h"
 
 #include <errno.h>

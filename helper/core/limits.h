@@ -2,9 +2,9 @@
 #ifndef MD_LIMITS_H
 #define MD_LIMITS_H
 
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "config.h"
-#include "request.h"
+#include "core/request.h"
 
 /* Fill lim: what was asked, else the rule's cap, and always a pids limit.
  * Dies naming the rule when the machine cannot honour the request (CPUs

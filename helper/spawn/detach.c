@@ -6,10 +6,10 @@
  * drops it (setsid, its output moved to the log) before it reports, so
  * `name=$(mdrun.sh -d …)` returns as soon as the container runs. */
 #define _GNU_SOURCE
-#include "detach.h"
-#include "parse.h"
-#include "privilege.h"
-#include "privilege.h"
+#include "spawn/detach.h"
+#include "core/parse.h"
+#include "core/privilege.h"
+#include "core/privilege.h"
 #include "util.h"
 
 #include <errno.h>
