@@ -302,6 +302,7 @@ att-plain"
 	# ...and the attacker has their helper forward a signal.
 	as_user kill -TERM "$helper" 2>/dev/null || true
 	sleep 0.5
+	ps -o pid,user,stat,args -p "$helper,$child" || true
 	[ "$(stat -c %U "/proc/$child")" = mdtest2 ]
 	[ "$(cat "/proc/$child/comm")" = sleep ]
 	kill -KILL "$child"
