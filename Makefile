@@ -194,7 +194,7 @@ check: deps-check lint unit
 		--output $(BUILDDIR)/report/all $(BATS_FILES) || status=1; \
 	$(MAKE) test-install SANITIZE=1 && MDT_ROOT=$(TESTROOT) MDT_SANITIZED=1 \
 		bats --report-formatter tap --output $(BUILDDIR)/report/san \
-		tests/run.bats tests/net.bats || status=1; \
+		tests/run.bats tests/net.bats tests/attack.bats || status=1; \
 	$(MAKE) fuzz FUZZ_SECONDS=20 || status=1; \
 	$(MAKE) test-clean; \
 	sh tests/summary.sh $(BUILDDIR)/unit.log $(BUILDDIR)/report/*/report.tap; \
