@@ -299,12 +299,14 @@ att-plain"
 	assert_status 0
 	assert_output "pid $child"
 	[ "$(stat -c %U "/proc/$child")" = mdtest2 ]
+	[ "$(state_of "$child")" = S ]
 	# ...and the attacker has their helper forward a signal.
 	as_user kill -TERM "$helper" 2>/dev/null || true
 	sleep 0.5
 	ps -o pid,user,stat,args -p "$helper,$child" || true
 	[ "$(stat -c %U "/proc/$child")" = mdtest2 ]
 	[ "$(cat "/proc/$child/comm")" = sleep ]
+	[ "$(state_of "$child")" = S ] # alive, not a zombie
 	kill -KILL "$child"
 	# The helper saw its own container end and returned its status.
 	reap "$front"
