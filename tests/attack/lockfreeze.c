@@ -5,7 +5,8 @@
  * pid holds an flock, and freezes DIR at that moment, for SECONDS.
  *
  * Usage: lockfreeze DIR SECONDS PROG [ARG]...
- * Prints "frozen" when it froze PROG holding a lock, "missed" when PROG
+ * Prints "frozen" once PROG is frozen and still holds the lock (frozen a
+ * moment too late, it is thawed and watched again), "missed" when PROG
  * ended first. Exit: PROG's status (128+N if killed by signal N). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int write_to(const char *dir, const char *file, const char *text)
@@ -48,6 +50,26 @@ static int holds_flock(int locks, pid_t pid)
 	return 0;
 }
 
+/* Wait (up to a second) until the freezer says FROZEN, not FREEZING. */
+static int frozen(const char *dir)
+{
+	char path[512], state[32];
+	struct timespec tick = { 0, 1000 * 1000 };
+
+	snprintf(path, sizeof path, "%s/freezer.state", dir);
+	for (int i = 0; i < 1000; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, state, sizeof state - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && !strncmp(state, "FROZEN", 6))
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int status, locks, seconds;
@@ -79,6 +101,12 @@ int main(int argc, char **argv)
 			continue;
 		if (write_to(argv[1], "freezer.state", "FROZEN\n") < 0)
 			return perror("freezing"), 3;
+		/* Frozen still holding it, or let go and watched again. */
+		if (!frozen(argv[1]) || !holds_flock(locks, pid)) {
+			if (write_to(argv[1], "freezer.state", "THAWED\n") < 0)
+				return perror("thawing"), 3;
+			continue;
+		}
 		puts("frozen");
 		fflush(stdout);
 		sleep((unsigned)seconds);

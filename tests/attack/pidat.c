@@ -7,7 +7,8 @@
  * Usage: pidat [-u] SECONDS PID PROG [ARG]...
  *   -u  PROG runs in a new user and network namespace of its own (the
  *       student is root there and owns the network namespace)
- * Prints "pid PID" once PROG runs with it. Exit: 0 then (PROG goes on as an
+ * Prints "pid PID" once PROG runs with it (on /dev/null: a caller waiting
+ * for this program's output does not wait for PROG's). Exit: 0 then (PROG goes on as an
  * orphan); 1 if PID was not had within SECONDS; 3 on an error. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -30,9 +31,13 @@ static int last_pid(int fd)
 	return atoi(buf);
 }
 
-/* The child that took PID: its namespaces, then PROG. */
+/* The child that took PID: its namespaces, then PROG, on /dev/null. */
 static void become(char **argv, int userns)
 {
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(3);
 	if (userns && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
 		perror("unshare");
 		_exit(3);

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static int same_base(const char *path, const char *name)
+static inline int same_base(const char *path, const char *name)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -21,7 +21,7 @@ static int same_base(const char *path, const char *name)
 }
 
 /* Reads /proc/PID/cmdline into buf; returns its length (-1: gone). */
-static int cmdline_of(pid_t pid, char *buf, size_t size)
+static inline int cmdline_of(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
 	ssize_t n;
@@ -39,7 +39,7 @@ static int cmdline_of(pid_t pid, char *buf, size_t size)
 	return (int)n;
 }
 
-static int runs(pid_t pid, const char *name)
+static inline int runs(pid_t pid, const char *name)
 {
 	char buf[4096], path[64], target[512];
 	const char *arg1;
