@@ -238,7 +238,7 @@ check: deps-check lint unit
 # against `make install` there, as users logged in through PAM (students'
 # machines; this host is v1). Skipped, saying why, without root, QEMU or a
 # buildable image. V2_BUDGET: guest seconds for the suites.
-V2_BUDGET ?= 900
+V2_BUDGET ?= 1000
 check-v2:
 	sh tests/vm/v2-guest.sh --budget $(V2_BUDGET) --out $(BUILDDIR)/report/v2
 

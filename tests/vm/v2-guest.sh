@@ -22,9 +22,11 @@
 #
 # Options:
 #   --out DIR        where the results go (default build/report/v2)
-#   --budget SECS    guest time for the suites; suites not started by then
-#                    are listed as not run (default 900)
-#   --timeout SECS   give up on the guest after SECS (default: budget + 300)
+#   --budget SECS    guest time for the suites; a suite still running then
+#                    is cut short, and those not started are not run: both
+#                    are listed, not counted as failures (default 1000)
+#   --timeout SECS   give up on the guest after SECS (default: budget + 120;
+#                    it boots in 10-20 s under TCG)
 #   --filter REGEX   run only the tests whose name matches (bats -f)
 #   --cpus N         guest CPUs (default 2: limits.bats's cpuset tests need 2)
 #   --cache DIR      the image cache, root-owned (default /var/cache/minidocker-ci)
@@ -33,7 +35,7 @@
 #
 # Exit status: 0 every test run passed, or the whole run was skipped (a line
 # starting "v2-guest.sh: SKIPPED:" says why: not root, no QEMU, no image
-# could be built); 1 a test failed or a suite was cut short; 3 the guest
+# could be built, no loop device); 1 a test failed or a suite was cut short; 3 the guest
 # never reported; 2 misuse; 125 another failure, named on stderr.
 set -eu
 
@@ -75,7 +77,6 @@ trap on_signal INT TERM HUP
 
 skip() {
 	echo "$PROG: SKIPPED: $*"
-	echo "$PROG: SKIPPED: $*" >&2
 	exit 0
 }
 
@@ -91,7 +92,7 @@ check_cache() {
 	# shellcheck disable=SC2012 # ls -ld: owner and mode of one directory
 	cc_st=$(ls -ldn "$cache" | awk '{ print $1, $3 }')
 	case $cc_st in
-	d????-??-?\ 0 | d????-??-?\ 0\ *) ;;
+	d????-??-?\ 0) ;;
 	*) md_die "$cache is not a root-owned directory writable by root alone ($cc_st)" ;;
 	esac
 }
@@ -135,7 +136,7 @@ prepare_guest() {
 	done
 	mnt=$work/mnt
 	mkdir -p "$mnt"
-	mount -o loop "$work/guest.raw" "$mnt" || md_die "cannot loop-mount the guest image"
+	mount -o loop "$work/guest.raw" "$mnt" || skip "cannot loop-mount the guest image (no loop devices here?)"
 	mkdir -p "$mnt/work"
 	# Owners and times kept: make install in the guest finds the host's
 	# build up to date.
@@ -190,8 +191,8 @@ boot_guest() {
 collect() {
 	mnt=$work/mnt
 	mount -o loop,ro "$work/guest.raw" "$mnt" || md_die "cannot loop-mount the guest image to read the results"
-	rm -rf "$out"
 	mkdir -p "$out"
+	rm -f "$out"/*.tap "$out"/*.log "$out/status" "$out/not-run"
 	if [ -d "$mnt/mdci/results" ]; then cp -r "$mnt/mdci/results/." "$out/"; fi
 	umount "$mnt"
 	mnt=''
@@ -205,14 +206,14 @@ collect() {
 	for s in $suites; do [ ! -f "$out/$s.tap" ] || grep -E '^(not )?ok ' "$out/$s.tap" >>"$out/report.tap" || :; done
 	co_p=$(grep -c '^ok ' "$out/report.tap" || :)
 	co_f=$(grep -c '^not ok ' "$out/report.tap" || :)
-	co_n=$(tr '\n' ' ' <"$out/not-run" 2>/dev/null || :)
-	step "done: $co_p ok, $co_f not ok${co_n:+; not run for time: $co_n}; results in $out"
+	co_n=$(sed 's/$/,/' "$out/not-run" 2>/dev/null | tr '\n' ' ' | sed 's/, $//' || :)
+	step "done: $co_p ok, $co_f not ok${co_n:+; NOT RUN for time: $co_n}; results in $out"
 	grep '^not ok ' "$out/report.tap" | sed 's/^/# v2 guest FAILED: /' || :
 	return "$(cat "$out/status")"
 }
 
 main() {
-	out=$TOP/build/report/v2 budget=900 tmo='' filter='' cpus=2 cache=/var/cache/minidocker-ci
+	out=$TOP/build/report/v2 budget=1000 tmo='' filter='' cpus=2 cache=/var/cache/minidocker-ci
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--out | --budget | --timeout | --filter | --cpus | --cache)
@@ -237,7 +238,7 @@ main() {
 		[ -f "$TOP/tests/$s.bats" ] || md_usage_error "no suite tests/$s.bats"
 	done
 	case $filter in *"'"*) md_usage_error "--filter: no single quotes" ;; esac
-	tmo=${tmo:-$((budget + 300))}
+	tmo=${tmo:-$((budget + 120))}
 	t_start=$(date +%s)
 	[ "$(id -u)" = 0 ] || skip "needs root (the guest image is loop-mounted): sudo make check-v2"
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (sudo make deps)"
