@@ -44,6 +44,9 @@
 # With a terminal, the container gets a terminal of its own (Ctrl-C and
 # job control work inside). Without one (makefiles, pipes, CI) input and
 # output pass straight through and mdrun.sh prints nothing of its own.
+# INT, TERM and HUP sent to mdrun.sh (kill, timeout, a closed terminal) go
+# to the container's PID 1; one it has no handler for, which a PID 1 never
+# receives, ends the container with SIGKILL instead.
 #
 # Exit status: the command's own; 2 bad usage; 125 refused or failed (one
 # line on stderr says why); 126 command not executable; 127 command not
