@@ -45,29 +45,33 @@ int supervise_block_signals(void)
 	return fd;
 }
 
+/* The start of a small /proc file, NUL ended ("" when unreadable). */
+static void read_proc(const char *path, char *text, size_t size)
+{
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, text, size - 1);
+		close(fd);
+	}
+	text[n > 0 ? n : 0] = '\0';
+}
+
 /* Does the process of pidfd (our child, not reaped: its pid is its own)
  * handle sig? Unknown reads as yes: then the signal goes as it came. */
 static int handles(int pidfd, int sig)
 {
 	char path[64], text[4096], *line;
 	unsigned long long caught;
-	int fd, pid = 0;
-	ssize_t n;
+	int pid = 0;
 
 	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-	if (fd >= 0)
-		close(fd);
-	text[n > 0 ? n : 0] = '\0';
+	read_proc(path, text, sizeof text);
 	if (!(line = strstr(text, "\nPid:")) || sscanf(line, "\nPid: %d", &pid) != 1 || pid <= 0)
 		return 1;
 	snprintf(path, sizeof path, "/proc/%d/status", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-	if (fd >= 0)
-		close(fd);
-	text[n > 0 ? n : 0] = '\0';
+	read_proc(path, text, sizeof text);
 	if (!(line = strstr(text, "\nSigCgt:")) || sscanf(line, "\nSigCgt: %llx", &caught) != 1)
 		return 1;
 	return (caught >> (sig - 1)) & 1;
