@@ -12,6 +12,8 @@ SYSCONFDIR ?= /etc
 CONFDIR    ?= $(SYSCONFDIR)/minidocker
 RUNDIR     ?= /run/minidocker
 STATEDIR   ?= /var/lib/minidocker
+# Where allows and denies go where neither the journal nor /dev/log listens.
+AUDITLOG   ?= /var/log/minidocker/audit.log
 CGROUP_NAME ?= minidocker
 GROUP      ?= minidocker
 SYSTEMDDIR ?= /etc/systemd/system
@@ -30,11 +32,13 @@ HARDEN  = -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 	  -D_FORTIFY_SOURCE=2 -fPIE -fstack-protector-strong
 LDHARDEN = -pie -Wl,-z,relro,-z,now
 CAPNG_LIBS := $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng)
+SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 PATHDEFS = -DMD_CONFIG='"$(CONFDIR)/minidocker.conf"' \
 	   -DMD_RUNDIR='"$(RUNDIR)"' \
 	   -DMD_NETSCRIPT='"$(BINDIR)/mdnet.sh"' \
 	   -DMD_MONITOR='"$(LIBEXECDIR)/mdmonitor"' \
 	   -DMD_CGROUP_NAME='"$(CGROUP_NAME)"' \
+	   -DMD_AUDITLOG='"$(AUDITLOG)"' \
 	   -DMD_VERSION='"$(VERSION)"'
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
@@ -48,7 +52,7 @@ HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
 # resident memory counts), and only what waiting and cleaning up need.
 MONITOR_OBJ = $(addprefix $(BUILDDIR)/,monitor/mdmonitor.o spawn/supervise.o spawn/pty.o net.o \
 	      spawn/affinity.o state/registry.o state/lease.o cgroup/cgroup.o core/parse.o util.o \
-	      core/privilege.o state/gc.o state/lock.o)
+	      audit.o core/privilege.o state/gc.o state/lock.o)
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
@@ -58,22 +62,22 @@ DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 TESTROOT ?= /var/lib/minidocker-test
 TESTFLAGS = PREFIX=$(TESTROOT) SYSCONFDIR=$(TESTROOT)/etc RUNDIR=$(TESTROOT)/run \
 	    STATEDIR=$(TESTROOT)/state CGROUP_NAME=minidocker-test GROUP=mdtestgrp \
-	    SYSTEMDDIR=$(TESTROOT)/systemd
+	    SYSTEMDDIR=$(TESTROOT)/systemd AUDITLOG=$(TESTROOT)/log/audit.log
 BATS_FILES ?= tests/*.bats
 FUZZ_SECONDS ?= 60
 
 # Debian packages: build, test, and the tools the scripts drive.
-DEPS = build-essential pkg-config libcap-ng-dev bats shellcheck cppcheck clang \
+DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck cppcheck clang \
        busybox-static hyperfine iproute2 nftables procps psmisc util-linux \
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file
+       python3 file stress-ng
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
 # The compiled-in paths are part of each object: rebuild when they change.
-BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(LIBEXECDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE)
+BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(LIBEXECDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE) $(AUDITLOG)
 $(BUILDDIR)/.buildkey: FORCE
 	@mkdir -p $(BUILDDIR)
 	@echo "$(BUILDKEY)" | cmp -s - $@ || echo "$(BUILDKEY)" > $@
@@ -81,6 +85,16 @@ $(BUILDDIR)/.buildkey: FORCE
 $(BUILDDIR)/%.o: helper/%.c $(wildcard helper/*.h helper/*/*.h) Makefile $(BUILDDIR)/.buildkey
 	@mkdir -p $(dir $@)
 	$(CC) $(HARDEN) $(CFLAGS) $(SANFLAGS) -Ihelper $(PATHDEFS) -c -o $@ $<
+
+# The seccomp filter (SECURITY.md 45): libseccomp takes ~1.5 ms to build it,
+# over the start budget, so it is built here, once, and compiled in as BPF.
+$(BUILDDIR)/seccomp-gen: helper/gen/seccomp_profile.c Makefile
+	@mkdir -p $(BUILDDIR)
+	$(CC) $(HARDEN) $(CFLAGS) -o $@ $< $(SECCOMP_LIBS)
+$(BUILDDIR)/seccomp_bpf.h: $(BUILDDIR)/seccomp-gen
+	$(BUILDDIR)/seccomp-gen > $@.tmp && mv $@.tmp $@
+$(BUILDDIR)/seccomp_filter.o: $(BUILDDIR)/seccomp_bpf.h
+$(BUILDDIR)/seccomp_filter.o: PATHDEFS += -I$(BUILDDIR)
 
 $(BUILDDIR)/mdhelper: $(HELPER_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDHARDEN) -o $@ $(HELPER_OBJ) $(CAPNG_LIBS)
@@ -96,6 +110,11 @@ $(BUILDDIR)/mem: rootfs/mem.c
 	@mkdir -p $(BUILDDIR)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 $(BUILDDIR)/ping: rootfs/ping.c
+	@mkdir -p $(BUILDDIR)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+# Test-only: what a container may do, seen from inside (tests/confine.bats).
+$(BUILDDIR)/sysprobe: tests/sysprobe.c
 	@mkdir -p $(BUILDDIR)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
@@ -122,17 +141,30 @@ install: all
 		MD_LIBEXEC=$(BUILDDIR) MD_SYSTEM_ROOTFS=$(STATEDIR)/rootfs \
 			sh scripts/mdrootfs.sh --system busybox default; \
 	fi
-	if [ -f etc/mdnet.service ] && [ -d /run/systemd/system ] && [ -z "$(DESTDIR)" ]; then \
-		sed 's|@BINDIR@|$(BINDIR)|g' etc/mdnet.service > $(SYSTEMDDIR)/mdnet.service; \
-		systemctl daemon-reload || true; \
+	# The unit: on a systemd machine, and in a staged tree (DESTDIR).
+	if [ -f etc/mdnet.service ] && { [ -n "$(DESTDIR)" ] || [ -d /run/systemd/system ]; }; then \
+		mkdir -p $(DESTDIR)$(SYSTEMDDIR); \
+		sed 's|@BINDIR@|$(BINDIR)|g' etc/mdnet.service > $(DESTDIR)$(SYSTEMDDIR)/mdnet.service; \
+		[ -n "$(DESTDIR)" ] || systemctl daemon-reload || true; \
 	fi
 
+# The unit disabled and the network down (bridge, anti-spoofing table, NAT)
+# while mdnet.sh is still there; then the files, the unit and the group.
+# With DESTDIR, a staged tree: no unit to disable, no bridge, no group.
 uninstall:
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -f $(SYSTEMDDIR)/mdnet.service ]; then \
+		systemctl disable mdnet.service || true; \
+	fi
+	if [ -z "$(DESTDIR)" ] && [ -x $(BINDIR)/mdnet.sh ] && [ -f $(CONFDIR)/minidocker.conf ]; then \
+		$(BINDIR)/mdnet.sh down --config $(CONFDIR)/minidocker.conf || true; \
+	fi
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
-	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(SYSTEMDDIR)/mdnet.service
+	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+	if [ -z "$(DESTDIR)" ] && getent group $(GROUP) >/dev/null; then groupdel $(GROUP) || true; fi
 	@echo "kept $(CONFDIR)/minidocker.conf and $(STATEDIR): remove them by hand if you want them gone"
 
 deps:
@@ -157,9 +189,9 @@ lint:
 unit: $(BUILDDIR)/unit
 	$(BUILDDIR)/unit > $(BUILDDIR)/unit.log; status=$$?; cat $(BUILDDIR)/unit.log; exit $$status
 
-$(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h)
+$(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h) $(BUILDDIR)/seccomp_bpf.h
 	@mkdir -p $(BUILDDIR)
-	$(CC) $(HARDEN) -O1 -g -fsanitize=address,undefined -Ihelper $(PATHDEFS) \
+	$(CC) $(HARDEN) -O1 -g -fsanitize=address,undefined -Ihelper -I$(BUILDDIR) $(PATHDEFS) \
 		-o $@ tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(CAPNG_LIBS)
 
 fuzz: $(BUILDDIR)/fuzz-config
@@ -167,9 +199,9 @@ fuzz: $(BUILDDIR)/fuzz-config
 	cp etc/minidocker.conf $(BUILDDIR)/fuzz-corpus/
 	$(BUILDDIR)/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILDDIR)/fuzz-corpus
 
-$(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h)
+$(BUILDDIR)/fuzz-config: tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h) $(BUILDDIR)/seccomp_bpf.h
 	@mkdir -p $(BUILDDIR)
-	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihelper $(PATHDEFS) \
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihelper -I$(BUILDDIR) $(PATHDEFS) \
 		-o $@ tests/fuzz_config.c $(filter-out helper/main.c,$(HELPER_SRC)) $(CAPNG_LIBS)
 
 # The attackers' programs of tests/attack.bats: static, run by the test users.
@@ -183,6 +215,7 @@ test-install: $(ATTACK_BIN)
 	@[ "$$(id -u)" = 0 ] || { echo "the tests need root: sudo make check" >&2; exit 1; }
 	mkdir -p $(TESTROOT) && chown root:root $(TESTROOT) && chmod 755 $(TESTROOT)
 	$(MAKE) install $(TESTFLAGS) BUILDDIR=$(BUILDDIR)/test$(if $(SANITIZE),-san) SANITIZE=$(SANITIZE)
+	$(MAKE) $(BUILDDIR)/sysprobe && install -D -m 755 $(BUILDDIR)/sysprobe $(TESTROOT)/tests/sysprobe
 	install -d -m 755 $(TESTROOT)/libexec/minidocker/test
 	install -m 755 $(ATTACK_BIN) $(TESTROOT)/libexec/minidocker/test/
 
@@ -197,8 +230,17 @@ check: deps-check lint unit
 		tests/run.bats tests/net.bats tests/attack.bats || status=1; \
 	$(MAKE) fuzz FUZZ_SECONDS=20 || status=1; \
 	$(MAKE) test-clean; \
+	$(MAKE) check-v2 || status=1; \
 	sh tests/summary.sh $(BUILDDIR)/unit.log $(BUILDDIR)/report/*/report.tap; \
 	exit $$status
+
+# The container suites in a systemd, cgroup-v2 Debian 12 guest under QEMU,
+# against `make install` there, as users logged in through PAM (students'
+# machines; this host is v1). Skipped, saying why, without root, QEMU or a
+# buildable image. V2_BUDGET: guest seconds for the suites.
+V2_BUDGET ?= 1000
+check-v2:
+	sh tests/vm/v2-guest.sh --budget $(V2_BUDGET) --out $(BUILDDIR)/report/v2
 
 test-clean:
 	rm -rf $(TESTROOT)
@@ -230,5 +272,5 @@ clean:
 
 FORCE:
 
-.PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install test-clean check \
+.PHONY: all install uninstall deps deps-check demo lint unit fuzz test-install test-clean check check-v2 \
 	bench bench-quick bench-start bench-exec bench-rootfs bench-boot clean

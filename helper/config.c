@@ -85,11 +85,25 @@ static int rootfs_option(struct rule *r, const char *v)
 	return copy_word(r->rootfs[r->nrootfs++], sizeof r->rootfs[0], v);
 }
 
+/* nested=no|yes|force: user namespaces inside containers (SECURITY.md 45). */
+static int nested_option(struct rule *r, const char *v)
+{
+	if (strcmp(v, "no") == 0)
+		r->nested = NESTED_NO;
+	else if (strcmp(v, "yes") == 0)
+		r->nested = NESTED_YES;
+	else if (strcmp(v, "force") == 0)
+		r->nested = NESTED_FORCE;
+	else
+		return -1;
+	return 0;
+}
+
 /* One KEY=VALUE of a rule; *seen guards against saying a key twice. */
 static int rule_option(struct rule *r, const char *key, const char *v, unsigned *seen)
 {
 	static const char *const keys[] = { "memory", "swap", "cpus", "pids",
-		"containers", "ip", "bridge", "rootfs", "userns" };
+		"containers", "ip", "bridge", "rootfs", "userns", "nested" };
 	unsigned i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -110,6 +124,7 @@ static int rule_option(struct rule *r, const char *key, const char *v, unsigned 
 	case 6: return valid_dns_label(v, 15) ? copy_word(r->bridge, sizeof r->bridge, v) : -1;
 	case 7: return rootfs_option(r, v);
 	case 8: r->userns_host = 1; return strcmp(v, "host") == 0 ? 0 : -1;
+	case 9: return nested_option(r, v);
 	default: return -2;
 	}
 }

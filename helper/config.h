@@ -2,7 +2,7 @@
  *
  *   permit|deny USER|:GROUP [memory=SIZE] [swap=SIZE] [cpus=LIST] [pids=N]
  *                           [containers=N] [ip=CIDR] [bridge=NAME]
- *                           [rootfs=DIR]... [userns=host]
+ *                           [rootfs=DIR]... [userns=host] [nested=yes|force]
  *   bridge NAME ADDR/PREFIX
  */
 #ifndef MD_CONFIG_H
@@ -34,7 +34,10 @@ struct rule {
 	int nrootfs;
 	char rootfs[CONF_MAX_ROOTFS][256]; /* absolute paths, or "~" */
 	int userns_host;
+	int nested;               /* NESTED_NO, _YES or _FORCE (policy_nested) */
 };
+
+enum { NESTED_NO, NESTED_YES, NESTED_FORCE };
 
 struct config {
 	const char *file;         /* for file:line messages */

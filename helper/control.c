@@ -9,6 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "core/parse.h"
 #include "state/registry.h"
+#include "net.h"
 #include "util.h"
 
 #include <errno.h>
@@ -123,7 +124,7 @@ int control_ps(const struct caller *c, int argc, char **argv)
 		if (o.all)
 			printf("%-12s ", "OWNER");
 		printf("%-20s %-7s %-16s %-15s %-7s %-7s %-8s %s\n", "NAME", "PID", "HOSTNAME",
-		       "IP", "MEMORY", "CPUS", "UPTIME", "COMMAND");
+		       "IP", "MEMORY", "CPUSET", "UPTIME", "COMMAND");
 	}
 	registry_each(c, ps_row, &o);
 	return fflush(stdout) == 0 ? 0 : MD_EXIT_REFUSED;
@@ -175,17 +176,22 @@ static int send_signal(int pidfd, int sig, const char *name)
 	return 1;
 }
 
-/* Stop waits for the helper too, so that the container's cgroup, veth and
- * registry entry are gone when stop returns. */
+/* Stop and kill wait for the helper too, and then for the container's host
+ * port, which the kernel removes with its network namespace moments after
+ * (see net_release): when they return, the name and the address are free
+ * for the next start. */
 static void wait_monitor(const struct entry *e)
 {
 	int fd = (int)syscall(SYS_pidfd_open, (pid_t)e->helper, 0);
+	struct timespec tick = { 0, 10000000 };
 
-	if (fd < 0)
-		return;
-	if (registry_start_time(e->helper) == e->helper_start && !wait_gone(fd, 10000))
-		warnx_("%s: its helper is still cleaning up", e->name);
-	close(fd);
+	if (fd >= 0) {
+		if (registry_start_time(e->helper) == e->helper_start && !wait_gone(fd, 10000))
+			warnx_("%s: its helper is still cleaning up", e->name);
+		close(fd);
+	}
+	for (int i = 0; i < 1000 && strcmp(e->addr, "-") && net_port_exists(e->addr); i++)
+		nanosleep(&tick, NULL);
 }
 
 int control_kill(const struct caller *c, int argc, char **argv)
@@ -213,7 +219,8 @@ int control_kill(const struct caller *c, int argc, char **argv)
 		wait_gone(pidfd, 10000);
 	}
 	close(pidfd);
-	if (timeout >= 0)
+	/* SIGKILL always ends it; another signal may be handled (HUP, USR1). */
+	if (timeout >= 0 || sig == SIGKILL)
 		wait_monitor(&e);
 	return 0;
 }

@@ -6,9 +6,15 @@
  * - maps hold only the caller's uid/gid and their own /etc/sub[ug]id range;
  *   setgroups is "deny" unless a subgid range is mapped (CVE-2018-7169);
  * - after the drop every id is verified with getresuid/getresgid
- *   (CVE-2020-5291, CVE-2019-15900), host supplementary groups are gone, and
- *   only Docker's default capabilities remain, all of them in the
- *   container's own user namespace (SECURITY.md 19-22). */
+ *   (CVE-2020-5291, CVE-2019-15900), host supplementary groups are gone
+ *   where the caller could drop them too, and kept where setgroups must
+ *   stay "deny" (SECURITY.md 48), and only Docker's default capabilities
+ *   remain, all of them in the container's own user namespace (SECURITY.md
+ *   19-22);
+ * - the inheritable and ambient sets are empty (CVE-2022-24769: a
+ *   non-empty inheritable set hands capabilities to a file with inheritable
+ *   file caps run by a non-root user), and the securebits that decide how
+ *   root and uid changes treat capabilities are locked (SECURITY.md 47). */
 #define _GNU_SOURCE
 #include "ids.h"
 #include "core/parse.h"
@@ -16,6 +22,7 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <linux/securebits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -23,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void caller_identify(struct caller *c)
@@ -128,13 +137,51 @@ void write_id_maps(pid_t child, const struct caller *c)
 	write_map(procfd, "gid_map", c->gid, c->subgid_start, c->subgid_count);
 }
 
+/* Nothing for exec to pass on: the kernel's own sets, read back. */
+static void empty_inheritable_and_ambient(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die_errno("clearing the ambient capabilities");
+	if (syscall(SYS_capget, &h, d) < 0)
+		die_errno("capget");
+	if (d[0].inheritable || d[1].inheritable)
+		die("the inheritable capabilities are not empty after the drop");
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
+			die("the ambient capabilities are not empty after the drop");
+}
+
+/* Lock NOROOT and NO_SETUID_FIXUP, both off, as they are under Docker and
+ * crun (neither sets securebits). Turned on they would break what a
+ * container is: NOROOT takes container root's capabilities away at its
+ * next exec (root keeps them through exec only by the root-exec rule), and
+ * NO_SETUID_FIXUP lets a process keep its capabilities when it drops to a
+ * non-root uid (a daemon switching to `nobody` would stay privileged).
+ * Locked, nothing in the container can turn the second on for itself and
+ * its children. KEEP_CAPS is left unlocked: programs that drop to a user
+ * and keep one capability (ntpd, ping helpers) set it. Needs CAP_SETPCAP,
+ * which container root holds in its own user namespace. */
+static void lock_securebits(void)
+{
+	int want = SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED;
+
+	if (prctl(PR_SET_SECUREBITS, want, 0, 0, 0) < 0)
+		die_errno("locking the securebits");
+	if (prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != want)
+		die("the securebits are not what they must be after the drop");
+}
+
 /* Docker's default set: enough for apt-get and a package's maintainer
  * scripts, and in a private user namespace good for nothing host-owned. */
 static void keep_default_caps(void)
 {
 	capng_clear(CAPNG_SELECT_BOTH);
+	/* Inheritable stays empty, as Docker's since CVE-2022-24769. */
 	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
-			  CAPNG_INHERITABLE | CAPNG_BOUNDING_SET,
+			  CAPNG_BOUNDING_SET,
 			  CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER,
 			  CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
 			  CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
@@ -148,9 +195,11 @@ static void keep_default_caps(void)
 	    capng_have_capability(CAPNG_BOUNDING_SET, CAP_SYS_ADMIN) ||
 	    capng_have_capability(CAPNG_PERMITTED, CAP_SYS_MODULE))
 		die("capabilities are still held after the drop");
+	empty_inheritable_and_ambient();
+	lock_securebits();
 }
 
-static void verify_ids(uid_t want_uid, gid_t want_gid)
+static void verify_ids(uid_t want_uid, gid_t want_gid, int groups_dropped)
 {
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
@@ -160,19 +209,21 @@ static void verify_ids(uid_t want_uid, gid_t want_gid)
 	if (r != want_uid || e != want_uid || s != want_uid ||
 	    rg != want_gid || eg != want_gid || sg != want_gid)
 		die("credentials are not what they must be after the drop");
-	if (getgroups(0, NULL) != 0)
+	if (groups_dropped && getgroups(0, NULL) != 0)
 		die("supplementary groups are still held after the drop");
 }
 
 void become_container_root(int setgroups_allowed)
 {
-	/* Host supplementary groups were dropped before the user namespace
-	 * was made; with a subgid range we may set an empty list again here. */
+	/* With a subgid range the host groups went before the user namespace
+	 * was made, and we may set an empty list again here. Without one,
+	 * setgroups is "deny" and the caller's groups stay: dropping them
+	 * would lift a permission that denies one of them (SECURITY.md 48). */
 	if (setgroups_allowed && setgroups(0, NULL) < 0)
 		die_errno("setgroups");
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		die_errno("cannot become root of the container's user namespace");
-	verify_ids(0, 0);
+	verify_ids(0, 0, setgroups_allowed);
 	keep_default_caps();
 }
 
@@ -180,6 +231,6 @@ void restrict_host_root(void)
 {
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		die_errno("cannot set the container's credentials");
-	verify_ids(0, 0);
+	verify_ids(0, 0, 1);
 	keep_default_caps();
 }

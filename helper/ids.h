@@ -30,8 +30,10 @@ void caller_subids(struct caller *c);
  * only the caller's ids and their subordinate ranges (SECURITY.md 36). */
 void write_id_maps(pid_t child, const struct caller *c);
 /* Child, after the maps: become uid/gid 0 of the namespace (the caller on
- * the host), keep Docker's default capabilities there and nothing else,
- * verify every id (SECURITY.md 19-20). */
+ * the host), keep Docker's default capabilities there and nothing else
+ * (inheritable and ambient empty, securebits locked), verify every id
+ * (SECURITY.md 19-20, 47). Without setgroups_allowed the supplementary
+ * groups the process holds are kept (SECURITY.md 48). */
 void become_container_root(int setgroups_allowed);
 /* Child of a root caller with --userns host: stay uid 0 but keep only
  * Docker's default capabilities, bounding set included. */

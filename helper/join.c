@@ -69,6 +69,7 @@ struct target {
 	int pidfd;
 	int ns[NS_COUNT];      /* -1: shared with us, nothing to join */
 	int setgroups_allowed; /* its user namespace allows setgroups */
+	int keep_groups;       /* the caller could not drop theirs (SECURITY.md 48) */
 	struct cg cg;
 };
 
@@ -149,7 +150,7 @@ static void join_namespaces(struct target *t)
 	for (int i = 0; i < NS_COUNT; i++) {
 		if (i == NS_PID || t->ns[i] < 0)
 			continue;
-		if (i == NS_USER && setgroups(0, NULL) < 0) /* host groups go first */
+		if (i == NS_USER && !t->keep_groups && setgroups(0, NULL) < 0) /* host groups go first */
 			die_errno("setgroups");
 		if (setns(t->ns[i], ns_info[i].flag) < 0)
 			die_errno("joining the container's %s namespace", ns_info[i].name);
@@ -204,6 +205,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	parse(&req, &name, argc, argv);
 	memset(&t, 0, sizeof t);
 	open_target(&t, name, c);
+	t.keep_groups = !t.setgroups_allowed && c->uid != 0;
 	req.hostname = t.e.hostname; /* HOSTNAME= of the command's environment */
 	/* Root joining another user's container without a pty would hand it
 	 * its terminal: a process left behind in there could read the

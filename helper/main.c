@@ -5,6 +5,7 @@
  * check the request against it, then do exactly that. Every refusal is one
  * line on stderr and exit 125. See SECURITY.md for each MUST. */
 #define _GNU_SOURCE
+#include "audit.h"
 #include "config.h"
 #include "control.h"
 #include "ids.h"
@@ -18,6 +19,8 @@
 #include "core/privilege.h"
 #include "core/sanitize.h"
 #include "state/gc.h"
+#include "core/sanitize.h"
+#include "seccomp_filter.h"
 #include "util.h"
 
 #include <errno.h>
@@ -186,10 +189,12 @@ int main(int argc, char **argv, char **envp)
 		/* From here on the caller can neither signal, renice nor
 		 * limit us (SECURITY.md 38). */
 		privilege_all_root();
+		audit_open();
 		config_load(&cfg, MD_CONFIG);
 		v.cfg = &cfg;
 		v.caller = &caller;
 		v.rule = policy_rule(&cfg, &caller);
+		seccomp_nested = policy_nested(v.rule); /* run and exec (SECURITY.md 45) */
 		status = verbs[i].fn(&v);
 		config_free(&cfg);
 		return status;

@@ -12,13 +12,14 @@
  *   rootfs directories, which are reached by O_NOFOLLOW walks and used as
  *   fds (fchdir + "."): SECURITY.md 17, 31, 32, CVE-2019-19921,
  *   CVE-2025-31133;
- * - fresh /proc nosuid,nodev,noexec with /proc/sys and sysrq-trigger
- *   read-only; /dev a fresh tmpfs with only null zero full random urandom
- *   tty and a new devpts instance; /sys read-only; the rootfs itself
- *   nosuid,nodev (SECURITY.md 33);
+ * - fresh /proc nosuid,nodev,noexec and /sys read-only, both staged and
+ *   masked as runc does (masks.c) before they are moved in; /dev a fresh
+ *   tmpfs with only null zero full random urandom tty and a new devpts
+ *   instance; the rootfs itself nosuid,nodev (SECURITY.md 33, 46);
  * - pivot_root, then detach the old root, staging included (SECURITY.md 31). */
 #define _GNU_SOURCE
 #include "mount.h"
+#include "masks.h"
 #include "util.h"
 
 #include <errno.h>
@@ -65,7 +66,7 @@ static int stage_rootfs(int rootfd, int read_only)
 	if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=64k") < 0)
 		die_errno("mounting the staging tmpfs");
 	if (mkdir(STAGED("root"), 0700) < 0 || mkdir(STAGED("dev"), 0755) < 0 ||
-	    mkdir(STAGED("proc"), 0555) < 0)
+	    mkdir(STAGED("proc"), 0555) < 0 || mkdir(STAGED("sys"), 0555) < 0)
 		die_errno("mkdir in the staging tmpfs");
 	/* The source is the fd we checked: the path is never looked up again. */
 	xsnprintf(src, sizeof src, "/proc/self/fd/%d", rootfd);
@@ -107,24 +108,14 @@ static void mount_here(const char *what, const char *type, unsigned long flags,
 		die_errno("chdir(\"/\")");
 }
 
-static void read_only_bind(const char *path)
-{
-	struct stat st;
-
-	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-		return; /* e.g. no sysrq-trigger in this kernel: nothing to guard */
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
-		  MS_NODEV | MS_NOEXEC, NULL) < 0)
-		die_errno("making %s read-only", path);
-}
-
-static void stage_proc(void)
+/* /proc/sys, sysrq-trigger and the rest: masks.c. */
+static void stage_proc_sys(void)
 {
 	if (mount("proc", STAGED("proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_errno("mounting proc");
-	read_only_bind(STAGED("proc/sys"));
-	read_only_bind(STAGED("proc/sysrq-trigger"));
+	if (mount("sysfs", STAGED("sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+		  MS_NOEXEC, NULL) < 0)
+		die_errno("mounting sysfs");
 }
 
 static void stage_dev(void)
@@ -195,14 +186,15 @@ void mount_container(int rootfd, int read_only, uid_t owner, gid_t group)
 {
 	AUTOCLOSE int root = stage_rootfs(rootfd, read_only);
 
-	stage_proc();
+	stage_proc_sys();
+	masks_apply(STAGED("proc"), STAGED("sys")); /* SECURITY.md 46 */
 	stage_dev();
 	enter_mountpoint(root, "proc", 1);
 	mount_here(STAGED("proc"), NULL, MS_MOVE, NULL, "proc");
 	enter_mountpoint(root, "dev", 1);
 	mount_here(STAGED("dev"), NULL, MS_MOVE, NULL, "dev");
 	enter_mountpoint(root, "sys", 1);
-	mount_here("sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "sys");
+	mount_here(STAGED("sys"), NULL, MS_MOVE, NULL, "sys");
 	if (read_only)
 		mount_scratch(root, owner, group);
 	pivot_into(root);

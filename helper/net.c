@@ -139,16 +139,15 @@ void net_attach_end(struct net *n)
 	n->script = 0;
 }
 
-void net_attach_wait(struct net *n)
+int net_attach_wait(struct net *n, char *why, size_t size)
 {
-	char why[256];
 	pid_t pid = n->script;
 
+	why[0] = '\0';
 	if (pid <= 0)
-		return;
+		return 0;
 	n->script = 0;
-	if (wait_script(pid, n->script_out, why, sizeof why) != 0)
-		die("network setup failed: %s", why);
+	return wait_script(pid, n->script_out, why, size);
 }
 
 /* The container's namespace takes its veth with it a moment after the

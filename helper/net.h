@@ -29,9 +29,9 @@ void net_port_name(uint32_t a, char *buf, size_t size);
 /* Start mdnet.sh attach (the veth pair, eth1 born in the network namespace
  * netns, an fd); it runs while the child sets itself up. */
 void net_attach(struct net *n, const char *id, int netns);
-/* Wait for that attach; dies on failure. Call before the container runs
- * anything of the caller's. */
-void net_attach_wait(struct net *n);
+/* Wait for that attach: 0, or its status with its first line in why.
+ * Call before the container runs anything of the caller's. */
+int net_attach_wait(struct net *n, char *why, size_t size);
 /* On a failed run: let a running attach end, whatever its outcome, before
  * anything it made is removed. */
 void net_attach_end(struct net *n);

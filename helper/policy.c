@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,53 @@ void policy_check(const struct config *cfg, const struct rule *r,
 		    req->rootfs, cfg->file, r->line);
 }
 
+/* The sysctl by which this host refuses unprivileged user namespaces (as
+ * "name=value"), or NULL if it allows them. */
+static const char *host_refuses_userns(void)
+{
+	static const struct { const char *path, *refused, *setting; } knobs[] = {
+		{ "/proc/sys/kernel/unprivileged_userns_clone", "0",
+		  "kernel.unprivileged_userns_clone=0" },
+		{ "/proc/sys/user/max_user_namespaces", "0", "user.max_user_namespaces=0" },
+		{ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1",
+		  "kernel.apparmor_restrict_unprivileged_userns=1" },
+	};
+	char v[32];
+
+	for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++)
+		if (read_file_at(AT_FDCWD, knobs[i].path, v, sizeof v) > 0 &&
+		    strtok(v, " \n") && strcmp(v, knobs[i].refused) == 0)
+			return knobs[i].setting;
+	return NULL;
+}
+
+/* Nested user namespaces: only if the rule says so, and where the host
+ * refuses them to unprivileged users, only if the administrator insists
+ * (nested=force): otherwise every container would hand its user the very
+ * kernel surface the host turned off (SECURITY.md 45). */
+int policy_nested(const struct rule *r)
+{
+	return r->nested == NESTED_FORCE || (r->nested == NESTED_YES && !host_refuses_userns());
+}
+
+static void print_nested(const struct rule *r)
+{
+	const char *refused = host_refuses_userns();
+
+	if (refused)
+		printf("%-12s refuses unprivileged user namespaces (%s): containers still start "
+		       "(mdhelper makes their user namespace as root), but none can be made "
+		       "inside them unless a rule says nested=force\n", "host", refused);
+	if (policy_nested(r))
+		printf("%-12s allowed: user namespaces inside the container (and with them "
+		       "mount, network and nftables namespaces)%s\n", "nested",
+		       refused ? ", forced by the rule" : "");
+	else
+		printf("%-12s refused: no user namespace inside the container (%s)\n", "nested",
+		       r->nested == NESTED_YES ? "the rule's nested=yes is overruled by the host" :
+		       "a rule's nested=yes allows them");
+}
+
 static void print_size(const char *what, uint64_t v)
 {
 	char buf[32];
@@ -123,6 +171,53 @@ static void print_size(const char *what, uint64_t v)
 	printf("%-12s %s\n", what, buf);
 }
 
+/* A CPU set as ranges (0-63, not 0,1,...,63). */
+static void print_cpu_ranges(const uint64_t *set)
+{
+	const char *sep = "";
+
+	for (int i = 0; i < 1024; i++) {
+		int j = i;
+
+		if (!(set[i / 64] & (1ULL << (i % 64))))
+			continue;
+		while (j + 1 < 1024 && (set[(j + 1) / 64] & (1ULL << ((j + 1) % 64))))
+			j++;
+		if (j > i)
+			printf("%s%d-%d", sep, i, j);
+		else
+			printf("%s%d", sep, i);
+		sep = ",";
+		i = j;
+	}
+}
+
+/* The rule's CPUs, and this machine's beside them: `0-63` alone reads as
+ * 64 CPUs on a machine that has 2. */
+static void print_cpus(const struct rule *r)
+{
+	char online[128];
+	AUTOCLOSE int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, online, sizeof online - 1);
+
+	printf("%-12s ", "cpus");
+	if (r->has_cpus)
+		print_cpu_ranges(r->cpus);
+	else
+		printf("all");
+	if (n > 0) {
+		online[n] = '\0';
+		online[strcspn(online, "\n")] = '\0';
+		printf(" (this machine has %s)", online);
+	}
+	printf("\n");
+}
+
+static void print_ip(uint32_t a)
+{
+	printf("%u.%u.%u.%u", a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255);
+}
+
 void policy_print(const struct config *cfg, const struct rule *r, const struct caller *c)
 {
 	printf("user         %s (uid %u)\n", c->name, (unsigned)c->uid);
@@ -132,21 +227,27 @@ void policy_print(const struct config *cfg, const struct rule *r, const struct c
 		print_size("memory-swap", r->swap);
 	else
 		printf("%-12s not allowed\n", "memory-swap");
-	printf("%-12s ", "cpus");
-	if (r->has_cpus)
-		for (int i = 0, first = 1; i < 1024; i++)
-			if (r->cpus[i / 64] & (1ULL << (i % 64))) {
-				printf("%s%d", first ? "" : ",", i);
-				first = 0;
-			}
-	printf("%s\n", r->has_cpus ? "" : "all");
+	print_cpus(r);
 	if (r->pids)
 		printf("%-12s %llu\n", "pids", (unsigned long long)r->pids);
 	else
 		printf("%-12s no limit\n", "pids");
+	if (r->containers)
+		printf("%-12s %llu at a time\n", "containers", (unsigned long long)r->containers);
+	else
+		printf("%-12s no limit\n", "containers");
+	printf("%-12s ", "ip");
+	if (r->has_ip) {
+		print_ip(r->ip);
+		printf("/%u on bridge %s\n", r->ip_prefix,
+		       r->bridge[0] ? r->bridge : cfg->has_bridge ? cfg->bridge : "(none configured)");
+	} else {
+		printf("none (loopback only)\n");
+	}
 	for (int i = 0; i < r->nrootfs; i++)
 		printf("%-12s %s\n", "rootfs", strcmp(r->rootfs[i], "~") ? r->rootfs[i] : c->home);
 	printf("%-12s %s\n", "userns", r->userns_host && c->uid == 0 ? "private or host" : "private");
+	print_nested(r);
 	printf("%-12s uid 0 -> %u", "uid map", (unsigned)c->uid);
 	if (c->subuid_count)
 		printf(", 1-%lu -> %lu-%lu", c->subuid_count, c->subuid_start,

@@ -13,6 +13,9 @@ void policy_check(const struct config *cfg, const struct rule *r,
 		  const struct caller *c, const struct request *req);
 /* Is path inside one of the rule's rootfs directories? */
 int policy_rootfs_allowed(const struct rule *r, const struct caller *c, const char *path);
+/* May containers under this rule make user namespaces (nested=yes and a
+ * host that allows them to unprivileged users, or nested=force)? */
+int policy_nested(const struct rule *r);
 /* `mdhelper check`: print what the rule grants, for people. */
 void policy_print(const struct config *cfg, const struct rule *r, const struct caller *c);
 

@@ -82,6 +82,25 @@ static int walk(const char *path, const struct caller *c)
 	return fd;
 }
 
+/* The directories the container's /proc, /dev and /sys are mounted on
+ * (mount.c): all that are missing, in one line, before anything is set up
+ * (a tree from `tar` of a container's files has none). Looked up as the
+ * caller, in the tree the fd pins; mount.c checks again what it enters. */
+static void require_mount_points(int fd, const char *path)
+{
+	static const char *const names[] = { "proc", "dev", "sys" };
+	char missing[32] = "";
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			xsnprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s/%s",
+				  missing[0] ? ", " : "", names[i]);
+	if (missing[0])
+		die("rootfs %s: no %s to mount on (mkdir them; mdrootfs.sh import adds them)", path,
+		    missing);
+}
+
 void rootfs_open(struct rootfs *r, const char *path, const struct caller *c)
 {
 	struct stat st;
@@ -96,6 +115,7 @@ void rootfs_open(struct rootfs *r, const char *path, const struct caller *c)
 	if (check < 0)
 		die("rootfs %s: not found or not accessible", path);
 	close(check);
+	require_mount_points(r->fd, path);
 	setfsuid(0);
 	setfsgid(0);
 	if (setfsuid((uid_t)-1) != 0)

@@ -39,6 +39,7 @@
 #include "spawn/supervise.h"
 #include "spawn/sync.h"
 #include "state/lease.h"
+#include "seccomp_filter.h"
 #include "util.h"
 
 #include <errno.h>
@@ -76,12 +77,16 @@ static void abort_run(void)
 
 static void enter_user_namespace(const struct run *run, int sock)
 {
-	/* Host groups go while we are still host root (SECURITY.md 19). */
-	if (setgroups(0, NULL) < 0)
+	/* Host groups go while we are still host root (SECURITY.md 19), but
+	 * only where the caller could drop them too: without a subgid range
+	 * setgroups stays "deny" and they are kept (SECURITY.md 48). */
+	if ((run->caller->subgid_count > 0 || run->caller->uid == 0) &&
+	    setgroups(0, NULL) < 0)
 		die_errno("setgroups");
 	if (unshare(CLONE_NEWUSER) < 0)
 		die_errno("unshare(CLONE_NEWUSER)");
-	sync_send(sock, SYNC_USERNS_MADE, -1);
+	if (sync_send(sock, SYNC_USERNS_MADE, -1) < 0)
+		_exit(MD_EXIT_REFUSED); /* the helper is gone; it said why */
 	sync_expect(sock, SYNC_MAPPED);
 	become_container_root(run->caller->subgid_count > 0);
 }
@@ -179,6 +184,7 @@ static int open_child_netns(const struct spawn *sp)
 static int set_up(struct run *run, struct spawn *sp)
 {
 	AUTOCLOSE int netns = -1;
+	char why[256];
 
 	/* In its cgroup before it runs anything (and before it makes its
 	 * cgroup namespace, so the container sees its group as the root). */
@@ -187,18 +193,27 @@ static int set_up(struct run *run, struct spawn *sp)
 		netns = open_child_netns(sp);
 		net_attach(&run->net, run->id, netns);
 	}
-	sync_send(sp->sock, SYNC_CONFIGURE, -1);
+	if (sync_send(sp->sock, SYNC_CONFIGURE, -1) < 0)
+		return -1;
 	if (run->net.enabled) {
 		if (!spawn_alive(sp))
 			return -1;
-		net_attach_wait(&run->net); /* attached while the child set up */
-		sync_send(sp->sock, SYNC_NET_READY, -1);
+		/* Attached while the child set up; a child that refused (it
+		 * said why) is not reported on a second time. */
+		if (net_attach_wait(&run->net, why, sizeof why) != 0) {
+			if (!spawn_alive(sp))
+				return -1;
+			die("network setup failed: %s", why);
+		}
+		if (sync_send(sp->sock, SYNC_NET_READY, -1) < 0)
+			return -1;
 	}
 	if (!run->req->userns_host) {
 		if (sync_recv(sp->sock, NULL) != SYNC_USERNS_MADE)
 			return -1;
 		write_id_maps(sp->pid, run->caller);
-		sync_send(sp->sock, SYNC_MAPPED, -1);
+		if (sync_send(sp->sock, SYNC_MAPPED, -1) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
  * with one line naming what failed; nothing is retried silently. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
-static char caller_user[64] = "?";
-static long caller_uid = -1;
 static int exit_status = MD_EXIT_REFUSED;
 static void (*cleanup)(void);
 static int held_lock = -1;
@@ -31,12 +29,6 @@ static size_t ndeferred;
 void util_set_cleanup(void (*fn)(void))
 {
 	cleanup = fn;
-}
-
-void util_set_caller(const char *user, uid_t uid)
-{
-	snprintf(caller_user, sizeof caller_user, "%s", user);
-	caller_uid = (long)uid;
 }
 
 void util_set_exit_status(int status)
@@ -117,8 +109,7 @@ static void vreport(int with_errno, const char *fmt, va_list ap)
 	}
 	if (cleanup)
 		cleanup(); /* e.g. the terminal back to cooked before the message */
-	syslog(LOG_AUTHPRIV | LOG_NOTICE, "deny user=%s uid=%ld: %s",
-	       caller_user, caller_uid, msg);
+	audit(0, "%s", msg); /* escaped there (SECURITY.md 49) */
 	flush_deferred();
 	snprintf(line, sizeof line, "mdhelper: %s\n", msg);
 	write_caller_line(line);
@@ -154,18 +145,6 @@ void warnx_(const char *fmt, ...)
 	va_end(ap);
 	snprintf(line, sizeof line, "mdhelper: %s\n", msg);
 	emit(line);
-}
-
-void audit(int allowed, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	syslog(LOG_AUTHPRIV | (allowed ? LOG_INFO : LOG_NOTICE), "%s user=%s uid=%ld: %s",
-	       allowed ? "allow" : "deny", caller_user, caller_uid, msg);
 }
 
 void autoclose(int *fd)

@@ -2,6 +2,8 @@
 #ifndef MD_UTIL_H
 #define MD_UTIL_H
 
+#include "audit.h" /* audit() and util_set_caller(), once here */
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -19,11 +21,6 @@ MD_NORETURN MD_PRINTF(1, 2) void die(const char *fmt, ...);
 MD_NORETURN MD_PRINTF(1, 2) void die_errno(const char *fmt, ...);
 /* A line on stderr without exiting. */
 MD_PRINTF(1, 2) void warnx_(const char *fmt, ...);
-/* Record an allow or deny decision in syslog authpriv (SECURITY.md 37). */
-MD_PRINTF(2, 3) void audit(int allowed, const char *fmt, ...);
-
-/* Called once identity is known, so that audit lines name the caller. */
-void util_set_caller(const char *user, uid_t uid);
 /* Run fn (e.g. restore the caller's terminal) before dying. */
 void util_set_cleanup(void (*fn)(void));
 /* The registry lock fd is held / was released: die() closes a held lock

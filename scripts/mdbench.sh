@@ -20,7 +20,9 @@
 #   --runs N                 runs per test and environment, at least 3 (3)
 #   --calibrate              measure this machine first and pick --cpu-max-prime
 #                            and --file-total-size so that a run lasts 30-60 s
-#   --calibrate-only         calibrate, print the chosen parameters, stop
+#   --calibrate-only         calibrate, print the options to pass on (e.g.
+#                            --cpu-max-prime 35000 --file-total-size 2G),
+#                            stop; keeps a results directory only with --out
 #   --cpu-max-prime N        primes up to N per cpu event (20000)
 #   --cpu-events N           events per cpu run: fixed work, as in sysbench 0.4
 #                            that the lab was written for (10000)
@@ -44,11 +46,13 @@
 #                            ~/.cache/minidocker/mdbench-vm.qcow2)
 #   --vm-build               build that guest first when it is missing (minutes)
 #   --quick                  tiny parameters: seconds per environment (tests)
-#   --out DIR                where results go (default ./mdbench-DATE-TIME)
+#   --out DIR                where results go (default: a new ./mdbench-DATE-TIME);
+#                            an existing DIR must be yours and hold no results
 #   -h, --help               show this help
 #
-# Exit status: 0 done, 1 a step failed, 2 misuse, 130 interrupted (the data so
-# far is kept: `mdbench.sh report DIR` builds its report).
+# Exit status: 0 done, 1 a step or a run failed (each failed run is named on
+# stderr; the report is written all the same), 2 misuse, 130 interrupted (the
+# data so far is kept: `mdbench.sh report DIR` builds its report).
 
 set -eu
 
@@ -85,10 +89,16 @@ mb_dk_rootdir=
 mb_ready=
 mb_interrupted=0
 mb_out=
+mb_out_tmp=
 
 # ---------------------------------------------------------------- small tools
 
 mb_die() { md_die 1 "$@"; }
+
+# md_root_safe_dir, failing with mdbench.sh's status for a failed step.
+mb_safe() {
+	mb_why=$(md_root_safe_dir "$@" 2>&1) || mb_die "${mb_why#"$PROG: "}"
+}
 
 # Progress on a terminal only; silence otherwise.
 mb_say() {
@@ -187,6 +197,8 @@ mb_cleanup() {
 	mb_env_teardown_all
 	mb_iostat_stop
 	[ -z "$mb_work" ] || rm -rf "$mb_work"
+	# --calibrate-only without --out: its scratch results directory.
+	[ -z "$mb_out_tmp" ] || rm -rf "$mb_out_tmp"
 	# A step's scratch output; each finished run's own output stays in raw/.
 	[ -z "$mb_out" ] || rm -f "$mb_out"/raw/*.prepare "$mb_out"/raw/*.cleanup "$mb_out"/raw/*.fs
 	if [ "$mb_interrupted" = 1 ] && [ -n "$mb_out" ]; then
@@ -298,24 +310,55 @@ mb_env_setup_minidocker() {
 		return 1
 	}
 	mb_md_limits="--cpus ${mb_cpus:-all} --memory ${mb_memory:-max}"
+	# As root, every rootfs is root-owned, which mdhelper mounts read-only
+	# (as it does the shared system ones): fileio could not write. Under
+	# sudo the environment runs as the user who ran it, in their own
+	# rootfs, as a student's would; root still drops the page cache.
+	mb_md_as='' mb_md_home=$HOME
+	if [ "$(id -u)" = 0 ] && case ,$mb_tests, in *,fileio,*) true ;; *) false ;; esac; then
+		case ${SUDO_USER:-root} in
+		root | *[!a-zA-Z0-9_.-]*)
+			mb_reason="as root every rootfs is root's, which mdhelper mounts read-only: fileio cannot write there (run mdbench.sh with sudo as a member of the minidocker group: that user's containers are used)"
+			return 1 ;;
+		esac
+		mb_md_home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
+		[ -d "$mb_md_home" ] || { mb_reason="the home of $SUDO_USER (SUDO_USER) is not found"; return 1; }
+		mb_md_as="runuser -u $SUDO_USER -- env HOME=$mb_md_home"
+		# shellcheck disable=SC2086 # $mb_md_as holds separate words
+		$mb_md_as mkdir -p "$mb_md_home/.local/share/minidocker/rootfs"
+	fi
 	if [ -n "$mb_rootfs" ]; then
 		mb_md_root=$mb_rootfs
 		case $mb_rootfs in
 		*/*) mb_md_dir=$mb_rootfs ;;
-		*) mb_md_dir=$(md_user_rootfs_dir)/$mb_rootfs
+		*) mb_md_dir=$(HOME=$mb_md_home md_user_rootfs_dir)/$mb_rootfs
 			[ -d "$mb_md_dir" ] || mb_md_dir=$(md_system_rootfs_dir)/$mb_rootfs ;;
 		esac
 		mb_md_how="rootfs $mb_rootfs given with --rootfs"
 	else
 		mb_md_root=mdbench
-		mb_md_dir=$(md_user_rootfs_dir)/mdbench
+		mb_md_dir=$(HOME=$mb_md_home md_user_rootfs_dir)/mdbench
+		# As root, HOME (sudo -E) may be a student's: never build there.
+		if ! mb_why=$(md_root_safe_dir "rootfs $mb_md_dir" "$mb_md_dir" "sudo -H, or --rootfs" 2>&1); then
+			mb_reason=${mb_why#"$PROG: "}
+			return 1
+		fi
 		if [ ! -x "$mb_md_dir/usr/bin/sysbench" ]; then
 			mb_say "building the minidocker rootfs $mb_md_dir (busybox + host sysbench)"
 			mb_build_quick_rootfs "$mb_md_dir" || { mb_reason="building the rootfs $mb_md_dir failed"; return 1; }
+			[ -z "$mb_md_as" ] || chown -R "$SUDO_USER:" "$mb_md_dir" ||
+				{ mb_reason="cannot give the rootfs $mb_md_dir to $SUDO_USER"; return 1; }
 		fi
 		mb_md_how="rootfs \"mdbench\" ($mb_md_dir) built by mdbench.sh from busybox-static and the host's sysbench with the libraries ldd names"
 	fi
 	[ -d "$mb_md_dir" ] || { mb_reason="rootfs $mb_md_root not found"; return 1; }
+	# Root writes the test files into the rootfs from the host too.
+	if ! mb_why=$(md_root_safe_dir "rootfs $mb_md_dir" "$mb_md_dir" 2>&1) || [ -L "$mb_md_dir$MB_FILEIO_DIR" ]; then
+		mb_reason=${mb_why:-$mb_md_dir$MB_FILEIO_DIR is a symbolic link}
+		mb_reason=${mb_reason#"$PROG: "}
+		mb_md_dir=
+		return 1
+	fi
 	mb_md_disk=$(mb_disk_of "$mb_md_dir")
 	# Not guaranteed a writable tmpfs inside: the files go in a directory of
 	# the rootfs that the user owns, which the helper bind-mounts as /.
@@ -325,9 +368,10 @@ mb_env_setup_minidocker() {
 		mb_md_dir=
 		return 1
 	fi
+	[ -z "$mb_md_as" ] || mb_md_how="$mb_md_how; run as $SUDO_USER, who ran sudo (root's rootfs would be read-only)"
 	mb_md_ver=
-	# shellcheck disable=SC2086 # $mb_md_limits holds separate option words
-	if ! mb_md_ver=$(mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- sysbench --version 2>&1); then
+	# shellcheck disable=SC2086 # $mb_md_as and $mb_md_limits hold separate words
+	if ! mb_md_ver=$($mb_md_as mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- sysbench --version 2>&1); then
 		mb_reason="mdrun.sh failed: $(printf '%s\n' "$mb_md_ver" | tail -n 1)"
 		return 1
 	fi
@@ -339,9 +383,9 @@ mb_env_setup_minidocker() {
 mb_env_exec_minidocker() {
 	mb_ex_out=$1 mb_ex_label=$2 mb_ex_expect=$3
 	shift 3
-	# shellcheck disable=SC2086,SC2016 # $mb_md_limits holds separate option words; $1 and $@ are the inner shell's
+	# shellcheck disable=SC2086,SC2016 # $mb_md_as and $mb_md_limits hold separate words; $1 and $@ are the inner shell's
 	mb_spawn "$mb_ex_out" "$mb_ex_label" "$mb_ex_expect" \
-		mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- \
+		$mb_md_as mdrun.sh -r "$mb_md_root" --net none $mb_md_limits -- \
 		/bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$MB_FILEIO_DIR" "$@"
 }
 
@@ -446,6 +490,10 @@ mb_env_setup_vm() {
 	esac
 	if [ ! -f "$mb_vm" ] && [ "$mb_vm_build" = 1 ]; then
 		mb_say "building the guest $mb_vm (mdvm.sh build --include sysbench; a few minutes)"
+		if ! mb_why=$(md_root_safe_dir "guest directory" "$(dirname -- "$mb_vm")" "sudo -H, or --vm-image" 2>&1); then
+			mb_reason=${mb_why#"$PROG: "}
+			return 1
+		fi
 		mkdir -p "$(dirname -- "$mb_vm")"
 		mb_vm_err=$(mdvm.sh build "$mb_vm" --include sysbench 2>&1) || {
 			mb_reason="mdvm.sh build $mb_vm --include sysbench failed: $(printf '%s\n' "$mb_vm_err" | tail -n 1)"
@@ -480,7 +528,16 @@ mb_env_setup_vm() {
 	esac
 	mb_vm_fs=$(printf '%s\n' "$mb_vm_ver" | sed -n 's/^fstype: //p' | mb_fs_name)
 	mb_set env.vm.files "$MB_FILEIO_DIR in the guest, on $mb_vm_fs on its virtual disk (virtio, a qcow2 overlay on $mb_vm in the work directory, QEMU cache=none: no host page cache)"
-	mb_set env.vm.setup "mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
+	# The accelerator mdvm.sh used: TCG, QEMU's software emulation, when
+	# it said so (no usable KVM), whose cpu figures are several times
+	# below native for that reason alone; else KVM.
+	if case $mb_vm_ver in *"using TCG"*) false ;; *) true ;; esac &&
+		[ -r "${MDVM_KVM_DEVICE:-/dev/kvm}" ] && [ -w "${MDVM_KVM_DEVICE:-/dev/kvm}" ]; then
+		mb_set env.vm.accel kvm
+	else
+		mb_set env.vm.accel tcg
+	fi
+	mb_set env.vm.setup "accelerator $(mb_get "$mb_out" env.vm.accel | tr '[:lower:]' '[:upper:]'); mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
 	mb_set env.vm.limits "-smp $mb_vm_cpus -m $mb_vm_mem"
 	mb_set env.vm.sysbench "$(printf '%s\n' "$mb_vm_ver" | awk '/^sysbench/ { print $2; exit }')"
 }
@@ -538,7 +595,7 @@ mb_fs_name() {
 	awk 'NR == 1 {
 		n = $1; m = $NF
 		if (n == "UNKNOWN" || n == "") {
-			n = (m == "794c7630") ? "overlayfs" : (m == "ef53") ? "ext2/ext3" : (m == "1021994") ? "tmpfs" : \
+			n = (m == "794c7630") ? "overlayfs" : (m == "ef53") ? "ext2/3/4" : (m == "1021994") ? "tmpfs" : \
 			    (m == "858458f6") ? "ramfs" : (m == "9123683e") ? "btrfs" : (m == "58465342") ? "xfs" : "magic 0x" m
 		}
 		gsub(/,/, ";", n); print n
@@ -562,6 +619,9 @@ mb_record() {
 	case $mb_fields in ,*) [ "$mb_status" != ok ] || mb_status=failed ;; esac
 	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$mb_t_start" "$mb_t_end" \
 		"$mb_status" "$4" "$mb_fields" "$6" "$7" >>"$mb_out/results.csv"
+	# Said at once, on the terminal: the report alone would hide it.
+	[ "$mb_status" = ok ] ||
+		md_warn "$1 $2 run $3 $mb_status: $(grep -v '^[[:space:]]*$' "$mb_raw" 2>/dev/null | tail -n 1) (raw/${mb_raw##*/})"
 }
 
 mb_sync_drop() {
@@ -950,6 +1010,10 @@ mb_report() {
 	mb_dir=${1%/}
 	mb_is_outdir "$mb_dir" ||
 		mb_die "report: $mb_dir has no results.csv and env.txt (not an mdbench.sh output directory)"
+	# A student's results, reported by root, would have root write through
+	# the links that student may have left in them.
+	mb_safe "report: $mb_dir" "$mb_dir" "run report as the directory's owner"
+	[ ! -L "$mb_dir/plots" ] || mb_die "report: $mb_dir/plots is a symbolic link"
 	mkdir -p "$mb_dir/plots"
 	rm -f "$mb_dir/plots/gnuplot.err"
 	mb_iostat_table "$mb_dir" >"$mb_dir/plots/iostat.dat"
@@ -1048,8 +1112,8 @@ mb_report_test() {
 	fi
 	printf '\n### Summary: %s\n\n' "$mb_unit"
 	printf '| environment | runs | mean ± sd | min | max | CV | overhead vs native |\n|---|---|---|---|---|---|---|\n'
-	mb_stats "$mb_dir" "$mb_t" | awk '
-		{ e[NR] = $1; n[NR] = $2; m[NR] = $3; sd[NR] = $4; mn[NR] = $5; mx[NR] = $6; cv[NR] = $7; if ($1 == "native") base = $3 }
+	mb_stats "$mb_dir" "$mb_t" | awk -v vmacc="$(mb_get "$mb_dir" env.vm.accel)" '
+		{ seen[$1] = 1; e[NR] = $1; n[NR] = $2; m[NR] = $3; sd[NR] = $4; mn[NR] = $5; mx[NR] = $6; cv[NR] = $7; if ($1 == "native") base = $3 }
 		END {
 			for (i = 1; i <= NR; i++) {
 				o = (base > 0) ? sprintf("%+.1f%%", 100 * (base - m[i]) / base) : "no native runs"
@@ -1061,6 +1125,8 @@ mb_report_test() {
 			}
 			print ""
 			print "Overhead: how much lower the mean is than native'"'"'s, in percent of native (positive: slower)."
+			if (vmacc == "tcg" && ("vm" in seen)) print "\nThe vm ran under TCG, QEMU'"'"'s software emulation (no KVM for this user): its overhead is mostly the translation of every guest instruction, not the cost of virtualisation with KVM."
+			if (vmacc == "kvm" && ("vm" in seen)) print "\nThe vm ran with KVM: its overhead is that of hardware virtualisation (and, for fileio, of its virtual disk)."
 			if (hi != "") printf "\n**Flagged**: the coefficient of variation is above 5%% for%s: those means are not steady; look at the runs and the iostat plot for interference.\n", hi
 			if (few != "") printf "\n**Fewer than 3 good runs** for%s: not enough for the report.\n", few
 		}'
@@ -1108,7 +1174,7 @@ mb_report_iostat() {
 		$1 == "fileio" {
 			sbr = nr[$2] ? rd[$2] / nr[$2] : 0; dr = $10 / 1024
 			s = sprintf("- **fileio, %s**: %%iowait %.1f%% and %%util %.0f%%: ", $2, $6, $12)
-			if ($6 > 1) s = s "the CPU waits for the disk. "; else s = s "little waiting for the disk. "
+			if ($6 >= 10) s = s "the CPU often sat waiting for the disk. "; else if ($6 >= 2) s = s "some waiting for the disk. "; else s = s "little waiting for the disk. "
 			if (sbr > 0) {
 				s = s sprintf("sysbench read %.1f MiB/s, the disk delivered %.1f MiB/s (%.0f%%)", sbr, dr, 100 * dr / sbr)
 				if (dr < 0.2 * sbr) s = s ": most reads were served from memory (the files fit in a page cache: the guest'"'"'s, the host'"'"'s if not dropped, or a RAM-backed directory), not from the disk."
@@ -1298,14 +1364,41 @@ mb_check_options() {
 
 # ---------------------------------------------------------------------- main
 
+# The output directory (SECURITY.md 50). The default name is one anybody
+# can predict, in a directory anybody may share (sudo in a student's lab
+# directory): it is made fresh, and an existing one, a link or a directory
+# planted there is never written into. An existing --out is reused only
+# when it is the caller's own real directory. As root, its path must be
+# one no other user can change (md_root_safe_dir). Files are created with
+# noclobber: a name taken in the new directory is an error, never followed.
 mb_prepare_out() {
-	[ -n "$mb_out" ] || mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
-	mb_out=${mb_out%/}
-	[ ! -e "$mb_out/results.csv" ] || mb_die "$mb_out already holds results: choose another --out"
-	mkdir -p "$mb_out/raw" || mb_die "cannot create $mb_out"
+	if [ -z "$mb_out" ] && [ "$mb_calibrate_only" = 1 ]; then
+		mb_out=$(mktemp -d "${TMPDIR:-/tmp}/mdbench-calibrate.XXXXXX") || mb_die "cannot create a temporary directory"
+		mb_out_tmp=$mb_out
+	elif [ -z "$mb_out" ]; then
+		mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
+		mb_safe "output directory $mb_out" . "run it in a directory of root's, or give --out"
+		if [ -e "$mb_out" ] || [ -L "$mb_out" ]; then mb_die "$mb_out already exists: choose another --out"; fi
+		mkdir -- "$mb_out" || mb_die "cannot create $mb_out"
+	else
+		mb_out=${mb_out%/}
+		mb_safe "--out $mb_out" "$mb_out"
+		if [ -L "$mb_out" ]; then
+			mb_die "--out $mb_out is a symbolic link: name the directory itself"
+		elif [ -e "$mb_out" ]; then
+			[ -d "$mb_out" ] || mb_die "--out $mb_out is not a directory"
+			[ -O "$mb_out" ] || mb_die "--out $mb_out belongs to another user: choose a directory of your own"
+			[ ! -e "$mb_out/results.csv" ] || mb_die "$mb_out already holds results: choose another --out"
+		else
+			mkdir -p -- "$mb_out" || mb_die "cannot create $mb_out"
+		fi
+	fi
+	mb_safe "output directory $mb_out" "$mb_out"
 	mb_out=$(cd -- "$mb_out" && pwd)
-	: >"$mb_out/env.txt"
-	echo "$MB_CSV_HEADER" >"$mb_out/results.csv"
+	set -C
+	{ mkdir -p "$mb_out/raw" && : >"$mb_out/env.txt" && echo "$MB_CSV_HEADER" >"$mb_out/results.csv"; } ||
+		mb_die "cannot create the files of $mb_out (raw/, env.txt and results.csv must be new)"
+	set +C
 	mb_work=$(mktemp -d "$mb_out/.work.XXXXXX")
 }
 
@@ -1380,7 +1473,8 @@ mb_bench() {
 	fi
 	mb_record_params
 	if [ "$mb_calibrate_only" = 1 ]; then
-		printf 'cpu-max-prime=%s\nfile-total-size=%s\n' "$mb_prime" "$(mb_size_arg "$mb_size")"
+		# The options to pass to the runs that follow.
+		printf -- '--cpu-max-prime %s --file-total-size %s\n' "$mb_prime" "$(mb_size_arg "$mb_size")"
 		return 0
 	fi
 	mb_expect_prep=$((mb_size / 104857600 + 1))
@@ -1399,6 +1493,8 @@ mb_bench() {
 	mb_iostat_stop
 	mb_report "$mb_out"
 	printf '%s\n' "$mb_out/report.md"
+	mb_failed=$(awk -F, 'NR > 1 && $6 != "ok" { printf "%s%s %s %s", n++ ? ", " : "", $1, $2, $3 }' "$mb_out/results.csv")
+	[ -z "$mb_failed" ] || mb_die "runs failed: $mb_failed (their sysbench output is in $mb_out/raw)"
 }
 
 main() {

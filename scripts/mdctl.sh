@@ -5,8 +5,9 @@
 # Commands:
 #   ps [--format table|json]        your running containers (root: all)
 #   exec [-it] NAME [-- COMMAND]    run a command inside a running container
-#   stats [--format table|json] NAME...
+#   stats [--format table|json] [NAME...]
 #                                   memory, CPU, processes, OOM kills
+#                                   (default: all your containers)
 #   stop [-t SECONDS] NAME...       SIGTERM, then SIGKILL after SECONDS (10)
 #   kill [-s SIGNAL] NAME...        send a signal (default KILL)
 #   logs [-f] NAME                  the output of a detached container
@@ -66,7 +67,8 @@ need_names() {
 # mdctl.sh ps [--format table|json]
 #
 # Lists your running containers: NAME, PID (the container's PID 1 as the
-# host sees it), HOSTNAME, IP (- without one), MEMORY and CPUS (limits),
+# host sees it), HOSTNAME, IP (- without one), MEMORY and CPUSET (limits:
+# the memory, and the list of CPUs it may run on, e.g. 0 or 0-1),
 # UPTIME and COMMAND. Run by root, every user's, with an OWNER column.
 # --format json prints one JSON object per line, for scripts.
 cmd_ps() {
@@ -135,9 +137,10 @@ cmd_exec() {
 	exec "$hp_path" exec "$@"
 }
 
-# mdctl.sh stats [--format table|json] NAME...
+# mdctl.sh stats [--format table|json] [NAME...]
 #
-# For each container, from its cgroup: memory in use and its limit (and
+# For each container (without a name: each of yours; root: everyone's),
+# from its cgroup: memory in use and its limit (and
 # the share of the limit), the highest use so far (PEAK), CPU use over half
 # a second (100% = one CPU), processes and their limit, and how many times
 # the out-of-memory killer struck.
@@ -153,7 +156,11 @@ cmd_stats() {
 		*) break ;;
 		esac
 	done
-	need_names $# stats
+	if [ $# -eq 0 ]; then
+		# shellcheck disable=SC2046 # names are [a-z0-9_.-]: they split on newlines only
+		set -- $(helper ps --json | sed -n 's/^{"name":"\([^"]*\)".*/\1/p')
+		[ $# -gt 0 ] || exit 0
+	fi
 	helper stats ${json:+"$json"} "$@"
 }
 
@@ -189,7 +196,9 @@ cmd_stop() {
 # mdctl.sh kill [-s SIGNAL] NAME...
 #
 # Sends SIGNAL (a name such as TERM, HUP, USR1, or a number; default KILL)
-# to each container's PID 1 and prints its name.
+# to each container's PID 1 and prints its name. With KILL, returns once
+# the container has ended and its name and address are free again, as stop
+# does; another signal may be handled, and kill returns at once.
 cmd_kill() {
 	signal=KILL
 	while [ $# -gt 0 ]; do

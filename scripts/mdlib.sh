@@ -1,7 +1,8 @@
 # mdlib.sh: what the minidocker user scripts share. Sourced, never run.
 #
-# Each script sets PROG before sourcing, then calls these. Nothing here runs
-# with privilege: mdnet.sh, the one script run as root, does not source it.
+# Each script sets PROG before sourcing, then calls these. An administrator
+# runs mdrootfs.sh, mdbench.sh and mdvm.sh as root too: md_root_safe_dir
+# keeps their writes where no other user can reach (SECURITY.md 50).
 
 unset CDPATH
 
@@ -69,4 +70,49 @@ md_is_name() {
 	'' | [!a-z0-9]* | *[!a-z0-9_.-]*) return 1 ;;
 	esac
 	[ ${#1} -le 63 ]
+}
+
+# As root, refuse to write under directory $2 (existing or about to be made)
+# unless no other user can change where that path leads (SECURITY.md 50):
+# every component of it that exists, from /, must be a real directory (no
+# symbolic link) owned by root and writable by nobody else. A sticky one
+# such as /tmp is fine: nobody else may rename or remove root's entries
+# there. Otherwise a student could plant a link or swap a directory under
+# the administrator's `sudo` (HOME, XDG_*, TMPDIR, the working directory).
+# $1 names the path in the message, $3 (optional) says what to do instead.
+# Call it before making anything under $2 and again once it is made: mkdir
+# -p may have met a link planted meanwhile in a sticky parent. For other
+# users, nothing: they write with no more than their own rights.
+md_root_safe_dir() {
+	[ "${md_uid:=$(id -u)}" -eq 0 ] || return 0
+	md_what=$1 md_hint=${3:-}
+	case $2 in /*) md_rest=$2 ;; *) md_rest=$(pwd -P)/$2 ;; esac
+	set -- /
+	md_cur=''
+	while [ -n "$md_rest" ]; do
+		md_c=${md_rest%%/*}
+		case $md_rest in */*) md_rest=${md_rest#*/} ;; *) md_rest='' ;; esac
+		[ -n "$md_c" ] || continue
+		md_cur=$md_cur/$md_c
+		[ -e "$md_cur" ] || [ -L "$md_cur" ] || break
+		set -- "$@" "$md_cur"
+	done
+	md_st=$(stat -c '%u %a %F' -- "$@") || md_die "$md_what: cannot stat it"
+	while read -r md_u md_m md_f; do
+		md_why=''
+		if [ "$md_f" = "symbolic link" ]; then
+			md_why='is a symbolic link'
+		elif [ "$md_f" != directory ]; then
+			md_why='is not a directory'
+		elif [ "$md_u" -ne 0 ]; then
+			md_why='belongs to another user'
+		elif [ $((0$md_m & 022)) -ne 0 ] && [ $((0$md_m & 01000)) -eq 0 ]; then
+			md_why='is writable by group or other'
+		fi
+		[ -z "$md_why" ] ||
+			md_die "$md_what: $1 $md_why: as root, $PROG writes only where no other user can change the path${md_hint:+ ($md_hint)}"
+		shift
+	done <<EOF
+$md_st
+EOF
 }

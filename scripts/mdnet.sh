@@ -26,16 +26,19 @@
 #         namespace while the container's process was its own living child,
 #         and never names it by a pid that could be another's by now. HOSTVETH must be mdv
 #         followed by the container's address, its octets in 3 digits each
-#         (mdv010000000001 for 10.0.0.1): the anti-spoofing table of `up`
-#         lets that port send as that address only. mdhelper then gives
+#         (mdv010000000001 for 10.0.0.1): eth1 gets the MAC address
+#         Docker would give it (02:42 and the address's octets in hex,
+#         02:42:0a:00:00:01), and the anti-spoofing table of `up` lets that
+#         port send as that address and MAC only. mdhelper then gives
 #         eth1 its address, brings it and lo up, adds the default route and
 #         allows ping, from inside the namespace. Fails having made nothing.
 # detach  Called by mdhelper only: remove HOSTVETH if it still exists (it
 #         usually went with the container's namespace). Safe to run again.
 #
 # Anti-spoofing (where nft is installed): `up` makes a table
-# minidocker-spoof-BRIDGE that pairs each port name with its one address,
-# for the whole subnet, so a container's start and exit change no rule.
+# minidocker-spoof-BRIDGE that pairs each port name with its one address
+# and its one MAC, for the whole subnet, so a container's start and exit
+# change no rule (SECURITY.md 44).
 #
 #   --config FILE  the minidocker config (default /etc/minidocker/minidocker.conf)
 #   --nat          masquerade the bridge's subnet behind the host's addresses
@@ -202,6 +205,29 @@ port_addr() {
 	is_ipv4 "$pn_addr"
 }
 
+# One octet (0-255) as two hex digits, in hx (no printf: no fork).
+hex_octet() {
+	hx=
+	for hx_n in $(($1 >> 4)) $(($1 & 15)); do
+		case $hx_n in
+		10) hx_n=a ;; 11) hx_n=b ;; 12) hx_n=c ;; 13) hx_n=d ;; 14) hx_n=e ;; 15) hx_n=f ;;
+		esac
+		hx=$hx$hx_n
+	done
+}
+
+# The MAC of the port for address $1, in pm_mac: 02:42 (locally
+# administered, unicast) and the address's octets, as Docker makes them.
+port_mac() {
+	pm_rest=$1 pm_mac=02:42
+	while [ -n "$pm_rest" ]; do
+		pm_o=${pm_rest%%.*}
+		case $pm_rest in *.*) pm_rest=${pm_rest#*.} ;; *) pm_rest= ;; esac
+		hex_octet "$pm_o"
+		pm_mac=$pm_mac:$hx
+	done
+}
+
 # --- attach (early: see the end of this section) ---------------------------
 
 check_attach_args() {
@@ -232,7 +258,11 @@ cmd_attach() {
 	[ -d "/sys/class/net/$at_bridge/bridge" ] ||
 		die "attach: bridge $at_bridge is not up: ask the administrator to run mdnet.sh up"
 	[ ! -e "/sys/class/net/$at_veth" ] || die "attach: $at_veth already exists"
-	ip link add "$at_veth" master "$at_bridge" up type veth peer name "$PEER" netns "$at_ns" </dev/null ||
+	# The MAC the anti-spoofing table expects from this port (check_attach_args
+	# left the port's address in pn_addr).
+	port_mac "$pn_addr"
+	ip link add "$at_veth" master "$at_bridge" up type veth \
+		peer name "$PEER" address "$pm_mac" netns "$at_ns" </dev/null ||
 		die "attach: creating veth $at_veth on $at_bridge with $PEER in the container's namespace (ip link add) failed"
 }
 
@@ -322,17 +352,27 @@ spoof_table() {
 }
 
 # Write the elements of the bridge's subnet, one per host address: "NAME"
-# for $1 = names, "NAME" . ADDR for $1 = pairs.
+# for $1 = names, "NAME" . MAC . ADDR for $1 = pairs (port_mac's MAC). The
+# bridge's own address gets a name (a port so named would have all its
+# frames dropped) but no pair: no container is leased the gateway's
+# address, none may send as it.
 spoof_elements() {
 	se_first=$((cidr_net + 1)) se_last=$((cidr_net + (~cidr_mask & 0xffffffff) - 1))
+	se_gw=$((cidr_net + cidr_host))
 	se_a=$se_first se_sep=''
 	while [ "$se_a" -le "$se_last" ]; do
+		if [ "$1" = pairs ] && [ "$se_a" -eq "$se_gw" ]; then
+			se_a=$((se_a + 1))
+			continue
+		fi
 		if [ "$1" = names ]; then
 			printf '%s"mdv%03d%03d%03d%03d"' "$se_sep" $((se_a >> 24 & 255)) \
 				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255))
 		else
-			printf '%s"mdv%03d%03d%03d%03d" . %d.%d.%d.%d' "$se_sep" $((se_a >> 24 & 255)) \
-				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255)) $((se_a >> 24 & 255)) \
+			printf '%s"mdv%03d%03d%03d%03d" . 02:42:%02x:%02x:%02x:%02x . %d.%d.%d.%d' \
+				"$se_sep" $((se_a >> 24 & 255)) $((se_a >> 16 & 255)) $((se_a >> 8 & 255)) \
+				$((se_a & 255)) $((se_a >> 24 & 255)) $((se_a >> 16 & 255)) \
+				$((se_a >> 8 & 255)) $((se_a & 255)) $((se_a >> 24 & 255)) \
 				$((se_a >> 16 & 255)) $((se_a >> 8 & 255)) $((se_a & 255))
 		fi
 		se_sep=', '
@@ -341,8 +381,9 @@ spoof_elements() {
 }
 
 # The anti-spoofing table for the bridge's subnet: a frame from one of its
-# port names passes as IPv4 from, or ARP for, that port's address; every
-# other frame from it (other addresses, IPv6, VLAN tags) is dropped and
+# port names passes as IPv4 from, or ARP for, that port's address, sent
+# from that port's MAC (and for ARP, naming it as the sender's); every
+# other frame from it (other addresses or MACs, IPv6, VLAN tags) is dropped and
 # counted in @dropped. Frames from other ports are not ours and pass
 # (failing closed for every port of the bridge would need `meta ibrname`,
 # which kernels without nft_meta_bridge refuse). Replaced atomically: add,
@@ -357,15 +398,15 @@ ensure_spoof_table() {
 		spoof_elements names
 		printf ' }; }\n\tset dropped { type ifname; counter; elements = { '
 		spoof_elements names
-		printf ' }; }\n\tset leases { type ifname . ipv4_addr; elements = { '
+		printf ' }; }\n\tset leases { type ifname . ether_addr . ipv4_addr; elements = { '
 		spoof_elements pairs
 		printf ' }; }\n'
 		cat <<EOF
 	chain antispoof {
 		type filter hook prerouting priority -200; policy accept;
 		iifname != @ports accept
-		ether type ip iifname . ip saddr @leases accept
-		ether type arp iifname . arp saddr ip @leases accept
+		ether type ip iifname . ether saddr . ip saddr @leases accept
+		ether type arp iifname . ether saddr . arp saddr ip @leases iifname . arp saddr ether . arp saddr ip @leases accept
 		iifname @dropped drop
 	}
 }

@@ -17,7 +17,12 @@
 #                                layout (directory or tar), layers in order
 #   list                         NAME, WHERE (user/system), SIZE, PATH
 #   path NAME                    print the directory of rootfs NAME
-#   rm NAME                      remove rootfs NAME
+#   rm NAME                      remove rootfs NAME (plain rm -rf cannot: an
+#                                imported one's files belong to your
+#                                subordinate ids)
+#   cp SRC NAME:/PATH            copy a file or directory into rootfs NAME,
+#                                owned by its root (plain cp cannot write
+#                                where those ids own the directory)
 #   du                           disk usage of every rootfs, and the total
 #
 # Options:
@@ -33,10 +38,15 @@
 # and import keep the archive's owners by mapping them into that range, as
 # the container will (apt-get works inside); without one, every file is the
 # user's and apt-get inside installs only packages whose files all belong
-# to root. A system rootfs is read-only in containers: apt-get there fails.
+# to root. A system rootfs is read-only in containers: apt-get there fails;
+# it never holds set-id bits, device nodes, files or directories others may
+# write, or owners other than root (each dropped class is counted).
 # busybox and debian write /etc/resolv.conf with the host's nameservers
 # (not loopback ones, which a container cannot reach): with the bridge's
 # NAT (sudo mdnet.sh up --nat), `apt-get update` then works inside.
+# import and import-image add the /proc, /dev, /sys and /tmp that an
+# archive lacks (a `tar` of a container's files has none): the container's
+# mounts go there.
 # NAME is [a-z0-9][a-z0-9_.-]*, at most 63 characters.
 set -eu
 
@@ -162,9 +172,14 @@ pick_base() {
 		case $rf_base in /*) ;; *) md_die "system rootfs directory '$rf_base' is not an absolute path" ;; esac
 	else
 		rf_base=$(md_user_rootfs_dir)
+		# Root's own rootfs go under root's HOME; one that `sudo -E` or
+		# `su` left pointing into a student's tree is refused, or root
+		# would build, rename and remove through the student's links.
+		md_root_safe_dir "rootfs directory $rf_base" "$rf_base" "sudo -H, or --system"
 	fi
 	if [ "${1:-}" = create ]; then
 		mkdir -p -- "$rf_base" || md_die "cannot create $rf_base"
+		[ "$opt_system" = 1 ] || md_root_safe_dir "rootfs directory $rf_base" "$rf_base" "sudo -H, or --system"
 	fi
 	if [ "$opt_system" = 1 ] && [ -e "$rf_base" ]; then check_root_owned_path "$rf_base"; fi
 	if [ -d "$rf_base" ]; then remove_stale; fi
@@ -312,6 +327,31 @@ bb_links() {
 		}' "$1"
 }
 
+# busybox's shell runs its own applets before anything on PATH in every
+# shell (sh -c, scripts, makefiles, mdctl.sh exec), not only interactive
+# ones: the rootfs's copy of busybox loses its ping applet, so `ping` is
+# /bin/ping however it is called. The applet's name, the one "\0ping\0" in
+# busybox's sorted table of names, becomes "pin_" (same length, same place
+# in the order the lookup relies on).
+bb_drop_ping() {
+	perl -e '
+		my $f = shift;
+		open(my $fh, "+<:raw", $f) or die "$f: $!\n";
+		my $b = do { local $/; <$fh> };
+		my $n = () = $b =~ /\0ping\0/g;
+		exit 0 if $n == 0;
+		die "$n places that could be its applet name ping\n" if $n != 1;
+		my $i = index($b, "\0ping\0");
+		my $s = rindex($b, "\0", $i - 1) + 1;
+		my $e = index($b, "\0", $i + 6);
+		my ($prev, $next) = (substr($b, $s, $i - $s), substr($b, $i + 6, $e - $i - 6));
+		die "its applet names around ping ($prev, $next) are not in order\n"
+			unless $prev lt "pin_" && "pin_" lt $next;
+		seek($fh, $i + 1, 0) && print($fh "pin_") && close($fh) or die "$f: $!\n";
+	' "$1/bin/busybox" || return 1
+	! "$1/bin/busybox" --list | grep -qx ping
+}
+
 bb_etc() {
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$1/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$1/etc/group"
@@ -334,7 +374,10 @@ cmd_busybox() {
 	say "busybox: creating directories in $rf_tmp"
 	# shellcheck disable=SC2086 # BB_DIRS is a list of words
 	(cd "$rf_tmp" && mkdir -p $BB_DIRS) || md_die "busybox: cannot create the directories"
-	chmod 1777 "$rf_tmp/tmp" "$rf_tmp/var/tmp"
+	# Scratch for everyone in a rootfs of one's own; a system rootfs is
+	# read-only in containers, which get a tmpfs there instead, and no
+	# directory of it may be writable by others on the host (SECURITY.md 51).
+	if [ "$opt_system" = 0 ]; then chmod 1777 "$rf_tmp/tmp" "$rf_tmp/var/tmp"; fi
 	chmod 700 "$rf_tmp/root"
 	say "busybox: copying $MD_BUSYBOX and the applet links"
 	cp -- "$MD_BUSYBOX" "$rf_tmp/bin/busybox" || md_die "busybox: cannot copy $MD_BUSYBOX"
@@ -352,11 +395,7 @@ cmd_busybox() {
 	rm -f "$rf_tmp/bin/ping" || md_die "busybox: cannot remove busybox's ping link"
 	cp -- "$MD_LIBEXEC/ping" "$rf_tmp/bin/ping" || md_die "busybox: cannot copy ping"
 	chmod 755 "$rf_tmp/bin/ping"
-	# busybox's shell runs its applets before anything on PATH: an
-	# interactive shell started by mdrun.sh reads this (ENV) and so runs
-	# /bin/ping for `ping`.
-	printf '# Read by interactive shells (ENV, set by mdrun.sh).\n# busybox sh prefers its own ping applet, which needs a raw socket.\nalias ping=/bin/ping\n' \
-		>"$rf_tmp/etc/shrc" || md_die "busybox: cannot write /etc/shrc"
+	bb_drop_ping "$rf_tmp" || md_die "busybox: cannot remove busybox's ping applet, which its shell would run instead of /bin/ping"
 	finish_build
 	say "busybox: rootfs '$name' is ready in $rf_target"
 }
@@ -376,6 +415,20 @@ cmd_busybox() {
 # skipped unless we are real root (one summary line), and size and entry
 # caps stop a tarball bomb. Decompression runs in gzip/xz/zstd/bzip2 as a
 # separate process, in parallel with the extraction.
+#
+# A system rootfs (--system, root) is on a host mount with suid and dev and
+# reachable by every user, while containers mount it nosuid,nodev and
+# read-only, with a /dev of their own: it gains nothing from set-id bits,
+# device nodes, write permission for group or other, or owners other than
+# root, and each would hand the host to a student whose archive root
+# imported (SECURITY.md 51). So the extractor, told "system", never creates
+# them, whatever the archive says, and prints one line per class with a
+# count; `sweep` does the same to a tree mmdebstrap built as root. Nothing
+# here sets extended attributes, so no file capability comes from an
+# archive. A user's own rootfs needs none of this: it is theirs, so what it
+# holds gives them no right they lack (as "root" of their user namespace
+# they own their subordinate ids already), device nodes need real root,
+# and the helper mounts it nosuid,nodev.
 unpack_py() {
 	cat <<'PY'
 import errno, hashlib, io, json, os, re, stat, subprocess, sys, tarfile, threading, time
@@ -406,11 +459,14 @@ class Tree:
     directory's fd, so no symlink, whoever made it, is ever followed: a
     member cannot be written through a link, and a link cannot lead out."""
 
-    def __init__(self, root, max_bytes, max_entries, progress):
+    def __init__(self, root, max_bytes, max_entries, progress, system=False):
         self.root = os.open(root, NOFOLLOW_DIR)
         self.max_bytes, self.max_entries = max_bytes, max_entries
         self.bytes = self.entries = 0
         self.devices = self.owners_lost = 0
+        # A system rootfs: what was dropped or changed, by class.
+        self.system = system
+        self.setid = self.writable = self.owners_root = self.caps = 0
         self.dirs = {}  # parts -> (mode, mtime, uid, gid): applied at the end
         self.cache = {}  # parts -> fd of a directory we walked to
         self.root_mode = os.geteuid() == 0
@@ -491,13 +547,28 @@ class Tree:
     def owner(self, chown, m):
         if not self.root_mode:
             return
+        uid = m.uid
+        if self.system and uid != 0:
+            uid = 0
+            self.owners_root += 1
         try:
-            chown(m.uid, m.gid)
+            chown(uid, m.gid)
         except OSError as e:
             # EINVAL: the id is not mapped in our user namespace.
             if e.errno not in (errno.EINVAL, errno.EPERM):
                 raise
             self.owners_lost += 1
+
+    def safe_mode(self, mode):
+        """A system rootfs keeps no set-id bit and no write permission
+        for group or other (SECURITY.md 51); sticky bits are harmless."""
+        if not self.system:
+            return mode
+        if mode & 0o6000:
+            self.setid += 1
+        if mode & 0o022:
+            self.writable += 1
+        return mode & ~0o6022
 
     # ---- one member
     def add(self, tar, m):
@@ -519,7 +590,7 @@ class Tree:
                 if not stat.S_ISDIR(st.st_mode):
                     self.remove(parts, fd, base, st)
                     os.mkdir(base, 0o700, dir_fd=fd)
-            self.dirs[parts] = (stat.S_IMODE(m.mode), m.mtime, m.uid, m.gid)
+            self.dirs[parts] = (self.safe_mode(stat.S_IMODE(m.mode)), m.mtime, m.uid, m.gid)
             return
         # Create first, and only when the name is taken (a later member
         # replaces an earlier one, or a layer a lower one) remove what is
@@ -551,14 +622,14 @@ class Tree:
         elif m.ischr() or m.isblk():
             kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
             try:
-                if not self.root_mode:
+                if not self.root_mode or self.system:
                     raise PermissionError
                 os.mknod(base, kind | stat.S_IMODE(m.mode), os.makedev(m.devmajor, m.devminor), dir_fd=fd)
                 self.owner(lambda u, g: os.chown(base, u, g, dir_fd=fd, follow_symlinks=False), m)
             except PermissionError:
                 self.devices += 1
         elif m.isfifo():
-            os.mkfifo(base, stat.S_IMODE(m.mode), dir_fd=fd)
+            os.mkfifo(base, self.safe_mode(stat.S_IMODE(m.mode)), dir_fd=fd)
             self.owner(lambda u, g: os.chown(base, u, g, dir_fd=fd, follow_symlinks=False), m)
         else:
             raise Refused("member '%s' has an unsupported type %r" % (m.name, m.type))
@@ -566,7 +637,7 @@ class Tree:
     def regular(self, tar, m, fd, base):
         # Created with its final permissions (umask is 0): writing goes
         # through this fd, whatever the mode says.
-        mode = stat.S_IMODE(m.mode)
+        mode = self.safe_mode(stat.S_IMODE(m.mode))
         out = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                       mode & 0o777, dir_fd=fd)
         try:
@@ -644,14 +715,40 @@ class Tree:
         if self.progress:
             sys.stderr.write("\r%s: %s: %d MiB, %d entries, done\n"
                              % (PROG, self.progress, self.bytes >> 20, self.entries))
+        self.report()
+
+    def report(self):
         # mmdebstrap's stream (mode stdin) carries /dev nodes that the
         # helper makes itself in every container: not news.
-        if self.devices and not self.quiet_devices:
-            sys.stderr.write("%s: skipped %d device node%s (creating them needs real root)\n"
-                             % (PROG, self.devices, "" if self.devices == 1 else "s"))
+        if self.devices and self.system:
+            say("system rootfs: dropped %d device node%s (containers get a /dev of their own)"
+                % (self.devices, plural(self.devices)))
+        elif self.devices and not self.quiet_devices:
+            say("skipped %d device node%s (creating them needs real root)"
+                % (self.devices, plural(self.devices)))
+        if self.setid:
+            say("system rootfs: cleared the set-id bits of %d entr%s"
+                % (self.setid, plural(self.setid, "y", "ies")))
+        if self.writable:
+            say("system rootfs: removed group and other write permission from %d entr%s"
+                % (self.writable, plural(self.writable, "y", "ies")))
+        if self.owners_root:
+            say("system rootfs: gave %d entr%s of other users to root"
+                % (self.owners_root, plural(self.owners_root, "y", "ies")))
+        if self.caps:
+            say("system rootfs: removed the file capabilities of %d file%s"
+                % (self.caps, plural(self.caps)))
         if self.owners_lost:
             sys.stderr.write("%s: %d entr%s kept your own ids: their owner is outside your subordinate range\n"
                              % (PROG, self.owners_lost, "y" if self.owners_lost == 1 else "ies"))
+
+
+def say(line):
+    sys.stderr.write("%s: %s\n" % (PROG, line))
+
+
+def plural(n, one="", many="s"):
+    return one if n == 1 else many
 
 
 class _Ids:
@@ -926,14 +1023,52 @@ def apply_image(tree, path):
     tree.layer = None
 
 
+def sweep(tree, top):
+    """The system rootfs rules (Tree.safe_mode) applied to a tree another
+    program built as root (mmdebstrap --mode=root, whose maintainer scripts
+    make set-id files, device nodes and a 1777 /tmp, and may set file
+    capabilities), counted in the same classes. The tree is still in our
+    0700 temporary directory, so nobody else can change it meanwhile; links
+    are never followed all the same."""
+    for dirpath, dirnames, filenames, dfd in os.fwalk(top, follow_symlinks=False):
+        for name in dirnames + filenames:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+                os.unlink(name, dir_fd=dfd)
+                tree.devices += 1
+                continue
+            if st.st_uid != 0:
+                os.chown(name, 0, -1, dir_fd=dfd, follow_symlinks=False)
+                tree.owners_root += 1
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            mode = stat.S_IMODE(st.st_mode)
+            new = tree.safe_mode(mode)
+            if new != mode:
+                os.chmod(name, new, dir_fd=dfd)  # not a link: checked above
+            if stat.S_ISREG(st.st_mode):
+                try:
+                    os.removexattr(os.path.join(dirpath, name), "security.capability",
+                                   follow_symlinks=False)
+                    tree.caps += 1
+                except OSError as e:
+                    if e.errno not in (errno.ENODATA, errno.ENOTSUP):
+                        raise
+    tree.report()
+
+
 def main(argv):
-    mode, src, dest, max_bytes, max_entries, tty = argv[1:7]
-    progress = {"tar": "import", "image": "import-image", "stdin": "unpacking"}[mode] if tty == "1" else None
+    mode, src, dest, max_bytes, max_entries, tty, system = argv[1:8]
+    progress = {"tar": "import", "image": "import-image", "stdin": "unpacking",
+                "sweep": None}[mode] if tty == "1" else None
     os.umask(0)  # modes come from the archive, exactly
     nl = "\n" if progress else ""  # end a progress line before an error
     try:
-        tree = Tree(dest, int(max_bytes), int(max_entries), progress)
+        tree = Tree(dest, int(max_bytes), int(max_entries), progress, system == "1")
         tree.quiet_devices = mode == "stdin"
+        if mode == "sweep":
+            sweep(tree, dest)
+            return 0
         if mode == "image":
             apply_image(tree, src)
         elif mode == "stdin":
@@ -978,7 +1113,7 @@ unpack() {
 	# exec: this runs as a background job, and the trap must be able to
 	# stop the extractor itself by the job's pid.
 	# shellcheck disable=SC2086 # rf_userns is a list of words we built
-	exec $rf_userns "$py" -I -S -c "$(unpack_py)" "$@" "$rf_tmp" "$max_bytes" "$opt_max_entries" "$tty"
+	exec $rf_userns "$py" -I -S -c "$(unpack_py)" "$@" "$rf_tmp" "$max_bytes" "$opt_max_entries" "$tty" "$opt_system"
 }
 
 # The import caps, checked once: sets max_bytes.
@@ -990,6 +1125,22 @@ check_caps() {
 
 # ---------------------------------------------------------------- import
 
+# A `tar` of a container's files, or an image made by `docker import`, has
+# no /proc, /dev or /sys: Docker and podman make them at run time, mdhelper
+# only mounts on them. Add those missing, and /tmp, to the tree $1, as the
+# unpack made it (in the same user namespace: the tree's top may belong to
+# a subordinate id). A name that is there, even as a file or a symlink,
+# is left for mdhelper to refuse.
+add_mount_points() {
+	pick_userns
+	# shellcheck disable=SC2086,SC2016 # rf_userns is a list of words we built; $1 is the inner sh's
+	$rf_userns sh -c '
+		for d in proc dev sys; do
+			[ -e "$1/$d" ] || [ -L "$1/$d" ] || mkdir -m 755 -- "$1/$d" || exit 1
+		done
+		[ -e "$1/tmp" ] || [ -L "$1/tmp" ] || mkdir -m 1777 -- "$1/tmp"' sh "$1"
+}
+
 cmd_import() {
 	[ $# -eq 2 ] || md_usage_error "import needs FILE and NAME"
 	check_name "$2"
@@ -999,6 +1150,7 @@ cmd_import() {
 	begin_build "$2"
 	say "import: unpacking $1 into $rf_tmp"
 	run_job unpack tar "$1" || md_die "import: unpacking $1 failed; nothing was kept"
+	add_mount_points "$rf_tmp" || md_die "import: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
 	finish_build
 	say "import: rootfs '$2' is ready in $rf_target"
 }
@@ -1012,6 +1164,7 @@ cmd_import_image() {
 	begin_build "$2"
 	say "import-image: applying the layers of $1 into $rf_tmp"
 	run_job unpack image "$1" || md_die "import-image: unpacking $1 failed; nothing was kept"
+	add_mount_points "$rf_tmp" || md_die "import-image: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
 	finish_build
 	say "import-image: rootfs '$2' is ready in $rf_target"
 }
@@ -1075,6 +1228,10 @@ cmd_debian() {
 		say "debian: mmdebstrap (root mode) $suite from $mirror"
 		run_job mmdebstrap --mode=root "$@" "$suite" "$rf_tmp" "$mirror" ||
 			md_die "debian: mmdebstrap failed building $suite from $mirror; nothing was kept"
+		if [ "$opt_system" = 1 ]; then
+			say "debian: dropping what a system rootfs must not hold"
+			run_job unpack sweep - || md_die "debian: cannot make $rf_tmp safe to share; nothing was kept"
+		fi
 	else
 		pick_userns
 		if [ -n "$rf_userns" ]; then debian_unshare "$@"; else debian_fakechroot "$@"; fi
@@ -1289,6 +1446,28 @@ cmd_du() {
 # ------------------------------------------------------------------ main
 
 # Options may come before or after the command; at most two operands.
+# Copy SRC into the student's rootfs at PATH, as the container's root:
+# in the user namespace of the rootfs's ids (an imported tree's files
+# belong to the student's subordinate ids, which the student cannot write
+# on the host; mdrootfs.sh rm removes such trees the same way).
+cmd_cp() {
+	[ $# -eq 2 ] || md_usage_error "cp needs SRC and NAME:/PATH"
+	case $2 in
+	*:/*) ;;
+	*) md_usage_error "cp: the destination is NAME:/PATH, a place inside rootfs NAME: $2" ;;
+	esac
+	cp_name=${2%%:*} cp_path=${2#*:}
+	check_name "$cp_name"
+	case /$cp_path/ in */../*) md_die "cp: $cp_path leads out of the rootfs" ;; esac
+	[ "$opt_system" = 0 ] || md_die "cp: a system rootfs is root's: copy into it as root with cp"
+	[ -e "$1" ] || md_die "cp: cannot read $1"
+	pick_base
+	if [ -L "$rf_base/$cp_name" ] || [ ! -d "$rf_base/$cp_name" ]; then md_die "cp: no rootfs '$cp_name' in $rf_base"; fi
+	pick_userns
+	# shellcheck disable=SC2086 # rf_userns is a list of words we built
+	$rf_userns cp -R -- "$1" "$rf_base/$cp_name$cp_path" || md_die "cp: copying $1 to $cp_name:$cp_path failed"
+}
+
 main() {
 	rf_uid=$(id -u)
 	opt_system=0 opt_force=0 opt_suite='' opt_include='' opt_mirror='' opt_variant=apt opt_dry_run=0
@@ -1326,6 +1505,7 @@ main() {
 	list) cmd_list "$@" ;;
 	path) cmd_path "$@" ;;
 	rm) cmd_rm "$@" ;;
+	cp) cmd_cp "$@" ;;
 	du) cmd_du "$@" ;;
 	*) md_usage_error "unknown command: $cmd" ;;
 	esac

@@ -44,6 +44,9 @@
 # With a terminal, the container gets a terminal of its own (Ctrl-C and
 # job control work inside). Without one (makefiles, pipes, CI) input and
 # output pass straight through and mdrun.sh prints nothing of its own.
+# INT, TERM and HUP sent to mdrun.sh (kill, timeout, a closed terminal) go
+# to the container's PID 1; one it has no handler for, which a PID 1 never
+# receives, ends the container with SIGKILL instead.
 #
 # Exit status: the command's own; 2 bad usage; 125 refused or failed (one
 # line on stderr says why); 126 command not executable; 127 command not
@@ -97,6 +100,9 @@ count_arg() {
 detach_to_log() {
 	logs=${XDG_STATE_HOME:-${HOME:?HOME is not set}/.local/state}/minidocker/logs
 	case $logs in /*) ;; *) md_die "XDG_STATE_HOME must be an absolute path: $logs" ;; esac
+	# As root, HOME may be a student's (sudo -E): mkdir -p would follow
+	# their links (SECURITY.md 50); the helper then refuses the log anyway.
+	md_root_safe_dir "log directory $logs" "$logs" "sudo -H, or XDG_STATE_HOME=DIR"
 	# shellcheck disable=SC2174 # only the logs directory itself needs to be private
 	[ -d "$logs" ] || mkdir -p -m 700 "$logs" || md_die "cannot create the log directory $logs"
 	set_detach=1
@@ -177,8 +183,8 @@ main() {
 	[ -z "$set_detach" ] || set -- "$@" --detach "$logs"
 	resolve_rootfs "$rootfs"
 	# The interactive shell of a rootfs that has an /etc/shrc reads it
-	# (mdrootfs.sh busybox writes one: busybox's shell runs its own ping
-	# applet otherwise, which cannot work in a container).
+	# (ENV). mdrootfs.sh busybox no longer needs one for ping: its busybox
+	# has no ping applet to shadow /bin/ping.
 	if [ "$left" -eq 0 ] && [ -f "$dir/etc/shrc" ]; then
 		set -- "$@" --env ENV=/etc/shrc
 	fi

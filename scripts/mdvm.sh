@@ -53,7 +53,8 @@
 #
 # Environment: MDVM_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/minidocker)
 # holds the downloaded kernel (once; offline afterwards) and the KVM probe
-# result (per host boot). MDVM_KVM_PROBE_TIMEOUT: seconds (default 5).
+# result (per host boot); it must be yours and writable by nobody else.
+# MDVM_KVM_PROBE_TIMEOUT: seconds (default 5).
 #
 # The guest's /init (tiny) mounts /proc, /sys, /dev, /dev/pts, /dev/shm,
 # prints MDVM-READY on the console, then by the kernel command line word
@@ -111,13 +112,44 @@ on_signal() {
 trap cleanup EXIT
 trap on_signal INT TERM HUP
 
+# As root, TMPDIR must be root's (sudo -E keeps a student's): mktemp makes
+# a fresh directory, but in a student's directory the student could rename
+# it and put a link in its place.
 make_tmp() {
-	[ -n "$vm_tmp" ] || vm_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mdvm.XXXXXX") ||
+	[ -z "$vm_tmp" ] || return 0
+	md_root_safe_dir "TMPDIR ${TMPDIR:-/tmp}" "${TMPDIR:-/tmp}" "unset TMPDIR"
+	vm_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mdvm.XXXXXX") ||
 		md_die "mktemp: cannot create a temporary directory"
 }
 
 cache_dir() {
 	printf '%s\n' "${MDVM_CACHE:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/minidocker}"
+}
+
+# The cache, checked before anything in it is read or written (SECURITY.md
+# 50): a kernel, tiny VM or KVM probe result that another user could
+# replace is not one to boot, and a link they planted would take our next
+# `>`. So it must be the caller's own directory, writable by nobody else;
+# as root, on a path that no other user can change either (HOME,
+# XDG_CACHE_HOME or MDVM_CACHE kept by `sudo -E` or `su` may point into a
+# student's tree). With $1 = create, it is made (0700) when missing.
+check_cache() {
+	cc_dir=$(cache_dir)
+	md_root_safe_dir "cache $cc_dir" "$cc_dir" "sudo -H, or MDVM_CACHE=DIR"
+	if [ "${1:-}" = create ]; then
+		if [ ! -d "$cc_dir" ]; then
+			{ mkdir -p -- "$(dirname -- "$cc_dir")" && { mkdir -m 700 -- "$cc_dir" || [ -d "$cc_dir" ]; }; } ||
+				md_die "cannot create the cache $cc_dir"
+		fi
+		md_root_safe_dir "cache $cc_dir" "$cc_dir" "sudo -H, or MDVM_CACHE=DIR"
+	fi
+	if [ ! -e "$cc_dir" ] && [ ! -L "$cc_dir" ]; then return 0; fi
+	if [ -L "$cc_dir" ] || [ ! -d "$cc_dir" ] || [ ! -O "$cc_dir" ]; then
+		md_die "cache $cc_dir is not a directory of yours: remove it, or set MDVM_CACHE=DIR"
+	fi
+	case $(stat -c %a -- "$cc_dir") in
+	*[2367]? | *[2367]) md_die "cache $cc_dir is writable by group or other: chmod go-w $cc_dir" ;;
+	esac
 }
 
 need() {
@@ -147,6 +179,7 @@ kernel_package() {
 # kernel once (apt-get download runs as the caller, no root needed). Offline
 # afterwards: an existing cache is used without asking apt.
 ensure_kernel() {
+	check_cache create
 	ek_cache=$(cache_dir)/kernel
 	ek_have=$(find "$ek_cache" -mindepth 2 -maxdepth 2 -name vmlinuz 2>/dev/null | sort | tail -n 1)
 	if [ -n "$ek_have" ]; then
@@ -446,7 +479,9 @@ tiny_make() {
 	else
 		tm_kdir=$(ensure_kernel)
 	fi
+	md_root_safe_dir "tiny $1" "$1"
 	mkdir -p "$1" || md_die "tiny: cannot create $1"
+	md_root_safe_dir "tiny $1" "$1"
 	say "building the initramfs"
 	rm -rf -- "$vm_tmp/root"
 	eval "build_initramfs \"\$vm_tmp/root\" $4"
@@ -467,6 +502,7 @@ tiny_make() {
 
 # The tiny VM boottime uses by default, kept in the cache directory.
 default_tiny() {
+	check_cache create
 	dt_dir=$(cache_dir)/tiny
 	# One made by an older mdvm.sh (another format) is made again: offline,
 	# from the cached kernel.
@@ -498,18 +534,23 @@ pick_accel() {
 		return 0
 	fi
 	if ! kvm_usable; then
-		md_warn "cannot open $KVM_DEV: using TCG; ask an administrator to add you to the kvm group (sudo adduser $(id -un) kvm), then log in again"
+		# Not "join the kvm group": INSTALL forbids it (the device gives
+		# root-equivalent access to much of the host).
+		md_warn "cannot open $KVM_DEV: using TCG (slow software emulation; KVM is not for students here)"
 		echo tcg
 		return 0
 	fi
 	pa_boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+	check_cache
 	pa_file=$(cache_dir)/kvm-probe.$pa_boot
 	if [ -f "$pa_file" ]; then
 		pa_res=$(cat "$pa_file")
 	else
 		pa_res=$(kvm_probe "$2")
-		mkdir -p "$(cache_dir)"
-		echo "$pa_res" >"$pa_file"
+		check_cache create
+		# A new file, or the probe is not cached: never through a link.
+		rm -f -- "$pa_file"
+		(set -C && echo "$pa_res" >"$pa_file") 2>/dev/null || true
 	fi
 	case $pa_res in
 	kvm) echo kvm ;;
@@ -1061,7 +1102,7 @@ write_report() {
 				if (nok > 1 && best > 0)
 					printf "**What helps.** Fastest: %s, %.0f ms; slowest: %s, %.0f ms (%.1fx). An uncompressed vmlinux booted through PVH skips the firmware (SeaBIOS) and the guest-side decompression; microvm has fewer devices for the kernel to probe.\n", bc, best, wc, worst, worst / best
 				if (toinit != "")
-					printf "\n**Target.** Tiny VM to init (Run /init) under TCG on microvm with the vmlinux: %.0f ms median here (target: 1500 ms on an idle host; the load average above says how idle this one was).\n", toinit
+					printf "\n**To init.** The tiny VM reached its init (Run /init) under TCG on microvm with the vmlinux in %.0f ms (median here; the load average above says how idle this host was).\n", toinit
 			}' "$wr_out/summary.csv"
 		echo
 		echo "Files: runs.csv (every boot), summary.csv, boottime.png and .svg, logs/ (the stamped consoles)."
@@ -1134,7 +1175,9 @@ cmd_boottime() {
 	bt_accels=$bt_accel
 	if [ -n "$bt_matrix" ] && [ "$bt_accel" = kvm ]; then bt_accels="kvm tcg"; fi
 	bt_res=${bt_out:-$vm_tmp/out}
+	md_root_safe_dir "boottime: --out $bt_res" "$bt_res"
 	mkdir -p "$bt_res/logs" || md_die "boottime: cannot create $bt_res"
+	md_root_safe_dir "boottime: --out $bt_res" "$bt_res/logs"
 	rm -f "$bt_res/logs/"*.log
 	echo "config,run,status,firmware_ms,decompress_ms,kernel_ms,userspace_ms,total_ms" >"$bt_res/runs.csv"
 	write_timestamper "$vm_tmp/ts.py"
@@ -1195,6 +1238,7 @@ cmd_create() {
 	cc_bytes=$(md_parse_size "$cc_size") || md_usage_error "create: bad size '$cc_size' (e.g. 512M, 10G)"
 	[ "$cc_bytes" -ge 1048576 ] || md_usage_error "create: size '$cc_size' is below 1M"
 	[ ! -e "$cc_img" ] || md_die "create: $cc_img exists; remove it first"
+	md_root_safe_dir "create: $cc_img" "$(dirname -- "$cc_img")"
 	need qemu-img create
 	qemu-img create -q -f "$cc_fmt" "$cc_img" "$cc_bytes" ||
 		md_die "create: qemu-img create failed for $cc_img"
@@ -1254,6 +1298,7 @@ cmd_install() {
 	[ -n "$ci_iso" ] || md_usage_error "install: --iso ISO is required"
 	[ -f "$ci_img" ] || md_die "install: no such image: $ci_img (mdvm.sh create $ci_img)"
 	[ -f "$ci_iso" ] || md_die "install: no such ISO: $ci_iso"
+	md_root_safe_dir "install: $ci_img" "$(dirname -- "$ci_img")"
 	need "$QEMU" install
 	make_tmp
 	ci_accel=$(pick_accel "$vm_accel" "$(default_tiny)/vmlinuz")
@@ -1534,6 +1579,7 @@ cmd_build() {
 	cu_bytes=$(md_parse_size "$cu_size") || md_usage_error "build: bad size '$cu_size' (e.g. 4G)"
 	[ "$cu_bytes" -ge 536870912 ] || md_usage_error "build: size '$cu_size' is below 512M"
 	[ ! -e "$cu_img" ] || md_die "build: $cu_img exists; remove it first"
+	md_root_safe_dir "build: $cu_img" "$(dirname -- "$cu_img")"
 	need mmdebstrap build
 	# Debian keeps mke2fs in /sbin, off a student's PATH.
 	cu_mke2fs=$(command -v mke2fs || echo /sbin/mke2fs)

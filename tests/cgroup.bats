@@ -27,9 +27,9 @@ setup_file() {
 	fi
 	export CGTEST=$BATS_FILE_TMPDIR/cgtest MEM=$BATS_FILE_TMPDIR/mem
 	cc -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -D_FORTIFY_SOURCE=2 \
-		-O2 -fPIE -fstack-protector-strong -DMD_CGROUP_NAME="\"$CGNAME\"" \
+		-O2 -fPIE -fstack-protector-strong -DMD_CGROUP_NAME="\"$CGNAME\"" -DMD_AUDITLOG="\"$BATS_FILE_TMPDIR/log/audit.log\"" \
 		-I"$top/helper" -pie -o "$CGTEST" \
-		"$top/tests/cgtest.c" "$top/helper/cgroup/cgroup.c" "$top/helper/core/parse.c" "$top/helper/util.c"
+		"$top/tests/cgtest.c" "$top/helper/cgroup/cgroup.c" "$top/helper/core/parse.c" "$top/helper/util.c" "$top/helper/audit.c"
 	cc -static -O2 -Wall -Wextra -Werror -o "$MEM" "$top/rootfs/mem.c"
 	chmod 755 "$BATS_FILE_TMPDIR"
 	host_facts

@@ -7,7 +7,7 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-CGNAME=minidocker-test
+CGNAME=$MDT_CGNAME
 
 setup() {
 	default_conf
@@ -17,8 +17,7 @@ setup() {
 teardown() {
 	stop_containers mdtest1
 	stop_containers mdtest2
-	pkill -KILL -U mdtest1 -x "mdhelper|mdmonitor" 2>/dev/null || true
-	pkill -KILL -U mdtest2 -x "mdhelper|mdmonitor" 2>/dev/null || true
+	for p in $(test_helpers mdtest1) $(test_helpers mdtest2); do kill -KILL "$p" 2>/dev/null || true; done
 	"$MDT_HELPER" gc 2>/dev/null || true
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
 }
@@ -32,11 +31,11 @@ detached() {
 
 # Wait until mdtest1's container NAME is gone from ps.
 wait_gone() {
-	for _ in $(seq 100); do
-		ctl ps | grep -q "^$1 " || return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 30 not_listed "$1"
+}
+
+not_listed() {
+	! ctl ps | grep -q "^$1 "
 }
 
 # Every cgroup directory of container ID, in each hierarchy.
@@ -76,7 +75,7 @@ cgroups_of() {
 	run ctl ps
 	assert_status 0
 	[ "${#lines[@]}" -eq 2 ]
-	[[ "${lines[0]}" =~ ^NAME\ +PID\ +HOSTNAME\ +IP\ +MEMORY\ +CPUS\ +UPTIME\ +COMMAND$ ]]
+	[[ "${lines[0]}" =~ ^NAME\ +PID\ +HOSTNAME\ +IP\ +MEMORY\ +CPUSET\ +UPTIME\ +COMMAND$ ]]
 	[[ "${lines[1]}" =~ ^web\ +[0-9]+\ +administrator\ +-\ +10M\ +[0-9]\ +[0-9]+s\ +/home/loop$ ]]
 	pid=$(echo "${lines[1]}" | awk '{print $2}')
 	[ "$(cat /proc/"$pid"/comm)" = loop ]
@@ -138,7 +137,7 @@ cgroups_of() {
 @test "what exec runs is in the container's cgroup and keeps its limits" {
 	detached web
 	ctl exec web -- sleep 30 &
-	for _ in $(seq 50); do pgrep -u mdtest1 -x sleep >/dev/null && break; sleep 0.1; done
+	wait_for 30 pgrep -u mdtest1 -x sleep >/dev/null
 	pid=$(pgrep -u mdtest1 -x sleep)
 	for d in $(cgroups_of web); do
 		grep -qx "$pid" "$d/cgroup.procs"
@@ -196,6 +195,22 @@ cgroups_of() {
 	[[ "$output" =~ ^\{\"name\":\"web\",\"memory_bytes\":[0-9]+,\"memory_limit_bytes\":10485760,\"memory_peak_bytes\":[0-9]+,\"cpu_percent\":[0-9.]+,\"cpu_ns\":[0-9]+,\"pids\":1,\"pids_limit\":[0-9]+,\"oom_kills\":0\}$ ]]
 }
 
+@test "stats without a name shows each of the caller's containers, and only theirs" {
+	detached web
+	detached db
+	as mdtest2 mdrun.sh -d -n other -- /home/loop
+	run ctl stats
+	assert_status 0
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^NAME\ +MEMORY ]]
+	[ "$(printf '%s\n' "${lines[@]:1}" | awk '{ print $1 }' | sort | tr '\n' ' ')" = "db web " ]
+	run ctl stats --format json
+	[ "${#lines[@]}" -eq 2 ]
+	run as mdtest2 mdctl.sh stats
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == "other "* ]]
+}
+
 @test "stats counts the out-of-memory kills of a container" {
 	detached web /bin/sh -c 'while :; do sleep 1; done'
 	run ctl exec web -- /home/mem 64
@@ -209,7 +224,7 @@ cgroups_of() {
 	run ctl stop -t 1 web
 	assert_status 0
 	assert_output "web"
-	! pgrep -u mdtest1 -x loop
+	refute pgrep -u mdtest1 -x loop
 	run ctl ps
 	[ "${#lines[@]}" -eq 1 ]
 	[ -z "$(cgroups_of web)" ]
@@ -278,37 +293,35 @@ cgroups_of() {
 	detached web
 	# The registry names the process that started the container: the
 	# monitor, now mdmonitor, and PID 1 is still its child.
-	read -r _ monitor _ <"$MDT_ROOT/run/containers/web"
-	[ "$(readlink "/proc/$monitor/exe")" = "$MDT_ROOT/libexec/minidocker/mdmonitor" ]
+	read -r _ monitor _ <"$MDT_RUN/containers/web"
+	[ "$(readlink "/proc/$monitor/exe")" = "$MDT_LIBEXEC/mdmonitor" ]
 	[ "$(cat "/proc/$monitor/comm")" = mdmonitor ]
 	pid=$(ctl ps --format json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
 	[ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$monitor" ]
 	# No shared library: nothing of libc or libcap-ng mapped.
-	! grep -q '\.so' "/proc/$monitor/maps"
-	[ ! -u "$MDT_ROOT/libexec/minidocker/mdmonitor" ]
+	refute grep -q '\.so' "/proc/$monitor/maps"
+	[ ! -u "$MDT_LIBEXEC/mdmonitor" ]
 	# It cleans up as the helper did.
 	run ctl stop -t 1 web
 	assert_status 0
-	for _ in $(seq 50); do [ -e "/proc/$monitor" ] || break; sleep 0.1; done
-	[ ! -e "/proc/$monitor" ]
+	wait_for 30 test ! -e "/proc/$monitor"
 	[ -z "$(cgroups_of web)" ]
 	registry_empty
 }
 
 @test "kill -9 of a detached container's monitor, then gc, leaves nothing anywhere" {
 	detached web
-	read -r _ helper _ <"$MDT_ROOT/run/containers/web"
+	read -r _ helper _ <"$MDT_RUN/containers/web"
 	pid=$(ctl ps --format json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
 	kill -KILL "$helper"
 	# PDEATHSIG takes the container with its helper.
-	for _ in $(seq 50); do [ ! -e "/proc/$pid" ] && break; sleep 0.1; done
-	[ ! -e "/proc/$pid" ]
+	wait_for 30 test ! -e "/proc/$pid"
 	[ -n "$(cgroups_of web)" ] # what the killed helper could not remove
 	ctl gc
 	[ -z "$(cgroups_of web)" ]
 	registry_clean
-	! pgrep -u mdtest1
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	refute user_runs mdtest1
+	mounts_unchanged
 	run ctl ps
 	[ "${#lines[@]}" -eq 1 ]
 }
@@ -316,11 +329,10 @@ cgroups_of() {
 @test "an exec'd command dies with its helper" {
 	detached web
 	ctl exec web -- sleep 60 &
-	for _ in $(seq 50); do pgrep -u mdtest1 -x sleep >/dev/null && break; sleep 0.1; done
+	wait_for 30 pgrep -u mdtest1 -x sleep >/dev/null
 	sleep_pid=$(pgrep -u mdtest1 -x sleep)
 	pkill -KILL -U mdtest1 -f 'mdhelper exec'
-	for _ in $(seq 50); do [ ! -e "/proc/$sleep_pid" ] && break; sleep 0.1; done
-	[ ! -e "/proc/$sleep_pid" ]
+	wait_for 30 test ! -e "/proc/$sleep_pid"
 	pgrep -u mdtest1 -x loop >/dev/null
 }
 
@@ -328,11 +340,11 @@ cgroups_of() {
 	require unshare
 	detached web
 	# The user's own namespaces: the setuid bit means nothing in there.
-	run as_user unshare -Urm sh -c "mount -t tmpfs none $MDT_ROOT/run 2>/dev/null; $MDT_HELPER ps"
+	run as_user unshare -Urm sh -c "mount -t tmpfs none $MDT_RUN 2>/dev/null; $MDT_HELPER ps"
 	assert_status 125
 	assert_output "mdhelper: must run in the host's user namespace, not under unshare or in a container"
 	# Nor can a user write where the registry is.
-	run as_user sh -c "echo '$(id -u mdtest1) 1 1 -' > $MDT_ROOT/run/containers/fake"
+	run as_user sh -c "echo '$(id -u mdtest1) 1 1 -' > $MDT_RUN/containers/fake"
 	[ "$status" -ne 0 ]
 }
 
@@ -385,7 +397,7 @@ teardown_file() {
 	for u in $(seq -f 'mdc%02g' 1 30); do
 		pkill -KILL -u "$u" 2>/dev/null || true
 	done
-	for _ in $(seq 50); do pgrep -x "mdhelper|mdmonitor" >/dev/null || break; sleep 0.1; done
+	wait_for 30 no_test_helpers || true
 	for u in $(seq -f 'mdc%02g' 1 30); do
 		id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
 	done

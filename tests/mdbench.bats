@@ -13,8 +13,10 @@ mb_script() {
 	else echo "$MDT_TOP/scripts/mdbench.sh"; fi
 }
 
-# A PATH without mdvm.sh, so the vm environment is skipped for a known reason.
-MB_PLAIN_PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+# A PATH without mdvm.sh, so the vm environment is skipped for a known reason:
+# a directory that has one (minidocker installed on this machine) is left out.
+MB_PLAIN_PATH=$(for d in /usr/local/bin /usr/bin /bin /usr/sbin /sbin; do [ -e "$d/mdvm.sh" ] || printf '%s:' "$d"; done)
+MB_PLAIN_PATH=${MB_PLAIN_PATH%:}
 
 setup_file() {
 	export MB="$(mb_script)"
@@ -261,9 +263,20 @@ native fileio 3 ok"
 	assert_output "mdbench.sh: $MB_OUT already holds results: choose another --out"
 }
 
+@test "--calibrate-only without --out leaves no results directory behind" {
+	mkdir "$MB_TMP/cwd" "$MB_TMP/tmp"
+	run env TMPDIR="$MB_TMP/tmp" sh -c 'cd "$1" && shift && exec sh "$@"' sh "$MB_TMP/cwd" "$MB" --calibrate-only --time 30
+	assert_status 0
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?$ ]] || { echo "$output"; return 1; }
+	[ -z "$(ls -A "$MB_TMP/cwd")" ]
+	[ -z "$(ls -A "$MB_TMP/tmp")" ]
+}
+
 @test "calibration picks a cpu-max-prime for a 30-60 s run and a file size in range" {
 	run sh "$MB" --calibrate-only --time 45 --out "$MB_TMP/cal"
 	assert_status 0
+	# The options to pass on, as they are spelled.
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?$ ]] || { echo "$output"; return 1; }
 	local cal=$MB_TMP/cal/calibration.csv
 	# The chosen prime's measured rate puts 10000 events within 30-60 s.
 	run awk -F, '$1 == "cpu" && $2 == "chosen" { print $4, $5 }' "$cal"
@@ -375,6 +388,43 @@ overlayfs"
 	assert_output ""
 }
 
+@test "with sudo, minidocker's fileio runs as the user who ran sudo, in their rootfs, and works" {
+	[ -x "$MDT_BIN/mdrun.sh" ] && [ -u "$MDT_HELPER" ] || skip "minidocker is not installed in $MDT_ROOT (make test-install)"
+	default_conf
+	run env SUDO_USER="$MDT_USER" PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test fileio --out "$MB_TMP/sudo"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run awk -F, 'NR > 1 && $1 == "minidocker" && $6 == "ok" { n++ } END { print n + 0 }' "$MB_TMP/sudo/results.csv"
+	assert_output 3
+	grep -q "run as $MDT_USER, who ran sudo (root's rootfs would be read-only)" "$MB_TMP/sudo/env.txt"
+	[ "$(stat -c %U "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench/usr/bin/sysbench")" = "$MDT_USER" ]
+	# Root alone has no rootfs fileio could write in: skipped, saying why.
+	run env -u SUDO_USER PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test fileio --out "$MB_TMP/root"
+	assert_status 0
+	assert_output_contains "mdbench.sh: skipping minidocker: as root every rootfs is root's, which mdhelper mounts read-only: fileio cannot write there (run mdbench.sh with sudo as a member of the minidocker group: that user's containers are used)"
+}
+
+@test "a run that fails makes mdbench.sh exit 1 and names it on the terminal" {
+	[ -x "$MDT_BIN/mdrun.sh" ] && [ -u "$MDT_HELPER" ] || skip "minidocker is not installed in $MDT_ROOT (make test-install)"
+	default_conf
+	# A rootfs with sysbench that is root's, so read-only in containers:
+	# every fileio run fails there (EROFS).
+	local ro=$MDT_SYSROOTFS/mdbench-ro
+	run env SUDO_USER="$MDT_USER" PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test cpu --out "$MB_TMP/build"
+	rm -rf "$ro"
+	cp -a "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench" "$ro"
+	chown -R root:root "$ro"
+	run env SUDO_USER="$MDT_USER" PATH="$MDT_BIN:$MB_PLAIN_PATH" sh "$MB" --quick --env native,minidocker --test fileio \
+		--rootfs "$ro" --out "$MB_TMP/fail"
+	rm -rf "$ro"
+	assert_status 1
+	for i in 1 2 3; do
+		assert_output_contains "mdbench.sh: minidocker fileio run $i failed(exit "
+	done
+	assert_output_contains "(raw/minidocker-fileio-3.txt)"
+	assert_output_contains "mdbench.sh: runs failed: minidocker fileio 1, minidocker fileio 2, minidocker fileio 3 (their sysbench output is in $MB_TMP/fail/raw)"
+	[ -f "$MB_TMP/fail/report.md" ]
+}
+
 # mdvm.sh on PATH: the installed one, else the source tree's (not
 # executable there).
 mb_vm_path() {
@@ -415,14 +465,20 @@ vm cpu 2 -
 native cpu 3 -
 vm cpu 3 -
 native fileio 1 host
-vm fileio 1 ext2/ext3
+vm fileio 1 ext2/3/4
 native fileio 2 host
-vm fileio 2 ext2/ext3
+vm fileio 2 ext2/3/4
 native fileio 3 host
-vm fileio 3 ext2/ext3"
+vm fileio 3 ext2/3/4"
 	run cat "$MB_TMP/vm/report.md"
 	assert_output_contains "| vm | 3 |"
-	assert_output_contains "- **vm**: mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none: QEMU"
+	acc=$(sed -n 's/^env.vm.accel=//p' "$MB_TMP/vm/env.txt")
+	assert_output_contains "- **vm**: accelerator ${acc^^}; mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none: QEMU"
+	if [ "$acc" = tcg ]; then
+		assert_output_contains "The vm ran under TCG, QEMU's software emulation (no KVM for this user): its overhead is mostly the translation of every guest instruction, not the cost of virtualisation with KVM."
+	else
+		assert_output_contains "The vm ran with KVM: its overhead is that of hardware virtualisation (and, for fileio, of its virtual disk)."
+	fi
 	assert_output_contains "on its virtual disk"
 	run pgrep -f "qemu-system-x86_64.*$MB_TMP"
 	assert_output ""
@@ -433,4 +489,86 @@ vm fileio 3 ext2/ext3"
 	run shellcheck -s sh "$MDT_TOP/scripts/mdbench.sh"
 	assert_status 0
 	assert_output ""
+}
+
+# ------------------------------------- root on what a student prepared
+#
+# Issue 18 (SECURITY.md 50): `sudo mdbench.sh` where a student can write,
+# or on a student's results. The student plants the output directory
+# names of the coming seconds, each with env.txt and results.csv links to
+# a file of root's: nothing of root's may change, nothing of root's appear.
+
+# Plant the default names of the next 15 seconds in directory $1, linked
+# to $2.
+plant_outdirs() {
+	as_user sh -c 'cd "$1" && for i in $(seq 0 14); do
+		d=mdbench-$(date -d "+$i sec" +%Y%m%d-%H%M%S)
+		mkdir "$d" && ln -s "$2" "$d/env.txt" && ln -s "$2" "$d/results.csv"
+	done' sh "$1" "$2"
+}
+
+# Run mdbench.sh as root from directory $1.
+mb_root_in() {
+	local dir=$1
+	shift
+	run sh -c 'cd "$1" && shift && exec "$@"' sh "$dir" env PATH="$MB_PLAIN_PATH" sh "$MB" "$@"
+}
+
+@test "root running mdbench.sh in a student's directory refuses and writes nothing through the student's links" {
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	chown "$MDT_USER" "$MB_TMP"
+	plant_outdirs "$MB_TMP" "$victim"
+	mb_root_in "$MB_TMP" --quick --env native --test cpu
+	assert_status 1
+	[ "$(printf '%s\n' "$output" | sed -E 's/mdbench-[0-9]{8}-[0-9]{6}/mdbench-DATE/')" = \
+		"mdbench.sh: output directory ./mdbench-DATE: $MB_TMP belongs to another user: as root, mdbench.sh writes only where no other user can change the path (run it in a directory of root's, or give --out)" ]
+	[ "$(cat "$victim")" = precious ]
+	[ -z "$(find "$MB_TMP" -user root)" ]
+}
+
+@test "root running mdbench.sh in a shared sticky directory never reuses a default name a student planted" {
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	chmod 1777 "$MB_TMP"
+	plant_outdirs "$MB_TMP" "$victim"
+	mb_root_in "$MB_TMP" --quick --env native --test cpu
+	assert_status 1
+	[ "$(printf '%s\n' "$output" | sed -E 's/mdbench-[0-9]{8}-[0-9]{6}/mdbench-DATE/')" = \
+		"mdbench.sh: ./mdbench-DATE already exists: choose another --out" ]
+	[ "$(cat "$victim")" = precious ]
+	[ -z "$(find "$MB_TMP" -user root ! -path "$MB_TMP")" ]
+}
+
+@test "root refuses an --out that belongs to a student" {
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	mkdir "$MB_TMP/theirs"
+	chown "$MDT_USER" "$MB_TMP/theirs"
+	as_user ln -s "$victim" "$MB_TMP/theirs/env.txt"
+	run env PATH="$MB_PLAIN_PATH" sh "$MB" --quick --env native --test cpu --out "$MB_TMP/theirs"
+	assert_status 1
+	assert_output "mdbench.sh: --out $MB_TMP/theirs: $MB_TMP/theirs belongs to another user: as root, mdbench.sh writes only where no other user can change the path"
+	[ "$(cat "$victim")" = precious ]
+}
+
+@test "a student's mdbench.sh refuses an --out of another user" {
+	run as_user env PATH="$MB_PLAIN_PATH" sh "$MB" --quick --env native --test cpu --out "$MB_TMP"
+	assert_status 1
+	assert_output "mdbench.sh: --out $MB_TMP belongs to another user: choose a directory of your own"
+}
+
+@test "root running mdbench.sh report on a student's results refuses and writes nothing through their links" {
+	need_native_run
+	local victim=$BATS_TEST_TMPDIR/victim
+	echo precious >"$victim"
+	chown "$MDT_USER" "$MB_TMP"
+	cp -r "$MB_OUT" "$MB_TMP/theirs"
+	chown -R "$MDT_USER" "$MB_TMP/theirs"
+	as_user rm -f "$MB_TMP/theirs/report.md"
+	as_user ln -s "$victim" "$MB_TMP/theirs/report.md"
+	run sh "$MB" report "$MB_TMP/theirs"
+	assert_status 1
+	assert_output "mdbench.sh: report: $MB_TMP/theirs: $MB_TMP belongs to another user: as root, mdbench.sh writes only where no other user can change the path (run report as the directory's owner)"
+	[ "$(cat "$victim")" = precious ]
 }

@@ -86,26 +86,17 @@ mdnet() {
 # A process alone in a new network namespace, like mdhelper's waiting
 # child; prints its pid once unshare has switched namespaces.
 new_netns() {
-	local pid i=0
+	local pid
 	unshare --net sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >>"$HOLDERS"
-	while [ "/proc/$pid/ns/net" -ef /proc/self/ns/net ]; do
-		i=$((i + 1))
-		[ "$i" -lt 500 ] || return 1
-		sleep 0.01
-	done
+	wait_for 30 test ! "/proc/$pid/ns/net" -ef /proc/self/ns/net || return 1
 	echo "$pid"
 }
 
-# Wait (at most 5 s) for interface $1 to vanish with its namespace.
+# Wait (at most 30 s) for interface $1 to vanish with its namespace.
 wait_gone() {
-	local i=0
-	while [ -e "/sys/class/net/$1" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 500 ] || return 1
-		sleep 0.01
-	done
+	wait_for 30 test ! -e "/sys/class/net/$1"
 }
 
 in_ns() {
@@ -144,9 +135,16 @@ port() {
 	printf 'mdv%03d%03d%03d%03d' $1
 }
 
-# Whether the anti-spoofing table pairs port $1 with address $2.
+# The MAC attach gives the port of address $1: 02:42 and its octets in hex.
+mac() {
+	local IFS=.
+	# shellcheck disable=SC2086 # splitting the address into octets
+	printf '02:42:%02x:%02x:%02x:%02x' $1
+}
+
+# Whether the anti-spoofing table pairs port $1 with address $2 and its MAC.
 spoof_pair() {
-	nft list set bridge "$SPOOF_TABLE" leases | grep -q "\"$1\" \. $2[,} ]"
+	nft list set bridge "$SPOOF_TABLE" leases | grep -q "\"$1\" \. $(mac "$2") \. $2[,} ]"
 }
 
 # Frames dropped from port $1.
@@ -307,12 +305,12 @@ leases:
 	nft list table ip "$NAT_TABLE" | grep -q "comment \"ip_forward was $was\""
 	# up without --nat converges to no NAT.
 	mdnet up --config "$CONF"
-	! nft list table ip "$NAT_TABLE" 2>/dev/null
+	refute nft list table ip "$NAT_TABLE" 2>/dev/null
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ]
 	mdnet up --nat --config "$CONF"
 	run mdnet down --config "$CONF"
 	assert_status 0
-	! nft list table ip "$NAT_TABLE" 2>/dev/null
+	refute nft list table ip "$NAT_TABLE" 2>/dev/null
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ]
 }
 
@@ -346,7 +344,7 @@ no_nft() {
 	[ "$(iptables -t nat -S POSTROUTING | grep -c "minidocker-nat:$BR:")" -eq 1 ]
 	run no_nft down --config "$CONF"
 	assert_status 0
-	! iptables -t nat -S POSTROUTING | grep -q "minidocker-nat:$BR:"
+	refute grep -q "minidocker-nat:$BR:" <<<"$(iptables -t nat -S POSTROUTING)"
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$was" ]
 	# iptables made its nat table for us: take it away if it is empty.
 	[ -n "$had_nat" ] || iptables -t nat -S | grep -q '^-A' || nft delete table ip nat
@@ -356,7 +354,7 @@ no_nft() {
 	require nft
 	run no_nft up --config "$CONF"
 	assert_status 0
-	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
+	refute nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 	local p1
 	p1=$(new_netns)
 	run no_nft attach c1 "$p1" $V1 "$BR"
@@ -385,6 +383,7 @@ no_nft() {
 	run in_ns "$p1" ip -o link show dev eth1
 	assert_status 0
 	[[ "$output" != *",UP"* ]]
+	assert_output_contains "link/ether $(mac 10.99.0.1) "
 	run in_ns "$p1" ip -4 -o addr show dev eth1
 	assert_output ""
 }
@@ -445,6 +444,29 @@ no_nft() {
 	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
 }
 
+@test "the bridge drops frames from a port whose Ethernet source is not its MAC" {
+	require busybox nft
+	mdnet up --config "$CONF"
+	local p1 p2 before
+	p1=$(new_netns)
+	p2=$(new_netns)
+	attach c1 "$p1" 10.99.0.1
+	attach c2 "$p2" 10.99.0.2
+	in_ns "$p1" busybox ping -c1 -W2 10.99.0.2
+	# The leased address from another MAC (the neighbour's, then any),
+	# set by a root that could: nothing gets through, ARP included.
+	for m in "$(mac 10.99.0.2)" 02:00:00:00:00:01; do
+		in_ns "$p1" ip link set eth1 address "$m"
+		in_ns "$p1" ip neigh flush dev eth1
+		before=$(spoof_drops $V1)
+		run in_ns "$p1" busybox ping -c1 -W1 "$GW"
+		assert_status 1
+		[ "$(spoof_drops $V1)" -gt "$before" ]
+	done
+	in_ns "$p1" ip link set eth1 address "$(mac 10.99.0.1)"
+	in_ns "$p1" busybox ping -c1 -W2 "$GW"
+}
+
 @test "detach removes the veth, and is idempotent" {
 	mdnet up --config "$CONF"
 	local p1
@@ -469,8 +491,8 @@ no_nft() {
 	for i in 1 2 100 253; do
 		spoof_pair "$(port "10.99.0.$i")" "10.99.0.$i"
 	done
-	! spoof_pair $V1 10.99.0.2
-	! spoof_pair "$(port 10.99.0.254)" 10.99.0.254
+	refute spoof_pair $V1 10.99.0.2
+	refute spoof_pair "$(port 10.99.0.254)" 10.99.0.254
 	p1=$(new_netns)
 	attach c1 "$p1" 10.99.0.1
 	[ "$(spoof_rules)" = "$before" ]
@@ -517,7 +539,7 @@ no_nft() {
 	mdnet up --config "$CONF"
 	nft list table bridge "$SPOOF_TABLE" >/dev/null
 	mdnet down --config "$CONF"
-	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
+	refute nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 }
 
 @test "up refuses a subnet too large for the anti-spoofing table" {
@@ -526,7 +548,7 @@ no_nft() {
 	run mdnet up --config "$CONF"
 	assert_status 1
 	assert_output "mdnet.sh: up: the anti-spoofing table lists every address of the subnet: 10.98.0.0/15 is too large, use a /16 or smaller subnet"
-	! nft list table bridge "$SPOOF_TABLE" 2>/dev/null
+	refute nft list table bridge "$SPOOF_TABLE" 2>/dev/null
 }
 
 @test "up puts back on the bridge the ports down left behind" {
@@ -536,7 +558,8 @@ no_nft() {
 	p1=$(new_netns)
 	attach c1 "$p1" 10.99.0.1
 	mdnet down --config "$CONF"
-	[ -e "/sys/class/net/$V1" ] && [ ! -e "/sys/class/net/$V1/master" ]
+	[ -e "/sys/class/net/$V1" ]
+	[ ! -e "/sys/class/net/$V1/master" ]
 	mdnet up --config "$CONF"
 	run ip -o link show dev $V1
 	assert_output_contains "master $BR "
@@ -610,7 +633,8 @@ no_nft() {
 	run mdnet attach c1 "$p1" $V1 "$BR"
 	assert_status 1
 	assert_output "mdnet.sh: attach: $V1 already exists"
-	[ -e "/sys/class/net/$V1" ] && [ -e /sys/class/net/mdtnv2 ]
+	[ -e "/sys/class/net/$V1" ]
+	[ -e /sys/class/net/mdtnv2 ]
 }
 
 @test "a failing attach names the step and leaves nothing" {
@@ -773,5 +797,6 @@ touch $m"; do
 	echo "# mdnet.sh detach, veth gone: median $(median "${gone[@]}") ms" >&3
 	echo "# mdnet.sh detach, veth present: median $(median "${det[@]}") ms" >&3
 	echo "# (env -i /bin/true, the cost of one process here: median $(median "${base[@]}") ms)" >&3
-	[ ! -e "/sys/class/net/$V1" ] && [ ! -e /sys/class/net/$V2 ]
+	[ ! -e "/sys/class/net/$V1" ]
+	[ ! -e /sys/class/net/$V2 ]
 }

@@ -135,11 +135,13 @@ Try '$RF --help' for more information."
 	[ -s "$r/etc/hostname" ]
 	cmp "$MDT_ROOT/libexec/minidocker/loop" "$r/home/loop"
 	cmp "$MDT_ROOT/libexec/minidocker/mem" "$r/home/mem"
-	# Our ping, not busybox's (rootfs/ping.c says why), also for `ping`
-	# typed at the shell (which prefers its applets).
+	# Our ping, not busybox's (rootfs/ping.c says why), also for `ping` run
+	# by the shell (which prefers its applets): busybox has no ping applet.
 	[ ! -L "$r/bin/ping" ]
 	cmp "$MDT_ROOT/libexec/minidocker/ping" "$r/bin/ping"
-	grep -qx 'alias ping=/bin/ping' "$r/etc/shrc"
+	run "$r/bin/busybox" --list
+	refute grep -qx ping <<<"$output"
+	grep -qx ping6 <<<"$output"
 }
 
 @test "busybox rootfs runs its shell, applets and demo programs" {
@@ -350,7 +352,8 @@ outside() {
 outside_unchanged() {
 	[ "$(ls -A "$MDT_OUTSIDE")" = victim ] || { ls -la "$MDT_OUTSIDE"; return 1; }
 	[ "$(cat "$MDT_OUTSIDE/victim")" = victim ]
-	[ ! -e /tmp/mdrootfs-evil ] && [ ! -e "$UHOME/.local/share/mdrootfs-evil" ]
+	[ ! -e /tmp/mdrootfs-evil ]
+	[ ! -e "$UHOME/.local/share/mdrootfs-evil" ]
 }
 
 @test "import unpacks a good tarball with links, modes and a read-only directory" {
@@ -369,6 +372,26 @@ outside_unchanged() {
 	[ "$(stat -c %a "$r/suid")" = 4755 ]
 	[ -p "$r/fifo" ]
 	[ "$(stat -c %a "$r")" = 755 ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "a tar of a container's files, without /proc /dev /sys /tmp, imports and runs" {
+	require busybox
+	[ -u "$MDT_HELPER" ] || skip "mdhelper is not installed (sudo make test-install)"
+	default_conf
+	# What a student does: tar up a tree that has no mount points.
+	local t=$UHOME/mdrootfs-outside
+	as_user sh -c "mkdir -p $t/tree/bin && cp $(command -v busybox) $t/tree/bin/busybox &&
+		ln -s busybox $t/tree/bin/sh && tar -C $t/tree -czf $t/tree.tar.gz ."
+	user_rf import "$t/tree.tar.gz" tarred
+	assert_status 0
+	assert_output ""
+	[ "$(stat -c '%a %U' "$UROOTFS/tarred/proc" "$UROOTFS/tarred/dev" "$UROOTFS/tarred/sys" \
+		"$UROOTFS/tarred/tmp")" = "$(printf '755 %s\n755 %s\n755 %s\n1777 %s' "$MDT_USER" \
+		"$MDT_USER" "$MDT_USER" "$MDT_USER")" ]
+	run as_user mdrun.sh -r tarred -- /bin/sh -c 'cat /proc/1/comm; /bin/busybox ls /sys/class/net'
+	assert_status 0
+	assert_output "$(printf 'sh\nlo')"
 	no_leftovers "$UROOTFS"
 }
 
@@ -394,6 +417,39 @@ PY
 	assert_status 0
 	[ ! -e "$UROOTFS/own" ]
 	no_leftovers "$UROOTFS"
+}
+
+@test "cp copies into an imported rootfs where plain cp cannot, owned by its root" {
+	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
+	"$PY" - "$FIX/srv.tar" <<'PY'
+import sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("srv"); i.type = tarfile.DIRTYPE; i.mode = 0o755; i.uid = i.gid = 42
+t.addfile(i)
+t.close()
+PY
+	chmod 644 "$FIX/srv.tar"
+	user_rf import "$FIX/srv.tar" srv
+	assert_status 0
+	local note=$UHOME/mdrootfs-outside/note
+	as_user sh -c "mkdir -p ${note%/*} && echo hello > $note"
+	# What a student tries first: their subordinate id owns /srv.
+	run as_user cp "$note" "$UROOTFS/srv/srv/"
+	[ "$status" -ne 0 ]
+	user_rf cp "$note" srv:/srv/note
+	assert_status 0
+	assert_output ""
+	[ "$(cat "$UROOTFS/srv/srv/note")" = hello ]
+	[ "$(stat -c %U "$UROOTFS/srv/srv/note")" = "$MDT_USER" ]
+	user_rf cp "$note" srv:/../x
+	assert_status 125
+	assert_output "mdrootfs.sh: cp: /../x leads out of the rootfs"
+	user_rf cp "$note" srv
+	assert_status 2
+	assert_output_contains "mdrootfs.sh: cp: the destination is NAME:/PATH, a place inside rootfs NAME: srv"
+	user_rf rm srv
+	assert_status 0
+	[ ! -e "$UROOTFS/srv" ]
 }
 
 @test "import reads gzip, xz, zstd and plain tarballs alike" {
@@ -490,16 +546,19 @@ $RF: import: unpacking $FIX/via.tar failed; nothing was kept"
 	user_rf import "$FIX/dev.tar" dev
 	assert_status 0
 	assert_output "$RF: skipped 2 device nodes (creating them needs real root)"
-	[ ! -e "$UROOTFS/dev/dev/null" ] && [ ! -e "$UROOTFS/dev/dev/sda" ]
+	[ ! -e "$UROOTFS/dev/dev/null" ]
+	[ ! -e "$UROOTFS/dev/dev/sda" ]
 	[ "$(cat "$UROOTFS/dev/ok")" = ok ]
 }
 
-@test "import --system as root creates the device nodes" {
+@test "import --system as root drops the device nodes: containers get a /dev of their own" {
 	mktar device dev.tar
 	run "$MDT_BIN/$RF" --system import "$FIX/dev.tar" dev
 	assert_status 0
-	assert_output ""
-	[ -c "$SYSDIR/dev/dev/null" ] && [ -b "$SYSDIR/dev/dev/sda" ]
+	assert_output "$RF: system rootfs: dropped 2 device nodes (containers get a /dev of their own)"
+	[ ! -e "$SYSDIR/dev/dev/null" ]
+	[ ! -e "$SYSDIR/dev/dev/sda" ]
+	[ "$(cat "$SYSDIR/dev/ok")" = ok ]
 }
 
 @test "import refuses a tarball bomb over --max-size" {
@@ -576,7 +635,8 @@ $RF: import: unpacking $FIX/many.tar failed; nothing was kept"
 	[ -e "$UROOTFS/imp/marker" ]
 	user_rf import --force "$FIX/good.tar" imp
 	assert_status 0
-	[ ! -e "$UROOTFS/imp/marker" ] && [ -x "$UROOTFS/imp/bin/hello" ]
+	[ ! -e "$UROOTFS/imp/marker" ]
+	[ -x "$UROOTFS/imp/bin/hello" ]
 	no_leftovers "$UROOTFS"
 }
 
@@ -664,10 +724,11 @@ PY
 	chmod -R a+rX "$FIX"
 }
 
-# The tree the two layers must leave.
+# The tree the two layers must leave, with the mount points import-image
+# adds.
 image_applied() {
 	local r=$UROOTFS/$1
-	[ "$(cd "$r" && find . -mindepth 1 | sort | tr '\n' ' ')" = "./d ./d/z ./etc ./etc/b ./etc/c ./keep ./keep/k " ] ||
+	[ "$(cd "$r" && find . -mindepth 1 | sort | tr '\n' ' ')" = "./d ./d/z ./dev ./etc ./etc/b ./etc/c ./keep ./keep/k ./proc ./sys ./tmp " ] ||
 		{ (cd "$r" && find . | sort); return 1; }
 }
 
@@ -780,7 +841,8 @@ $RF: import-image: unpacking $FIX/junk failed; nothing was kept"
 	user_rf rm nothere
 	assert_status 125
 	assert_output "$RF: rm: no rootfs 'nothere' in $UROOTFS"
-	[ -d "$UROOTFS/.hidden" ] && [ -d "$UROOTFS/lab" ]
+	[ -d "$UROOTFS/.hidden" ]
+	[ -d "$UROOTFS/lab" ]
 	rmdir "$UROOTFS/.hidden"
 }
 
@@ -913,7 +975,8 @@ Try '$RF --help' for more information."
 		default_conf
 		run as_user mdrun.sh -r deb -- /bin/sh -c 'id -u; stat -c %G /var/log/btmp; cat /etc/debian_version'
 		assert_status 0
-		[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = utmp ]
+		[ "${lines[0]}" = 0 ]
+		[ "${lines[1]}" = utmp ]
 	fi
 	user_rf rm deb
 	assert_status 0
@@ -1029,4 +1092,145 @@ E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are y
 	run as "$NOSUB_USER" mdrun.sh -r lab -m max -- sh -c "apt-get update -q && apt-get install -y -q $APT_PKG && $APT_PKG"
 	assert_status 0
 	[ "${lines[-1]}" = "Hello, world!" ]
+}
+
+# ------------------------------------- root on what a student prepared
+#
+# Issue 18: an administrator runs mdrootfs.sh as root on something a
+# student made: their archive, or (sudo -E, su without -) their HOME. A
+# system rootfs holds no set-id file, device node, group/other-writable
+# entry or entry of another user (SECURITY.md 51); root writes nowhere a
+# student can redirect (SECURITY.md 50).
+
+# The student's hostile archive $FIX/$2, made by the student ($1: tar, or
+# docker, a `docker save` archive with it as its one layer): the host's
+# `id` as a setuid-root bin/rootshell (it prints uid 0 if the bit
+# survives), a setgid file, a block and a character device open to all, a
+# 0777 and a 1777 directory, a 2775 directory, a 0666 file and FIFO, and a
+# directory, a file and a link of the student's own uid.
+student_archive() {
+	chown "$MDT_USER" "$FIX"
+	as_user "$PY" - "$1" "$FIX/$2" "$(id -u "$MDT_USER")" <<'PY'
+import io, json, sys, tarfile
+kind, out, me = sys.argv[1], sys.argv[2], int(sys.argv[3])
+buf = io.BytesIO()
+t = tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT)
+def add(name, type=tarfile.REGTYPE, m=0o644, data=b"x\n", uid=0, gid=0, **kw):
+    i = tarfile.TarInfo(name)
+    i.type, i.mode, i.uid, i.gid, i.mtime = type, m, uid, gid, 1700000000
+    for k, v in kw.items():
+        setattr(i, k, v)
+    if type == tarfile.REGTYPE:
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+    else:
+        t.addfile(i)
+D = tarfile.DIRTYPE
+add("bin", D, 0o755)
+add("bin/rootshell", m=0o4755, data=open("/usr/bin/id", "rb").read())
+add("bin/sg", m=0o2755)
+add("dev", D, 0o755)
+add("dev/sda", tarfile.BLKTYPE, 0o666, devmajor=8, devminor=0)
+add("dev/mem", tarfile.CHRTYPE, 0o666, devmajor=1, devminor=1)
+add("drop", D, 0o777)
+add("tmp", D, 0o1777)
+add("shared", D, 0o2775, gid=me)
+add("etc", D, 0o755)
+add("etc/passwd", m=0o666, data=b"root:x:0:0::/root:/bin/sh\n")
+add("fifo", tarfile.FIFOTYPE, 0o666)
+add("home", D, 0o755, uid=me, gid=me)
+add("home/mine", uid=me, gid=me)
+add("home/link", tarfile.SYMTYPE, 0o777, uid=me, gid=me, linkname="/etc/shadow")
+t.close()
+data = buf.getvalue()
+with open(out, "wb") as f:
+    if kind == "tar":
+        f.write(data)
+    else:
+        with tarfile.open(fileobj=f, mode="w") as img:
+            for name, blob in (("l1/layer.tar", data), ("manifest.json", json.dumps(
+                    [{"Config": "cfg.json", "RepoTags": ["evil:1"], "Layers": ["l1/layer.tar"]}]).encode()),
+                    ("cfg.json", b"{}")):
+                i = tarfile.TarInfo(name)
+                i.size = len(blob)
+                img.addfile(i, io.BytesIO(blob))
+PY
+}
+
+# What a system import of student_archive must say and leave in $1.
+STUDENT_REPORT="$RF: system rootfs: dropped 2 device nodes (containers get a /dev of their own)
+$RF: system rootfs: cleared the set-id bits of 3 entries
+$RF: system rootfs: removed group and other write permission from 5 entries
+$RF: system rootfs: gave 3 entries of other users to root"
+system_rootfs_inert() {
+	local r=$1 found
+	found=$(find "$r" -perm /6000 -o -type b -o -type c -o ! -type l -perm /022 -o ! -user root)
+	[ -z "$found" ] || { echo "left: $found"; ls -la "$r" "$r"/*; return 1; }
+	[ "$(stat -c %a "$r/tmp")" = 1755 ] && [ "$(stat -c %a "$r/shared")" = 755 ]
+	[ "$(stat -c %a "$r/bin/rootshell")" = 755 ] && [ "$(stat -c %a "$r/etc/passwd")" = 644 ]
+	# The student, on the host: the setuid file runs as them, nothing of
+	# the tree takes their writes.
+	run as_user "$r/bin/rootshell" -u
+	assert_output "$(id -u "$MDT_USER")"
+	run as_user sh -c "echo planted > '$r/drop/planted' || echo planted > '$r/tmp/planted' || echo planted > '$r/etc/passwd' || echo planted > '$r/home/mine' || echo planted > '$r/fifo'"
+	assert_status 2
+	[ ! -e "$r/drop/planted" ] && [ ! -e "$r/tmp/planted" ]
+	[ "$(cat "$r/etc/passwd")" = "root:x:0:0::/root:/bin/sh" ] && [ "$(cat "$r/home/mine")" = x ]
+}
+
+@test "root importing a student's archive with --system creates no set-id file, device node or writable entry, and says what it dropped" {
+	student_archive tar evil.tar
+	run "$MDT_BIN/$RF" --system import "$FIX/evil.tar" evil
+	assert_status 0
+	assert_output "$STUDENT_REPORT"
+	system_rootfs_inert "$SYSDIR/evil"
+	no_leftovers "$SYSDIR"
+}
+
+@test "root importing a student's image with --system import-image creates no set-id file, device node or writable entry" {
+	student_archive docker evil-image.tar
+	run "$MDT_BIN/$RF" --system import-image "$FIX/evil-image.tar" evil
+	assert_status 0
+	assert_output "$STUDENT_REPORT"
+	system_rootfs_inert "$SYSDIR/evil"
+}
+
+@test "a student's own import keeps set-id bits and modes: the tree is theirs and containers mount it nosuid" {
+	student_archive tar evil.tar
+	user_rf import "$FIX/evil.tar" mine
+	assert_status 0
+	assert_output "$RF: skipped 2 device nodes (creating them needs real root)"
+	[ "$(stat -c %a "$UROOTFS/mine/drop")" = 777 ]
+	# Set-id to "root" of the student's own user namespace: the student.
+	[ "$(stat -c '%a %u' "$UROOTFS/mine/bin/rootshell")" = "4755 $(id -u "$MDT_USER")" ]
+}
+
+@test "root refuses to build a rootfs under a HOME in a student's tree (sudo -E)" {
+	as_user mkdir -p "$UHOME/.local/share/minidocker"
+	as_user ln -s /etc "$UHOME/.local/share/minidocker/rootfs"
+	run env HOME="$UHOME" "$MDT_BIN/$RF" busybox planted
+	assert_status 125
+	assert_output "$RF: rootfs directory $UROOTFS: $UHOME belongs to another user: as root, $RF writes only where no other user can change the path (sudo -H, or --system)"
+	[ ! -e /etc/planted ] && [ -z "$(find /etc -maxdepth 1 -name '.planted.*')" ]
+}
+
+@test "root refuses to remove a rootfs under a HOME in a student's tree" {
+	user_rf busybox mine
+	assert_status 0
+	run env HOME="$UHOME" "$MDT_BIN/$RF" rm mine
+	assert_status 125
+	assert_output "$RF: rootfs directory $UROOTFS: $UHOME belongs to another user: as root, $RF writes only where no other user can change the path (sudo -H, or --system)"
+	[ -d "$UROOTFS/mine" ]
+}
+
+@test "debian --system leaves no set-id file, device node, writable entry or file capability, and says what it dropped" {
+	debian_or_skip
+	run "$MDT_BIN/$RF" --system debian sysdeb
+	assert_status 0
+	# su and mount are setuid in every Debian, and mmdebstrap makes /dev.
+	assert_output_contains "$RF: system rootfs: cleared the set-id bits of "
+	assert_output_contains "$RF: system rootfs: dropped "
+	local r=$SYSDIR/sysdeb found
+	found=$(find "$r" -perm /6000 -o -type b -o -type c -o ! -type l -perm /022 -o ! -user root)
+	[ -z "$found" ] || { echo "left: $found"; return 1; }
 }

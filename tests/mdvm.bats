@@ -192,7 +192,8 @@ print("trimmed" if last[5] < last[6] else "untrimmed %d %d" % (last[5], last[6])
 	meminfo='s/^MemTotal: *\([0-9]*\) kB$/\1/p'
 	run vm run "$WORK/tiny" --accel tcg --timeout 120 -- sh -c "sed -n '$meminfo' /proc/meminfo; cat /proc/cmdline"
 	assert_status 0
-	[ "${lines[0]}" -gt 0 ] && [ "${lines[0]}" -le $((128 * 1024)) ]
+	[ "${lines[0]}" -gt 0 ]
+	[ "${lines[0]}" -le $((128 * 1024)) ]
 	[[ " ${lines[1]} " == *" ipv6.disable=1 "* ]]
 	run vm run "$WORK/tiny" --accel tcg --timeout 120 --memory 256 -- sed -n "$meminfo" /proc/meminfo
 	assert_status 0
@@ -336,14 +337,14 @@ hi"
 	[ "$(grep -c 'accel kvm' "$WORK/fake/calls")" = 1 ]
 }
 
-@test "--accel auto tells a student without access to the KVM device about the kvm group" {
+@test "--accel auto tells a student without access to the KVM device it uses TCG, never to join the kvm group" {
 	need_tiny
 	install -m 600 /dev/null "$WORK/rootkvm"
 	run as_user env MDVM_CACHE="$CACHE" TMPDIR="$WORK/tmp" MDVM_KVM_DEVICE="$WORK/rootkvm" \
 		"$MDT_BIN/$VM" run "$WORK/tiny" --timeout 120 -- true
 	assert_status 0
 	rm -f "$WORK/rootkvm"
-	assert_output "mdvm.sh: cannot open $WORK/rootkvm: using TCG; ask an administrator to add you to the kvm group (sudo adduser $MDT_USER kvm), then log in again"
+	assert_output "mdvm.sh: cannot open $WORK/rootkvm: using TCG (slow software emulation; KVM is not for students here)"
 }
 
 @test "--accel kvm without a KVM device is refused" {
@@ -389,7 +390,8 @@ need_image() {
 	assert_status 0
 	run qemu-img info "$WORK/deb.qcow2"
 	assert_output_contains "file format: qcow2"
-	[ -s "$WORK/deb.vmlinuz" ] && [ -s "$WORK/deb.initrd" ]
+	[ -s "$WORK/deb.vmlinuz" ]
+	[ -s "$WORK/deb.initrd" ]
 	[ "$(stat -c %U "$WORK/deb.qcow2")" = "$MDT_USER" ]
 	# Nothing of the build is left in TMPDIR.
 	[ -z "$(ls -A "$WORK/tmp")" ]
@@ -443,4 +445,68 @@ note-ok"
 	require shellcheck
 	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh"
 	assert_status 0
+}
+
+# ------------------------------------- root on what a student prepared
+#
+# Issue 18 (SECURITY.md 50): `sudo -E mdvm.sh`, or `su` without -, keeps a
+# student's HOME, XDG_CACHE_HOME, MDVM_CACHE or TMPDIR. Root's cache and
+# temporary files must be root's own: the student's planted links are
+# never written through, and nothing of root's appears in their tree.
+
+# A tiny VM directory of root's (the refusals come before any boot), a
+# KVM device root can open, so that --accel auto reaches the cache, and
+# the name of a file of root's that must not appear (the probe result
+# written through a dangling link would create it).
+root_fakes() {
+	ROOT_TINY=$BATS_TEST_TMPDIR/tiny
+	mkdir -p "$ROOT_TINY"
+	touch "$ROOT_TINY/mdvm-tiny" "$ROOT_TINY/initrd.cpio" "$ROOT_TINY/vmlinuz" "$BATS_TEST_TMPDIR/kvm"
+	VICTIM=$BATS_TEST_TMPDIR/victim
+}
+
+@test "root's KVM probe result never goes through a link the student planted in the HOME root kept" {
+	root_fakes
+	as_user mkdir -p "$UHOME/.cache/minidocker"
+	as_user ln -sf "$VICTIM" "$UHOME/.cache/minidocker/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)"
+	run env HOME="$UHOME" MDVM_KVM_DEVICE="$BATS_TEST_TMPDIR/kvm" MDVM_KVM_PROBE_TIMEOUT=2 \
+		"$MDT_BIN/$VM" run "$ROOT_TINY" -- true
+	as_user rm -rf "$UHOME/.cache/minidocker"
+	as_user rmdir "$UHOME/.cache" 2>/dev/null || true
+	assert_status 125
+	assert_output "mdvm.sh: cache $UHOME/.cache/minidocker: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (sudo -H, or MDVM_CACHE=DIR)"
+	[ ! -e "$VICTIM" ]
+}
+
+@test "root refuses an XDG_CACHE_HOME or MDVM_CACHE in a student's tree" {
+	root_fakes
+	run env HOME=/root XDG_CACHE_HOME="$WORK/xdg" MDVM_KVM_DEVICE="$BATS_TEST_TMPDIR/kvm" "$MDT_BIN/$VM" run "$ROOT_TINY" -- true
+	assert_status 125
+	assert_output "mdvm.sh: cache $WORK/xdg/minidocker: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (sudo -H, or MDVM_CACHE=DIR)"
+	run env MDVM_CACHE="$CACHE" "$MDT_BIN/$VM" tiny "$BATS_TEST_TMPDIR/t2"
+	assert_status 125
+	assert_output "mdvm.sh: cache $CACHE: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (sudo -H, or MDVM_CACHE=DIR)"
+	[ -z "$(find "$WORK" -user root)" ]
+}
+
+@test "root refuses a TMPDIR in a student's tree" {
+	root_fakes
+	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$ROOT_TINY" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
+	[ -z "$(find "$WORK" -user root)" ]
+}
+
+@test "a cache of another user, or one others can write, is refused" {
+	install -d -m 755 "$WORK/rootcache"
+	run as_user env MDVM_CACHE="$WORK/rootcache" "$MDT_BIN/$VM" tiny "$WORK/t3"
+	assert_status 125
+	assert_output "mdvm.sh: cache $WORK/rootcache is not a directory of yours: remove it, or set MDVM_CACHE=DIR"
+	as_user mkdir -p "$WORK/open"
+	chmod 777 "$WORK/open"
+	run as_user env MDVM_CACHE="$WORK/open" "$MDT_BIN/$VM" tiny "$WORK/t3"
+	assert_status 125
+	assert_output "mdvm.sh: cache $WORK/open is writable by group or other: chmod go-w $WORK/open"
+	[ ! -e "$WORK/t3" ]
+	rm -rf "$WORK/rootcache" "$WORK/open"
 }

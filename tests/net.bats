@@ -26,7 +26,8 @@ teardown() {
 	[ ! -s "$BATS_TEST_TMPDIR/holder" ] || kill "$(cat "$BATS_TEST_TMPDIR/holder")" 2>/dev/null || true
 	stop_containers mdtest1
 	stop_containers mdtest2
-	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger"
+	rm -rf "/home/mdtest1/.local/share/minidocker/rootfs/pinger" /home/mdtest1/.local/state \
+		/home/mdtest1/bare /home/mdtest1/bent
 }
 
 net_conf() {
@@ -46,11 +47,11 @@ sleeper() {
 	shift
 	before=$(sleeping "$user")
 	as "$user" mdrun.sh "$@" -- sleep 60 >/dev/null 2>&1 &
-	for _ in $(seq 100); do
-		[ "$(sleeping "$user")" -gt "$before" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 30 more_sleeping "$user" "$before"
+}
+
+more_sleeping() {
+	[ "$(sleeping "$1")" -gt "$2" ]
 }
 
 # How many sleep commands user runs (in containers, as themselves).
@@ -58,8 +59,13 @@ sleeping() {
 	pgrep -c -u "$1" -x sleep || true
 }
 
+# No live (not zombie) sleep of USER's left.
+no_sleep() {
+	[ -z "$(ps -u "$1" -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ]
+}
+
 registered() {
-	ls "$MDT_ROOT/run/containers" 2>/dev/null | wc -l
+	ls "$MDT_RUN/containers" 2>/dev/null | wc -l
 }
 
 
@@ -93,6 +99,13 @@ pinger_rootfs() {
 @test "the default route goes through the bridge's gateway" {
 	run md -- ip route
 	assert_output_contains "default via $NET.254 dev eth1"
+}
+
+@test "mdctl.sh check names the student's address range and bridge" {
+	run as_user mdctl.sh check
+	assert_status 0
+	assert_output_contains "ip           $NET.0/24 on bridge $BRIDGE"
+	assert_output_contains "containers   3 at a time"
 }
 
 @test "an address outside the range is refused naming the rule" {
@@ -137,6 +150,23 @@ pinger_rootfs() {
 	run md -- ping -c1 -W1 $NET.99
 	assert_status 1
 	assert_output_contains "1 packets transmitted, 0 packets received, 100% packet loss"
+}
+
+@test "ping works however the busybox rootfs's shell runs it: sh -c, a script, mdctl.sh exec" {
+	local ok="1 packets transmitted, 1 packets received, 0% packet loss"
+	run md -- sh -c 'command -v ping'
+	assert_output "/bin/ping"
+	run md -- sh -c "ping -c1 -W2 $NET.254"
+	assert_status 0
+	assert_output_contains "$ok"
+	run md -- sh -c "echo 'ping -c1 -W2 $NET.254 && echo reached' | sh"
+	assert_status 0
+	assert_output_contains "$ok"
+	assert_output_contains "reached"
+	as_user mdrun.sh -d -n web -- sleep 60
+	run as_user mdctl.sh exec web -- sh -c "ping -c1 -W2 $NET.254"
+	assert_status 0
+	assert_output_contains "$ok"
 }
 
 @test "ping typed at the busybox rootfs's shell on a terminal is the one that works" {
@@ -187,12 +217,8 @@ pinger_rootfs() {
 
 @test "a container's lease goes as it ends, and its port with its namespace" {
 	md --ip $NET.4 -- true
-	[ ! -e "$MDT_ROOT/run/leases/$NET.4" ]
-	for _ in $(seq 300); do
-		[ -e /sys/class/net/mdv010098000004 ] || break
-		sleep 0.01
-	done
-	[ ! -e /sys/class/net/mdv010098000004 ]
+	[ ! -e "$MDT_RUN/leases/$NET.4" ]
+	wait_for 30 test ! -e /sys/class/net/mdv010098000004
 }
 
 @test "the same name and address work again right after a container ends" {
@@ -207,6 +233,52 @@ pinger_rootfs() {
 	registry_empty
 }
 
+@test "a rootfs without its mount points is refused in one line that names them all, bridge or not" {
+	local r=/home/mdtest1/bare
+	as_user mkdir -p "$r/bin" "$r/dev"
+	for net in bridge none; do
+		run as_user mdrun.sh --net $net -r "$r" -- /bin/sh
+		assert_status 125
+		assert_output "mdhelper: rootfs $r: no /proc, /sys to mount on (mkdir them; mdrootfs.sh import adds them)"
+	done
+	as_user rmdir "$r/dev"
+	run as_user mdrun.sh -r "$r" -- /bin/sh
+	assert_output "mdhelper: rootfs $r: no /proc, /dev, /sys to mount on (mkdir them; mdrootfs.sh import adds them)"
+	registry_empty
+}
+
+@test "a refusal in the container's own setup is its one line: the network attach says nothing more" {
+	local r=/home/mdtest1/bent
+	as_user mkdir -p "$r/bin" "$r/dev" "$r/sys" "$r/elsewhere"
+	as_user ln -s elsewhere "$r/proc"
+	for _ in 1 2 3 4 5; do
+		run as_user mdrun.sh -r "$r" -- /bin/sh
+		assert_status 125
+		assert_output "mdhelper: the rootfs's /proc is not a directory (a symlink is refused)"
+	done
+	registry_empty
+}
+
+@test "stop and kill return with the name and address free: the same start works at once, 5 times" {
+	for _ in 1 2 3 4 5; do
+		run as_user mdrun.sh -d -n again --ip $NET.5 -- sleep 60
+		assert_status 0
+		assert_output "again"
+		run ctl stop -t 1 again
+		assert_status 0
+		assert_output "again"
+		run as_user mdrun.sh -d -n again --ip $NET.5 -- sleep 60
+		assert_status 0
+		assert_output "again"
+		run ctl kill again
+		assert_status 0
+		assert_output "again"
+	done
+	run ctl ps
+	[ "${#lines[@]}" -eq 1 ]
+	registry_empty
+}
+
 # A container of mdtest1's at $NET.1 that has ended while something (here
 # host root) keeps its network namespace, and so its host port; the
 # keeper's pid is in $BATS_TEST_TMPDIR/holder (teardown kills it).
@@ -218,7 +290,7 @@ ended_with_held_port() {
 	echo $! >"$BATS_TEST_TMPDIR/holder"
 	stop_containers mdtest1
 	[ -e /sys/class/net/mdv010098000001 ]
-	[ ! -e "$MDT_ROOT/run/leases/$NET.1" ]
+	[ ! -e "$MDT_RUN/leases/$NET.1" ]
 }
 
 @test "an ended container's address stays taken while its port is held, until a start needs it" {
@@ -246,11 +318,19 @@ ended_with_held_port() {
 @test "20 parallel starts get 20 different addresses" {
 	net_conf 30
 	for i in $(seq 20); do
-		as_user mdrun.sh -- sh -c 'ip -o -4 addr show eth1; sleep 2' > "/home/mdtest1/par.$i" 2>&1 &
+		as_user mdrun.sh -- sh -c 'ip -o -4 addr show eth1; sleep 120' > "/home/mdtest1/par.$i" 2>&1 &
 	done
+	# All 20 up at once, however slow the starts (a 2 s sleep ended the
+	# first before the last started under TCG, and their addresses were
+	# rightly reused): they end when every one has printed its address.
+	for _ in $(seq 600); do
+		[ "$(cat /home/mdtest1/par.* | grep -c "inet $NET\.")" -lt 20 ] || break
+		sleep 0.1
+	done
+	stop_containers
 	wait
 	addrs=$(cat /home/mdtest1/par.* | grep -o "inet $NET\.[0-9]*" | sort -u | wc -l)
-	cat /home/mdtest1/par.* | grep -v inet || true
+	for i in $(seq 20); do echo "par.$i: $(cat "/home/mdtest1/par.$i")"; done
 	rm -f /home/mdtest1/par.*
 	[ "$addrs" -eq 20 ]
 	registry_empty
@@ -270,22 +350,18 @@ ended_with_held_port() {
 @test "a container dies with its helper, and gc removes all it left" {
 	sleeper mdtest1
 	pkill -KILL -U mdtest1 -x mdhelper
-	for _ in $(seq 50); do
-		[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ] && break
-		sleep 0.1
-	done
-	[ -z "$(ps -u mdtest1 -o stat=,comm= | grep -v '^Z' | grep -w sleep)" ]
+	wait_for 30 no_sleep mdtest1
 	[ "$(registered)" -ge 1 ] # the helper had no chance to clean up
 	run as_user "$MDT_HELPER" gc
 	assert_status 0
 	registry_clean
-	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/*')" ]
+	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$MDT_CGNAME/*")" ]
 }
 
 @test "every start collects what killed helpers left" {
 	sleeper mdtest1
 	pkill -KILL -U mdtest1 -x mdhelper
-	sleep 0.5
+	wait_for 30 no_sleep mdtest1
 	run md -- true
 	assert_status 0
 	registry_empty

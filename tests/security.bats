@@ -69,12 +69,12 @@ setup() {
 }
 
 teardown() {
-	chown root "$MDT_ROOT/libexec/minidocker/mdmonitor"
+	chown root "$MDT_LIBEXEC/mdmonitor"
 	kill_mine
 	kill_named
 	[ -z "$TARGET" ] || rm -rf "$TARGET"
 	rm -rf "$SEC" "/home/$MDT_USER"/sec-*
-	for g in /sys/fs/cgroup/*/minidocker-test/sec-* /sys/fs/cgroup/minidocker-test/sec-*; do
+	for g in /sys/fs/cgroup/*/"$MDT_CGNAME"/sec-* /sys/fs/cgroup/"$MDT_CGNAME"/sec-*; do
 		[ -d "$g" ] && rmdir "$g" 2>/dev/null
 	done
 	[ -z "${LOGGER_PID:-}" ] || { kill "$LOGGER_PID" 2>/dev/null; wait "$LOGGER_PID" 2>/dev/null; rm -f /dev/log; }
@@ -90,11 +90,7 @@ kill_mine() {
 		for c in $(pgrep -P "$h"); do kill -KILL "$c" 2>/dev/null; done
 	done
 	pkill -KILL -f "$SEC/xchg" 2>/dev/null || true
-	for _ in $(seq 50); do
-		pgrep -f -- "--rootfs (/home/$ATTACKER/sec-|/home/$MDT_USER/sec-)" >/dev/null || return 0
-		sleep 0.1
-	done
-	return 0
+	wait_for 30 refute pgrep -f -- "--rootfs (/home/$ATTACKER/sec-|/home/$MDT_USER/sec-)" >/dev/null || true
 }
 
 # The attacker's renamer, somewhere the attacker may execute it.
@@ -123,13 +119,13 @@ kill_named() {
 	done
 	rm -rf /home/mdtest1/.local/state /home/mdtest2/.local/state
 	# Their monitors clean up after them: let them finish.
-	for _ in $(seq 50); do pgrep -x mdmonitor >/dev/null || break; sleep 0.1; done
+	wait_for 30 no_test_helpers || true
 }
 
 # The pid of container NAME's monitor, from its registry entry.
 monitor_of() {
 	local m
-	read -r _ m _ <"$MDT_ROOT/run/containers/$1" && echo "$m"
+	read -r _ m _ <"$MDT_RUN/containers/$1" && echo "$m"
 }
 
 mdh_as() {
@@ -198,7 +194,7 @@ mdh_as() {
 	# next start or by `mdhelper gc`, which anyone permitted may run.
 	run as "$ATTACKER" "$MDT_HELPER" gc
 	assert_status 0
-	run sh -c "find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/minidocker-test/sec-kill-*'"
+	run sh -c "find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/$MDT_CGNAME/sec-kill-*'"
 	assert_output ""
 }
 
@@ -312,8 +308,7 @@ S
 @test "a container name in use by another user is refused and that container is untouched" {
 	busybox_rootfs "$SEC/r" "$ATTACKER"
 	mdh_as "$ATTACKER" run --name sec-shared --rootfs "$SEC/r" -- /bin/sleep 5 >/dev/null 2>&1 &
-	for _ in $(seq 50); do [ -e "$MDT_ROOT/run/containers/sec-shared" ] && break; sleep 0.1; done
-	[ -e "$MDT_ROOT/run/containers/sec-shared" ]
+	wait_for 30 test -e "$MDT_RUN/containers/sec-shared"
 	run mdh_as "$MDT_USER" run --name sec-shared --rootfs "$MDT_SYSROOTFS/default" -- true
 	assert_status 125
 	assert_output "mdhelper: the name sec-shared is in use by another container"
@@ -421,7 +416,7 @@ while True:
 	run mdh_as "$ATTACKER" run --rootfs "$SEC/r" -- /bin/true
 	assert_status 125
 	assert_output "mdhelper: the rootfs's /sys is not a directory (a symlink is refused)"
-	[ "$(cat /proc/self/mountinfo)" = "$mountinfo_before" ]
+	mounts_unchanged
 }
 
 @test "a /dev/null symlink planted in the rootfs is hidden by the fresh /dev" {
@@ -532,7 +527,11 @@ S
 	require script
 	# Container root may make a user and mount namespace of its own as
 	# PID 1 and mount anything over its /dev: the helper then receives
-	# whatever exec's process opened there as the pty master.
+	# whatever exec's process opened there as the pty master. Nested user
+	# namespaces need a rule that allows them (SECURITY.md 45).
+	write_conf <<CONF
+permit :mdtestgrp memory=512M cpus=0-63 pids=256 containers=3 nested=yes rootfs=$MDT_SYSROOTFS rootfs=~
+CONF
 	as_user mdrun.sh -d -n sec-swap -- /bin/busybox unshare -U -r -m /bin/sh -c \
 		'mount -t tmpfs t /mnt && echo FAKE > /mnt/fake && mount --bind /mnt/fake /dev/pts/ptmx && exec /home/loop'
 	for _ in $(seq 50); do ctl exec sec-swap -- cat /dev/pts/ptmx 2>/dev/null | grep -q FAKE && break; sleep 0.1; done
@@ -562,7 +561,8 @@ S
 		run ctl kill -s "$s" sec-web
 		assert_status 0
 	done
-	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ]
+	[ -e "/proc/$helper" ]
 	pgrep -u mdtest1 -x loop >/dev/null
 }
 
@@ -576,7 +576,8 @@ S
 	run as mdtest2 mdctl.sh stop -t 0 sec-web
 	assert_status 125
 	assert_output "mdhelper: no such container: sec-web"
-	[ "$(monitor_of sec-web)" = "$helper" ] && [ -e "/proc/$helper" ]
+	[ "$(monitor_of sec-web)" = "$helper" ]
+	[ -e "/proc/$helper" ]
 }
 
 @test "mdmonitor run by a student has nothing to use: not their container, not root's files" {
@@ -586,34 +587,35 @@ S
 	pid=$(pgrep -u mdtest2 -x loop)
 	# Another user's container: not this process's child, and no pidfd
 	# of it on fd 3 (SECURITY.md 41).
-	run as_user "$MDT_ROOT/libexec/minidocker/mdmonitor" sec-theirs "$pid" - 0 0
+	run as_user "$MDT_LIBEXEC/mdmonitor" sec-theirs "$pid" - 0 0
 	assert_status 125
 	assert_output "mdhelper: mdmonitor: fd 3 is not the pidfd of a child of ours"
 	# Its own child under that container's name: it waits, then can
 	# remove nothing of root's.
-	run as_user sh -c "sleep 0.2 & exec $MDT_ROOT/libexec/minidocker/mdmonitor sec-theirs \$! 10.0.0.1 1 0"
-	[ "$(monitor_of sec-theirs)" = "$monitor" ] && [ -e "/proc/$monitor" ]
-	[ -e "$MDT_ROOT/run/containers/sec-theirs" ]
+	run as_user sh -c "sleep 0.2 & exec $MDT_LIBEXEC/mdmonitor sec-theirs \$! 10.0.0.1 1 0"
+	[ "$(monitor_of sec-theirs)" = "$monitor" ]
+	[ -e "/proc/$monitor" ]
+	[ -e "$MDT_RUN/containers/sec-theirs" ]
 	pgrep -u mdtest2 -x loop >/dev/null
-	[ -n "$(find /sys/fs/cgroup -path '*/minidocker-test/sec-theirs' -type d)" ]
+	[ -n "$(find /sys/fs/cgroup -path "*/$MDT_CGNAME/sec-theirs" -type d)" ]
 	for bad in "../x 1 - 0 0" "sec-theirs 0 - 0 0" "sec-theirs 1 10.0.0.300 0 0" "sec-theirs 1 - 2 0" "sec-theirs 1 - 0 x" "a b"; do
 		# shellcheck disable=SC2086 # the words are the arguments
-		run as_user "$MDT_ROOT/libexec/minidocker/mdmonitor" $bad
+		run as_user "$MDT_LIBEXEC/mdmonitor" $bad
 		assert_status 125
 	done
 	pkill -KILL -u mdtest2 -x loop
 }
 
 @test "a detached start is refused, leaving nothing, when mdmonitor is not root's" {
-	local m=$MDT_ROOT/libexec/minidocker/mdmonitor
+	local m=$MDT_LIBEXEC/mdmonitor
 	chown mdtest1 "$m"
 	run as_user mdrun.sh -d -n sec-mon -- /home/loop
 	chown root "$m"
 	assert_status 125
 	assert_output "mdhelper: $m is not owned by root"
-	[ ! -e "$MDT_ROOT/run/containers/sec-mon" ]
+	[ ! -e "$MDT_RUN/containers/sec-mon" ]
 	registry_empty
-	! pgrep -u mdtest1 -x loop
+	refute pgrep -u mdtest1 -x loop
 }
 
 @test "a command's newlines and escape sequences reach ps as ? and forge no entry" {
@@ -625,7 +627,7 @@ S
 	assert_output_contains "$(printf '/bin/sh -c exec /home/loop ?[2J?]0;owned??1 1 0 1 0 0 - x?X"\\')"
 	run ctl ps --format json
 	assert_output_contains '"command":"/bin/sh -c exec /home/loop ?[2J?]0;owned??1 1 0 1 0 0 - x?X\"\\"}'
-	[ "$(wc -l < "$MDT_ROOT/run/containers/sec-inj")" -eq 3 ]
+	[ "$(wc -l < "$MDT_RUN/containers/sec-inj")" -eq 3 ]
 	run as_user mdrun.sh -d -n sec-h -H 'a 1' -- /home/loop
 	assert_status 125
 	assert_output "mdhelper: invalid hostname: a 1 (a-z, 0-9 and -, at most 63 characters)"
@@ -709,9 +711,9 @@ S
 	mine=$(pgrep -u mdtest1 -x sleep)
 	theirs=$(pgrep -u mdtest2 -x sleep)
 	start() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
-	mkdir -p "$MDT_ROOT/run/containers"
+	mkdir -p "$MDT_RUN/containers"
 	printf '%s %s %s -\n%s %s %s 1 0 0 - x\nsleep 60\n' "$(id -u mdtest1)" "$mine" "$(start "$mine")" \
-		"$theirs" "$(($(start "$theirs") + 1))" "$(date +%s)" > "$MDT_ROOT/run/containers/sec-reuse"
+		"$theirs" "$(($(start "$theirs") + 1))" "$(date +%s)" > "$MDT_RUN/containers/sec-reuse"
 	for cmd in "kill sec-reuse" "stop sec-reuse" "exec sec-reuse -- true" "stats sec-reuse"; do
 		# shellcheck disable=SC2086 # the words of cmd are meant to split
 		run ctl $cmd
@@ -719,7 +721,7 @@ S
 		assert_output "mdhelper: no such container: sec-reuse"
 	done
 	kill -0 "$theirs"
-	rm -f "$MDT_ROOT/run/containers/sec-reuse"
+	rm -f "$MDT_RUN/containers/sec-reuse"
 	pkill -KILL -u mdtest1 -x sleep || true
 	pkill -KILL -u mdtest2 -x sleep || true
 }

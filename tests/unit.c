@@ -3,6 +3,7 @@
  * `make unit`; prints "N passed, N failed" and exits non-zero on failure. */
 #include "config.h"
 #include "core/parse.h"
+#include "policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -178,6 +179,14 @@ static void test_config(void)
 	CHECK(error_is("permit\n", "test.conf:1: permit needs a user or :group"));
 	CHECK(error_is("permit a;b\n", "test.conf:1: bad user or group name"));
 	CHECK(error_is("permit alice userns=yes\n", "test.conf:1: bad userns: yes"));
+	CHECK(error_is("permit alice nested=1\n", "test.conf:1: bad nested: 1"));
+	CHECK(error_is("permit alice nested=yes nested=no\n", "test.conf:1: nested given twice"));
+	CHECK(parses("permit a nested=yes\npermit b nested=force\npermit c nested=no\npermit d\n", &cfg));
+	CHECK(cfg.rules[0].nested == NESTED_YES && cfg.rules[1].nested == NESTED_FORCE &&
+	      cfg.rules[2].nested == NESTED_NO && cfg.rules[3].nested == NESTED_NO);
+	CHECK(policy_nested(&cfg.rules[1]) && !policy_nested(&cfg.rules[2]) &&
+	      !policy_nested(&cfg.rules[3]));
+	config_free(&cfg);
 	CHECK(error_is("bridge md0\n", "test.conf:1: expected: bridge NAME ADDR/PREFIX"));
 	{
 		struct config c2;

@@ -21,6 +21,7 @@
  * Usage (mdhelper only): mdmonitor ID PID ADDR|- ATTACHED MEMORY, with
  * the pidfd of PID, our child, on fd 3 (SECURITY.md 41). */
 #define _GNU_SOURCE
+#include "audit.h"
 #include "cgroup/cgroup.h"
 #include "net.h"
 #include "state/lease.h"
@@ -100,6 +101,7 @@ int main(int argc, char **argv)
 	char limit[32];
 
 	parse_args(argc, argv, &memory);
+	audit_open();
 	/* Ours to wait for, or nothing to do: waitid fails on anything but
 	 * a pidfd of a child of this process. */
 	memset(&si, 0, sizeof si);

@@ -17,6 +17,7 @@
 #include "spawn/affinity.h"
 #include "spawn/exec.h"
 #include "spawn/pty.h"
+#include "seccomp_filter.h"
 #include "spawn/supervise.h"
 #include "spawn/sync.h"
 
@@ -113,7 +114,11 @@ int spawn_go(struct spawn *sp, const struct saved_state *saved)
 	privilege_give_rlimits(sp->pid, saved); /* our child, not reaped: its pid is its own */
 	if (sp->master >= 0)
 		prepare_terminal(sp->master);
-	sync_send(sp->sock, SYNC_GO, -1);
+	if (sync_send(sp->sock, SYNC_GO, -1) < 0) {
+		close(sp->sock);
+		sp->sock = -1;
+		return 0; /* it said why, and its status tells */
+	}
 	/* EOF: the command runs (the socket is close-on-exec); EXEC_FAILED:
 	 * it could not be run, and the child exits 126 or 127 after saying
 	 * why. */
@@ -201,7 +206,8 @@ MD_NORETURN void spawn_exec(int sock, const struct request *req,
 	 * it (the send fails if it is gone). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_PDEATHSIG)");
-	sync_send(sock, SYNC_READY, master);
+	if (sync_send(sock, SYNC_READY, master) < 0)
+		_exit(MD_EXIT_REFUSED); /* the helper is gone; it said why */
 	if (master >= 0)
 		close(master);
 	sync_expect(sock, SYNC_GO);
@@ -211,7 +217,8 @@ MD_NORETURN void spawn_exec(int sock, const struct request *req,
 		for (int fd = 3; fd < 4096; fd++) /* our RLIMIT_NOFILE, privilege.c */
 			if (fd != sock)
 				close(fd);
+	seccomp_apply(seccomp_nested); /* last before exec: SECURITY.md 45 */
 	status = exec_command(req, use_pty ? saved->term : NULL, log_output(log));
-	sync_send(sock, SYNC_EXEC_FAILED, -1);
+	(void)sync_send(sock, SYNC_EXEC_FAILED, -1); /* the status says it anyway */
 	_exit(status);
 }

@@ -12,6 +12,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -43,6 +45,48 @@ int supervise_block_signals(void)
 	return fd;
 }
 
+/* Does the process of pidfd (our child, not reaped: its pid is its own)
+ * handle sig? Unknown reads as yes: then the signal goes as it came. */
+static int handles(int pidfd, int sig)
+{
+	char path[64], text[4096], *line;
+	unsigned long long caught;
+	int fd, pid = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	if (!(line = strstr(text, "\nPid:")) || sscanf(line, "\nPid: %d", &pid) != 1 || pid <= 0)
+		return 1;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	if (!(line = strstr(text, "\nSigCgt:")) || sscanf(line, "\nSigCgt: %llx", &caught) != 1)
+		return 1;
+	return (caught >> (sig - 1)) & 1;
+}
+
+/* A container's PID 1 never gets a signal it has no handler for (the
+ * kernel protects a namespace's init): TERM from `timeout`, INT from
+ * `kill -INT`, HUP from a terminal that went away would reach nothing, and
+ * the student could not end their container the way they end any other
+ * program. Such a signal ends it with SIGKILL instead, as the signal's
+ * default action would have (issue 14: `kill`, `timeout` and hang-up must
+ * keep working). */
+static int forwarded_as(int pidfd, int sig)
+{
+	if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !handles(pidfd, sig))
+		return SIGKILL;
+	return sig;
+}
+
 static void forward_signals(int sigfd, int pidfd, int master)
 {
 	struct signalfd_siginfo si;
@@ -51,7 +95,8 @@ static void forward_signals(int sigfd, int pidfd, int master)
 		if (si.ssi_signo == SIGWINCH)
 			master >= 0 ? pty_resize(master) : (void)0;
 		else
-			syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+			syscall(SYS_pidfd_send_signal, pidfd, forwarded_as(pidfd, (int)si.ssi_signo),
+				NULL, 0);
 	}
 }
 

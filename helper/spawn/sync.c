@@ -14,7 +14,7 @@ void sync_pair(int sv[2])
 		die_errno("socketpair");
 }
 
-void sync_send(int sock, enum sync_msg what, int fd)
+int sync_send(int sock, enum sync_msg what, int fd)
 {
 	char msg = (char)what;
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -35,7 +35,8 @@ void sync_send(int sock, enum sync_msg what, int fd)
 	}
 	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
 		if (errno != EINTR)
-			die_errno("sendmsg");
+			return -1;
+	return 0;
 }
 
 enum sync_msg sync_recv(int sock, int *fd)

@@ -17,7 +17,9 @@ enum sync_msg {
 };
 
 void sync_pair(int sv[2]);
-void sync_send(int sock, enum sync_msg msg, int fd);
+/* 0, or -1 when the peer is gone: it said why, so the caller ends
+ * quietly (a refusal is one line, never two). */
+int sync_send(int sock, enum sync_msg msg, int fd);
 /* Returns the message, or SYNC_EOF. If fd is not NULL, a passed fd lands
  * there (-1 if none). */
 enum sync_msg sync_recv(int sock, int *fd);

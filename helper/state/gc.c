@@ -102,7 +102,6 @@ static void forget(int cdir, int ldir, const struct stale *s)
 	if (lease_is(ldir, s->addr, s->name))
 		unlinkat(ldir, s->addr, 0);
 	unlinkat(cdir, s->name, 0);
-	audit(1, "gc %s", s->name);
 }
 
 int state_gc(int patient)
@@ -126,6 +125,10 @@ int state_gc(int patient)
 			else
 				left++;
 		state_unlock(&lock);
+		/* Recorded once the lock is free: the log may make us wait. */
+		for (size_t i = 0; i < n; i++)
+			if (list[i].gone)
+				audit(1, "gc %s", list[i].name);
 	}
 	free(list);
 	return left;

@@ -24,18 +24,41 @@ static long elapsed_ms(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/* How many times the lock was released, as the file says (a waiter's read
+ * may race a holder's write: any change counts as progress). */
+static unsigned long long generation(int fd)
+{
+	unsigned long long gen = 0;
+
+	return pread(fd, &gen, sizeof gen, 0) == (ssize_t)sizeof gen ? gen : 0;
+}
+
+/* Busy is when nobody got the lock for STATE_LOCK_DEADLINE_MS: a holder
+ * that stalls (the first release's hostile caller) is refused quickly,
+ * while a queue of a hundred starts that each hold it for a moment is
+ * waited for, up to STATE_LOCK_PATIENCE_MS in all. */
 int state_lock(int dirfd)
 {
-	struct timespec start, pause = { 0, 2 * 1000 * 1000 };
+	struct timespec start, progress, pause = { 0, 2 * 1000 * 1000 };
 	int fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	unsigned long long seen;
 
 	if (fd < 0)
 		die_errno("opening %s/lock", MD_RUNDIR);
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	progress = start;
+	seen = generation(fd);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		unsigned long long now = generation(fd);
+
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			die_errno("locking %s/lock", MD_RUNDIR);
-		if (elapsed_ms(&start) >= STATE_LOCK_DEADLINE_MS) {
+		if (now != seen) {
+			seen = now;
+			clock_gettime(CLOCK_MONOTONIC, &progress);
+		}
+		if (elapsed_ms(&progress) >= STATE_LOCK_DEADLINE_MS ||
+		    elapsed_ms(&start) >= STATE_LOCK_PATIENCE_MS) {
 			close(fd);
 			die("minidocker is busy (another start or clean-up holds %s/lock): try again",
 			    MD_RUNDIR);
@@ -50,8 +73,12 @@ int state_lock(int dirfd)
 
 void state_unlock(int *lock)
 {
+	unsigned long long gen;
+
 	if (*lock < 0)
 		return;
+	gen = generation(*lock) + 1;
+	(void)!pwrite(*lock, &gen, sizeof gen, 0); /* only a waiter's patience depends on it */
 	close(*lock);
 	*lock = -1;
 	util_lock_released();

@@ -2,10 +2,12 @@
 #ifndef MD_STATE_LOCK_H
 #define MD_STATE_LOCK_H
 
-/* How long a helper waits for the lock before it refuses, "busy". */
+/* A helper refuses, "busy", when the lock has not changed hands for
+ * STATE_LOCK_DEADLINE_MS, or after STATE_LOCK_PATIENCE_MS in all. */
 #define STATE_LOCK_DEADLINE_MS 5000
+#define STATE_LOCK_PATIENCE_MS 60000
 
-/* Take the lock in RUNDIR (dirfd) within the deadline, or die
+/* Take the lock in RUNDIR (dirfd) within the deadlines, or die
  * "busy, try again". While it is held, die() releases it first and lines
  * for the caller wait (util.h). Hold it only around reads and writes of
  * root-owned files: never across a write to a caller's fd, a spawn or a
