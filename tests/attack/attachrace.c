@@ -151,20 +151,34 @@ static pid_t burn(void)
 	return pid;
 }
 
+static int unshare_errno = -1; /* of the process that took the pid */
+
 /* The next pid is target unless another process takes it first; ours
- * then sits in namespaces of its own. */
+ * then sits in namespaces of its own, once it has said it made them. */
 static pid_t take(pid_t target)
 {
-	pid_t pid = fork();
+	int said[2], err = 0;
+	pid_t pid;
 
+	if (pipe(said) < 0)
+		return -1;
+	pid = fork();
 	if (pid == 0) {
+		close(said[0]);
 		if (getpid() != target)
 			_exit(0);
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+			err = errno;
+		if (write(said[1], &err, sizeof err) != (ssize_t)sizeof err || err)
 			_exit(3);
+		close(said[1]);
 		for (;;)
 			pause();
 	}
+	close(said[1]);
+	if (pid == target && read(said[0], &err, sizeof err) == (ssize_t)sizeof err)
+		unshare_errno = err;
+	close(said[0]);
 	if (pid > 0 && pid != target)
 		waitpid(pid, NULL, 0);
 	return pid;
@@ -252,13 +266,18 @@ int main(int argc, char **argv)
 	while (alive(child) && time(NULL) < end)
 		nanosleep(&ms, NULL);
 	ours = !alive(child) && recycle(lastfd, child, end);
-	printf("%s %d\n", ours ? "recycled" : "not recycled", (int)child);
+	if (ours && unshare_errno)
+		printf("recycled %d, but no namespaces of its own: %s\n", (int)child,
+		       unshare_errno < 0 ? "no word from it" : strerror(unshare_errno));
+	else
+		printf("%s %d\n", ours ? "recycled" : "not recycled", (int)child);
 	*stop = 1;
 	/* mdnet.sh runs again: give it time to do what it was told. */
 	for (int i = 0; i < 3000 && alive(script); i++)
 		nanosleep(&ms, NULL);
 	if (ours) {
-		list_interfaces(child);
+		if (!unshare_errno)
+			list_interfaces(child);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}

@@ -6,8 +6,9 @@
  *
  * Usage: lockfreeze DIR SECONDS PROG [ARG]...
  * Prints "frozen" once PROG is frozen and still holds the lock (frozen a
- * moment too late, it is thawed and watched again), "missed" when PROG
- * ended first. Exit: PROG's status (128+N if killed by signal N). */
+ * moment too late, it is thawed and watched again), "escaped" if PROG
+ * holds the lock outside DIR (it left the student's group: nothing of
+ * theirs can freeze it), "missed" when PROG ended first. Exit: PROG's status (128+N if killed by signal N). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,6 +47,28 @@ static int holds_flock(int locks, pid_t pid)
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		if (!strstr(line, "->") && strstr(line, " FLOCK ") && strstr(line, " WRITE ") &&
 		    strstr(line, want))
+			return 1;
+	return 0;
+}
+
+/* Is pid in the freezer group dir? */
+static int member(const char *dir, pid_t pid)
+{
+	char path[512];
+	static char buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (atoi(line) == (int)pid)
 			return 1;
 	return 0;
 }
@@ -101,6 +124,14 @@ int main(int argc, char **argv)
 			continue;
 		if (write_to(argv[1], "freezer.state", "FROZEN\n") < 0)
 			return perror("freezing"), 3;
+		/* A helper that left the student's cgroup cannot be frozen. */
+		if (!member(argv[1], pid)) {
+			write_to(argv[1], "freezer.state", "THAWED\n");
+			puts("escaped");
+			fflush(stdout);
+			waitpid(pid, &status, 0);
+			break;
+		}
 		/* Frozen still holding it, or let go and watched again. */
 		if (!frozen(argv[1]) || !holds_flock(locks, pid)) {
 			if (write_to(argv[1], "freezer.state", "THAWED\n") < 0)
