@@ -195,6 +195,10 @@ MD_NORETURN void spawn_exec(int sock, const struct request *req,
 {
 	int master = -1, status;
 
+	/* The drop to the container's credentials reset dumpability to
+	 * fs.suid_dumpable: until exec nothing of ours may be ptraced or read
+	 * through /proc (SECURITY.md 40, 24). */
+	privilege_dumpable_off();
 	if (setsid() < 0)
 		die_errno("setsid");
 	if (use_pty)
