@@ -41,12 +41,15 @@ loop_shares() {
 	wait_for 30 two_loops
 	pids=$(pgrep -U "$MDT_USER" -x loop | tr '\n' ' ')
 	set -- $pids
-	local a0 b0 a1 b1 hz
+	local a0 b0 a1 b1 hz t0 t1 ms
 	hz=$(getconf CLK_TCK)
-	a0=$(cpu_ticks "$1"); b0=$(cpu_ticks "$2")
+	# Over the time that really went by: on a loaded machine, or in a
+	# guest under TCG, `sleep 2` may take longer than 2 s.
+	t0=$(date +%s%N); a0=$(cpu_ticks "$1"); b0=$(cpu_ticks "$2")
 	sleep 2
-	a1=$(cpu_ticks "$1"); b1=$(cpu_ticks "$2")
-	echo $(( (a1 - a0) * 100 / (2 * hz) )) $(( (b1 - b0) * 100 / (2 * hz) ))
+	a1=$(cpu_ticks "$1"); b1=$(cpu_ticks "$2"); t1=$(date +%s%N)
+	ms=$(( (t1 - t0) / 1000000 ))
+	echo $(( (a1 - a0) * 100000 / (ms * hz) )) $(( (b1 - b0) * 100000 / (ms * hz) ))
 	grep Cpus_allowed_list "/proc/$1/status" | cut -f2
 	grep Cpus_allowed_list "/proc/$2/status" | cut -f2
 }
