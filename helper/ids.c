@@ -149,9 +149,9 @@ static void empty_inheritable_and_ambient(void)
 		die_errno("capget");
 	if (d[0].inheritable || d[1].inheritable)
 		die("the inheritable capabilities are not empty after the drop");
-	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
-			die("the ambient capabilities are not empty after the drop");
+	/* With the inheritable set empty the ambient one is too: the kernel
+	 * keeps no capability ambient that is not also inheritable
+	 * (capabilities(7)), so no prctl per capability to prove it. */
 }
 
 /* Lock NOROOT and NO_SETUID_FIXUP, both off, as they are under Docker and

@@ -36,6 +36,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -66,13 +68,11 @@ static const struct {
 /* The soft limit is ours; the hard one is only ever raised (to the soft),
  * never lowered: root's children may need more, and the container's
  * command gets the caller's back from it (privilege_give_rlimits). */
-static void fix_limit(int i)
+static void fix_limit(int i, struct rlimit have)
 {
 	rlim_t value = fixed_limits[i].value;
-	struct rlimit have, want;
+	struct rlimit want;
 
-	if (getrlimit(fixed_limits[i].resource, &have) < 0)
-		die_errno("getrlimit(RLIMIT_%s)", fixed_limits[i].name);
 	want.rlim_cur = value;
 	want.rlim_max = have.rlim_max >= value ? have.rlim_max : value;
 	if (setrlimit(fixed_limits[i].resource, &want) == 0)
@@ -102,21 +102,44 @@ void privilege_block_signals(sigset_t *blocked)
 		die_errno("sigprocmask");
 }
 
+/* The signals the caller left ignored (SIG_IGN is the one disposition
+ * that survives exec: handlers are reset by it), from procfs's SigIgn;
+ * all of them when it cannot be read. */
+static unsigned long long ignored_signals(void)
+{
+	char text[4096], *line;
+	unsigned long long mask;
+	struct statfs fs;
+	ssize_t n = -1;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC)
+		n = read(fd, text, sizeof text - 1);
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	if (!(line = strstr(text, "\nSigIgn:")) || sscanf(line, "\nSigIgn: %llx", &mask) != 1)
+		return ~0ULL;
+	return mask;
+}
+
 static void reset_signals(void)
 {
+	unsigned long long ignored;
 	struct sigaction dfl;
 	sigset_t blocked;
 
 	/* Blocked first: no signal lands between a disposition reset and
-	 * the mask. Then every disposition the caller may have set
-	 * (SIG_IGN survives exec) back to default, so that, e.g., an
-	 * ignored SIGCHLD cannot make the kernel reap our children. */
+	 * the mask. Then every disposition the caller may have set back to
+	 * default, so that, e.g., an ignored SIGCHLD cannot make the kernel
+	 * reap our children. */
 	privilege_block_signals(&blocked);
+	ignored = ignored_signals();
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+	for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && ((ignored >> (sig - 1)) & 1))
 			sigaction(sig, &dfl, NULL); /* EINVAL for the unused ones */
 }
 
@@ -160,7 +183,7 @@ static void reset_rlimits(struct rlimit saved[PRIVILEGE_RLIMITS])
 		if (getrlimit(r, &saved[r]) < 0)
 			die_errno("getrlimit");
 	for (size_t i = 0; i < sizeof fixed_limits / sizeof fixed_limits[0]; i++)
-		fix_limit((int)i);
+		fix_limit((int)i, saved[fixed_limits[i].resource]);
 }
 
 void privilege_dumpable_off(void)
