@@ -121,7 +121,7 @@ static void open_destination(void)
  * would be opened with their rights: main opens it first thing as root. */
 void audit_open(void)
 {
-	expected = 1;
+	expected = geteuid() == 0; /* mdmonitor run by a student: nothing to log with */
 	if (log_fd < 0 && geteuid() == 0)
 		open_destination();
 }

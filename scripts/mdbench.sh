@@ -324,6 +324,8 @@ mb_env_setup_minidocker() {
 		mb_md_home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
 		[ -d "$mb_md_home" ] || { mb_reason="the home of $SUDO_USER (SUDO_USER) is not found"; return 1; }
 		mb_md_as="runuser -u $SUDO_USER -- env HOME=$mb_md_home"
+		# Their own tree: root may write there for them (md_root_safe_dir).
+		md_trust_uid=$(id -u "$SUDO_USER")
 		# shellcheck disable=SC2086 # $mb_md_as holds separate words
 		$mb_md_as mkdir -p "$mb_md_home/.local/share/minidocker/rootfs"
 	fi
