@@ -123,10 +123,20 @@ static unsigned long long ignored_signals(void)
 	return mask;
 }
 
+/* The kernel's struct sigaction on x86-64 and the other 64-bit ports:
+ * glibc's sigaction() refuses the two real-time signals it reserves (32
+ * and 33), which a caller can leave ignored all the same. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long long mask;
+};
+
 static void reset_signals(void)
 {
 	unsigned long long ignored;
-	struct sigaction dfl;
+	struct kernel_sigaction dfl;
 	sigset_t blocked;
 
 	/* Blocked first: no signal lands between a disposition reset and
@@ -136,11 +146,10 @@ static void reset_signals(void)
 	privilege_block_signals(&blocked);
 	ignored = ignored_signals();
 	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+	dfl.handler = SIG_DFL;
+	for (int sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP && ((ignored >> (sig - 1)) & 1))
-			sigaction(sig, &dfl, NULL); /* EINVAL for the unused ones */
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
 }
 
 static void reset_timers(void)
