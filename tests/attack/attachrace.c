@@ -89,17 +89,6 @@ static pid_t parent_of(pid_t pid, char *comm, size_t size)
 	return (pid_t)ppid;
 }
 
-static int last_pid(int fd)
-{
-	char buf[16];
-	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return atoi(buf);
-}
-
 /* Is word one of pid's arguments? */
 static int has_arg(pid_t pid, const char *word)
 {

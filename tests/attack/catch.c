@@ -29,24 +29,6 @@
 
 #include "runs.h"
 
-static int read_at(int pid, const char *name, char *buf, size_t size)
-{
-	char path[96];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 static int matches(int pid, const char *name, const char *word)
 {
 	char buf[4096];
@@ -87,9 +69,9 @@ static int report(int pid)
 	char *f[64] = { 0 }, *p;
 	int field = 2;
 
-	if (read_at(pid, "status", status, sizeof status) < 0 ||
-	    read_at(pid, "stat", stat, sizeof stat) < 0 ||
-	    read_at(pid, "limits", limits, sizeof limits) < 0 || !(p = strrchr(stat, ')')))
+	if (proc_read(pid, "status", status, sizeof status) < 0 ||
+	    proc_read(pid, "stat", stat, sizeof stat) < 0 ||
+	    proc_read(pid, "limits", limits, sizeof limits) < 0 || !(p = strrchr(stat, ')')))
 		return 0;
 	for (int i = 0; i < 3; i++) {
 		ssize_t n;
@@ -122,7 +104,7 @@ static int hold(int pid)
 	if (kill(pid, SIGSTOP) < 0)
 		return 0;
 	for (int i = 0; i < 10000; i++) {
-		if (read_at(pid, "stat", stat, sizeof stat) < 0 || !(p = strrchr(stat, ')')))
+		if (proc_read(pid, "stat", stat, sizeof stat) < 0 || !(p = strrchr(stat, ')')))
 			return 0;
 		if (p[2] == 'T')
 			return 1;

@@ -20,16 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int last_pid(int fd)
-{
-	char buf[16];
-	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return atoi(buf);
-}
+#include "runs.h"
 
 /* The child that took PID: its namespaces, then PROG, on /dev/null. */
 static void become(char **argv, int userns)

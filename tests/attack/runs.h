@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -20,14 +21,15 @@ static inline int same_base(const char *path, const char *name)
 	return strcmp(slash ? slash + 1 : path, name) == 0;
 }
 
-/* Reads /proc/PID/cmdline into buf; returns its length (-1: gone). */
-static inline int cmdline_of(pid_t pid, char *buf, size_t size)
+/* Reads /proc/PID/NAME into buf, NUL ended; returns its length (-1:
+ * gone). */
+static inline int proc_read(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64];
+	char path[96];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -37,6 +39,23 @@ static inline int cmdline_of(pid_t pid, char *buf, size_t size)
 		return -1;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+/* The kernel's last pid, from an open /proc/sys/kernel/ns_last_pid. */
+static inline int last_pid(int fd)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+static inline int cmdline_of(pid_t pid, char *buf, size_t size)
+{
+	return proc_read(pid, "cmdline", buf, size);
 }
 
 static inline int runs(pid_t pid, const char *name)
