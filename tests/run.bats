@@ -65,7 +65,7 @@ user_rootfs() {
 	assert_output "uid=0(root) gid=0(root)"
 	md -- sleep 30 &
 	wait_for 30 pgrep -u "$MDT_USER" -x sleep >/dev/null
-	pid=$(pgrep -u "$MDT_USER" -x sleep)
+	pid=$(pgrep -n -u "$MDT_USER" -x sleep) # the newest: this test's
 	[ "$(stat -c %U /proc/"$pid")" = "$MDT_USER" ]
 	grep -q "^Uid:.*$(id -u "$MDT_USER")" /proc/"$pid"/status
 }
@@ -101,7 +101,7 @@ user_rootfs() {
 @test "a container killed by a signal exits 128+N" {
 	md -- sleep 30 &
 	bg=$!
-	wait_for 30 pkill -KILL -u "$MDT_USER" -x sleep
+	wait_for 30 pkill -n -KILL -u "$MDT_USER" -x sleep
 	status=0
 	wait "$bg" || status=$?
 	assert_status 137
