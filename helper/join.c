@@ -201,6 +201,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	struct spawn sp;
 	const char *name;
 	int sock, status, use_pty = isatty(0) && isatty(1);
+	AUTOCLOSE int own_pidns = -1;
 
 	parse(&req, &name, argc, argv);
 	memset(&t, 0, sizeof t);
@@ -216,14 +217,19 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 			die("exec into another user's container: fd %d is your terminal (use a terminal for both input and output, or redirect fd %d)",
 			    fd, fd);
 	audit(1, "exec %s command=%s", name, req.argv[0]);
-	/* Our children are born in the container's PID namespace. */
-	if (setns(t.ns[NS_PID], CLONE_NEWPID) < 0)
+	/* Our next child is born in the container's PID namespace; only that
+	 * one: any later child of ours (the sanitizer's leak checker, in the
+	 * ASan build) would find no parent it could see. */
+	own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (own_pidns < 0 || setns(t.ns[NS_PID], CLONE_NEWPID) < 0)
 		die_errno("joining the container's pid namespace");
 	util_set_cleanup(abort_join);
 	pin_near_target((pid_t)t.e.pid);
 	if (spawn_child(&sp, 0, &sock) == 0)
 		child_main(&t, &req, saved, use_pty, sock);
 	active_child = &sp;
+	if (setns(own_pidns, CLONE_NEWPID) < 0)
+		die_errno("leaving the container's pid namespace");
 	for (int i = 0; i < NS_COUNT; i++)
 		if (t.ns[i] >= 0)
 			close(t.ns[i]);
