@@ -1,7 +1,7 @@
 #!/bin/sh
 # summary.sh UNIT_LOG TAP...: one closing line for `make check`, counting the
 # C unit checks and every bats test (skips counted apart, their reasons
-# listed so that nothing is skipped silently).
+# listed so that nothing is skipped silently, then every failure by name).
 set -eu
 
 unit_log=$1
@@ -21,5 +21,11 @@ for tap in "$@"; do
 	failed=$((failed + f))
 	skipped=$((skipped + s))
 	grep '^ok .* # skip' "$tap" | sed 's/^ok [0-9]* /skipped: /' || :
+done
+# The failures last, just above the count: a log read from its tail names them.
+for tap in "$@"; do
+	[ -f "$tap" ] || continue
+	suite=${tap%/report.tap}
+	grep '^not ok ' "$tap" | sed "s|^not ok [0-9]* |failed (${suite##*/}): |" || :
 done
 echo "check: $passed passed, $failed failed, $skipped skipped"
