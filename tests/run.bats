@@ -63,9 +63,11 @@ user_rootfs() {
 @test "id says root inside, while on the host the process is the caller's" {
 	run md -- id
 	assert_output "uid=0(root) gid=0(root)"
-	md -- sleep 30 &
-	wait_for 30 pgrep -u "$MDT_USER" -x sleep >/dev/null
-	pid=$(pgrep -n -u "$MDT_USER" -x sleep) # the newest: this test's
+	md -- sleep 31 &
+	# This test's sleep, by its whole command line: another of the user's
+	# sleeps (an earlier test's) must not stand in for it.
+	wait_for 30 pgrep -u "$MDT_USER" -f '^sleep 31$' >/dev/null
+	pid=$(pgrep -n -u "$MDT_USER" -f '^sleep 31$')
 	[ "$(stat -c %U /proc/"$pid")" = "$MDT_USER" ]
 	grep -q "^Uid:.*$(id -u "$MDT_USER")" /proc/"$pid"/status
 }
@@ -99,9 +101,9 @@ user_rootfs() {
 }
 
 @test "a container killed by a signal exits 128+N" {
-	md -- sleep 30 &
+	md -- sleep 32 &
 	bg=$!
-	wait_for 30 pkill -n -KILL -u "$MDT_USER" -x sleep
+	wait_for 30 pkill -KILL -u "$MDT_USER" -f '^sleep 32$' # this test's sleep only
 	status=0
 	wait "$bg" || status=$?
 	assert_status 137
@@ -192,9 +194,9 @@ C
 	assert_output "$(printf 'CapBnd:\t00000000a80425fb')"
 }
 
-@test "a system rootfs is read-only, with writable /tmp, /run and /var/tmp" {
-	run md -- sh -c 'touch /etc/x; echo $?; touch /tmp/x /run/x /var/tmp/x && echo ok'
-	assert_output_contains "ok"
+@test "a system rootfs is read-only with --read-only, with writable /tmp, /run and /var/tmp" {
+	run md --read-only -- sh -c 'touch /etc/x; echo $?; touch /tmp/x /run/x /var/tmp/x && echo ok'
+	assert_output_contains "/etc/x: Read-only file system"
 	[ "${lines[-1]}" = ok ]
 	[ ! -e "$MDT_SYSROOTFS/default/tmp/x" ]
 }
