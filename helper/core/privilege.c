@@ -229,6 +229,11 @@ static int hierarchy_dir(char *line, char *dir, size_t size, char *root, size_t 
 		return 0;
 	*path++ = '\0';
 	path[strcspn(path, "\n")] = '\0';
+	/* A hierarchy's root group is root's: nothing to look at. (The path is
+	 * the host's: a setuid exec does not happen in a namespace the caller
+	 * made, and so in a cgroup namespace of theirs.) */
+	if (strcmp(path, "/") == 0)
+		return 0;
 	if (*ctl == '\0') /* the unified hierarchy: alone, or beside v1 */
 		mount = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0 ? "unified" : ".";
 	else if (!strcmp(ctl, "name=systemd"))
