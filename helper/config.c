@@ -85,6 +85,26 @@ static int rootfs_option(struct rule *r, const char *v)
 	return copy_word(r->rootfs[r->nrootfs++], sizeof r->rootfs[0], v);
 }
 
+/* bind=DIR or bind=DIR:ro: a tree the caller's --volume sources may come
+ * from ("~": their home); :ro allows read-only binds only. */
+static int bind_option(struct rule *r, const char *v)
+{
+	char dir[256];
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+
+	if (r->nbinds == CONF_MAX_BINDS || n >= sizeof dir)
+		return -1;
+	if (colon && strcmp(colon, ":ro") != 0)
+		return -1;
+	memcpy(dir, v, n);
+	dir[n] = '\0';
+	if (strcmp(dir, "~") != 0 && (!valid_abs_path(dir) || strcmp(dir, "/") == 0))
+		return -1;
+	r->binds_ro[r->nbinds] = colon != NULL;
+	return copy_word(r->binds[r->nbinds++], sizeof r->binds[0], dir);
+}
+
 /* nested=no|yes|force: user namespaces inside containers (SECURITY.md 45). */
 static int nested_option(struct rule *r, const char *v)
 {
@@ -103,7 +123,7 @@ static int nested_option(struct rule *r, const char *v)
 static int rule_option(struct rule *r, const char *key, const char *v, unsigned *seen)
 {
 	static const char *const keys[] = { "memory", "swap", "cpus", "pids",
-		"containers", "ip", "bridge", "rootfs", "userns", "nested" };
+		"containers", "ip", "bridge", "rootfs", "userns", "nested", "bind" };
 	unsigned i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -111,7 +131,7 @@ static int rule_option(struct rule *r, const char *key, const char *v, unsigned 
 			break;
 	if (i == sizeof keys / sizeof keys[0])
 		return -2;
-	if (i != 7 && (*seen & (1u << i)))
+	if (i != 7 && i != 10 && (*seen & (1u << i)))
 		return -3;
 	*seen |= 1u << i;
 	switch (i) {
@@ -125,6 +145,7 @@ static int rule_option(struct rule *r, const char *key, const char *v, unsigned 
 	case 7: return rootfs_option(r, v);
 	case 8: r->userns_host = 1; return strcmp(v, "host") == 0 ? 0 : -1;
 	case 9: return nested_option(r, v);
+	case 10: return bind_option(r, v);
 	default: return -2;
 	}
 }

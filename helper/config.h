@@ -2,7 +2,8 @@
  *
  *   permit|deny USER|:GROUP [memory=SIZE] [swap=SIZE] [cpus=LIST] [pids=N]
  *                           [containers=N] [ip=CIDR] [bridge=NAME]
- *                           [rootfs=DIR]... [userns=host] [nested=yes|force]
+ *                           [rootfs=DIR]... [bind=DIR[:ro]]... [userns=host]
+ *                           [nested=yes|force]
  *   bridge NAME ADDR/PREFIX
  */
 #ifndef MD_CONFIG_H
@@ -15,6 +16,7 @@
 #define CONF_MAX_LINE 4096
 #define CONF_MAX_RULES 10000
 #define CONF_MAX_ROOTFS 16
+#define CONF_MAX_BINDS 16
 #define CONF_NAME_MAX 64
 
 struct rule {
@@ -33,6 +35,9 @@ struct rule {
 	char bridge[16];
 	int nrootfs;
 	char rootfs[CONF_MAX_ROOTFS][256]; /* absolute paths, or "~" */
+	int nbinds;
+	char binds[CONF_MAX_BINDS][256];   /* trees binds may come from: absolute, or "~" */
+	int binds_ro[CONF_MAX_BINDS];      /* 1: read-only binds only (DIR:ro) */
 	int userns_host;
 	int nested;               /* NESTED_NO, _YES or _FORCE (policy_nested) */
 };

@@ -165,6 +165,7 @@ MD_NORETURN static void child_main(struct target *t, const struct request *req,
 	int userns = t->ns[NS_USER] >= 0;
 
 	util_set_cleanup(NULL);
+	cg_enter_self(&t->cg); /* v1; on v2 the parent puts us there */
 	cg_release(&t->cg);
 	close(t->pidfd);
 	join_namespaces(t);
@@ -225,7 +226,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 		die_errno("joining the container's pid namespace");
 	util_set_cleanup(abort_join);
 	pin_near_target((pid_t)t.e.pid);
-	if (spawn_child(&sp, 0, &sock) == 0)
+	if (spawn_child(&sp, 0, cg_clone_fd(&t.cg), &sock) == 0)
 		child_main(&t, &req, saved, use_pty, sock);
 	active_child = &sp;
 	if (setns(own_pidns, CLONE_NEWPID) < 0)
@@ -239,7 +240,8 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 		return MD_EXIT_REFUSED;
 	}
 	/* Limits and accounting of the container apply to what runs here. */
-	cg_enter(&t.cg, sp.pid);
+	if (!sp.in_cgroup)
+		cg_enter_child(&t.cg, sp.pid);
 	cg_release(&t.cg);
 	spawn_go(&sp, saved);
 	status = spawn_supervise(&sp, c->uid, 1);

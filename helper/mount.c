@@ -19,6 +19,7 @@
  * - pivot_root, then detach the old root, staging included (SECURITY.md 31). */
 #define _GNU_SOURCE
 #include "mount.h"
+#include "binds.h"
 #include "masks.h"
 #include "util.h"
 
@@ -53,12 +54,10 @@ static unsigned long inherited_flags(int fd)
 	return f;
 }
 
-/* A tmpfs over RUNDIR that only this namespace sees, with the rootfs bound
- * at STAGE/root; returns an fd of the bind mount's root. */
-static int stage_rootfs(int rootfd, int read_only)
+/* A tmpfs over RUNDIR that only this namespace sees, with the rootfs at
+ * STAGE/root as the layer plan says (layer.c); returns an fd of it. */
+static int stage_rootfs(int rootfd, struct layer *layer)
 {
-	char src[64];
-	unsigned long flags = MS_NOSUID | MS_NODEV | inherited_flags(rootfd);
 	int fd;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -68,13 +67,7 @@ static int stage_rootfs(int rootfd, int read_only)
 	if (mkdir(STAGED("root"), 0700) < 0 || mkdir(STAGED("dev"), 0755) < 0 ||
 	    mkdir(STAGED("proc"), 0555) < 0 || mkdir(STAGED("sys"), 0555) < 0)
 		die_errno("mkdir in the staging tmpfs");
-	/* The source is the fd we checked: the path is never looked up again. */
-	xsnprintf(src, sizeof src, "/proc/self/fd/%d", rootfd);
-	if (mount(src, STAGED("root"), NULL, MS_BIND, NULL) < 0)
-		die_errno("bind-mounting the rootfs");
-	if (mount(NULL, STAGED("root"), NULL, MS_REMOUNT | MS_BIND | flags |
-		  (read_only ? MS_RDONLY : 0), NULL) < 0)
-		die_errno("remounting the rootfs nosuid,nodev");
+	layer_mount(layer, rootfd, STAGED("root"), STAGE, inherited_flags(rootfd));
 	fd = open(STAGED("root"), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open(\"%s\")", STAGED("root"));
@@ -182,9 +175,13 @@ static void pivot_into(int root)
 		die_errno("chdir(\"/\")");
 }
 
-void mount_container(int rootfd, int read_only, uid_t owner, gid_t group)
+void mount_container(int rootfd, struct layer *layer, const struct request *req,
+		     uid_t owner, gid_t group)
 {
-	AUTOCLOSE int root = stage_rootfs(rootfd, read_only);
+	AUTOCLOSE int root = stage_rootfs(rootfd, layer);
+	struct binds binds;
+
+	binds_open(&binds, req, owner, group);
 
 	stage_proc_sys();
 	masks_apply(STAGED("proc"), STAGED("sys")); /* SECURITY.md 46 */
@@ -195,7 +192,8 @@ void mount_container(int rootfd, int read_only, uid_t owner, gid_t group)
 	mount_here(STAGED("dev"), NULL, MS_MOVE, NULL, "dev");
 	enter_mountpoint(root, "sys", 1);
 	mount_here(STAGED("sys"), NULL, MS_MOVE, NULL, "sys");
-	if (read_only)
+	if (layer->read_only)
 		mount_scratch(root, owner, group);
+	binds_attach(&binds, req, root, owner, group);
 	pivot_into(root);
 }

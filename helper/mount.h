@@ -2,13 +2,18 @@
 #ifndef MD_MOUNT_H
 #define MD_MOUNT_H
 
+#include "core/request.h"
+#include "layer.h"
+
 #include <sys/types.h>
 
 /* In the child, in its new mount namespace, still host root: make the
- * host's mounts private, bind the rootfs (by fd) at the helper's own
- * root-owned run directory, pivot_root into it and detach the old root;
- * then mount /proc, /dev, /sys and, for a read-only rootfs, tmpfs on /tmp,
- * /run, /var/tmp owned by the caller. Dies on any failure. */
-void mount_container(int rootfd, int read_only, uid_t owner, gid_t group);
+ * host's mounts private, mount the rootfs (by fd) at the helper's own
+ * root-owned run directory as the layer plan says, mount /proc, /dev,
+ * /sys and, for a read-only rootfs, tmpfs on /tmp, /run, /var/tmp owned by
+ * the caller, attach the request's binds, pivot_root into it and detach
+ * the old root. Dies on any failure. */
+void mount_container(int rootfd, struct layer *layer, const struct request *req,
+		     uid_t owner, gid_t group);
 
 #endif

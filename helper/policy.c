@@ -62,6 +62,36 @@ int policy_rootfs_allowed(const struct rule *r, const struct caller *c, const ch
 	return 0;
 }
 
+/* A --volume source must lie in (or be) one of the rule's bind= trees, a
+ * read-only-only tree only for read-only binds (issue 16). Compared by
+ * whole components, as rootfs paths are (SECURITY.md 8); binds.c then
+ * walks it without following any symlink, so the string is the tree. */
+static void check_binds(const struct config *cfg, const struct rule *r,
+			const struct caller *c, const struct request *req)
+{
+	for (int b = 0; b < req->nbinds; b++) {
+		const struct bind_request *want = &req->binds[b];
+		int inside = 0, writable = 0;
+
+		if (r->nbinds == 0)
+			die("--volume is not allowed by your rule (%s:%d has no bind=)", cfg->file, r->line);
+		for (int i = 0; i < r->nbinds; i++) {
+			const char *dir = strcmp(r->binds[i], "~") ? r->binds[i] : c->home;
+
+			if (!valid_abs_path(dir) || !path_within(want->src, dir))
+				continue;
+			inside = 1;
+			writable |= !r->binds_ro[i];
+		}
+		if (!inside)
+			die("--volume source %s is not in a directory you may bind from (%s:%d)",
+			    want->src, cfg->file, r->line);
+		if (!want->read_only && !writable)
+			die("--volume source %s may only be bound read-only (add :ro; %s:%d)",
+			    want->src, cfg->file, r->line);
+	}
+}
+
 static void check_size(const char *what, uint64_t asked, uint64_t cap,
 		       const struct config *cfg, const struct rule *r)
 {
@@ -110,6 +140,7 @@ void policy_check(const struct config *cfg, const struct rule *r,
 	if (!policy_rootfs_allowed(r, c, req->rootfs))
 		die("rootfs %s is not in a directory you may use (%s:%d)",
 		    req->rootfs, cfg->file, r->line);
+	check_binds(cfg, r, c, req);
 }
 
 /* The sysctl by which this host refuses unprivileged user namespaces (as
@@ -246,6 +277,11 @@ void policy_print(const struct config *cfg, const struct rule *r, const struct c
 	}
 	for (int i = 0; i < r->nrootfs; i++)
 		printf("%-12s %s\n", "rootfs", strcmp(r->rootfs[i], "~") ? r->rootfs[i] : c->home);
+	for (int i = 0; i < r->nbinds; i++)
+		printf("%-12s %s%s\n", "bind", strcmp(r->binds[i], "~") ? r->binds[i] : c->home,
+		       r->binds_ro[i] ? " (read-only)" : "");
+	if (!r->nbinds)
+		printf("%-12s not allowed\n", "bind");
 	printf("%-12s %s\n", "userns", r->userns_host && c->uid == 0 ? "private or host" : "private");
 	print_nested(r);
 	printf("%-12s uid 0 -> %u", "uid map", (unsigned)c->uid);

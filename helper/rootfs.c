@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 #include "core/privilege.h"
+#include "core/walk.h"
 #include "util.h"
 
 #include <errno.h>
@@ -34,50 +35,29 @@ static void refuse_unsafe(const struct stat *st, const struct caller *c,
 		die("rootfs %s: %s is writable by its group", path, sofar);
 }
 
-static int step(int dirfd, const char *name, const char *path)
-{
-	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (errno == ENOENT || errno == EACCES || errno == ENOTDIR)
-			die("rootfs %s: not found or not accessible", path);
-		die_errno("rootfs %s", path);
-	}
-	return fd;
-}
-
 /* Open every component as the caller; only once the whole path is
  * reachable are owners and modes judged, so that an unreachable path reads
  * "not found or not accessible" whatever lies on the way. */
 static int walk(const char *path, const struct caller *c)
 {
-	char copy[4096], sofar[4096];
-	size_t end[64]; /* where each component's prefix of path ends */
-	struct stat st[64];
-	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), n = 0;
-	char *save = NULL;
+	char sofar[4096];
+	struct walk w;
+	enum walk_result res;
+	int fd = walk_nofollow(path, 0, &w, &res);
 
-	if (fd < 0)
-		die_errno("open(\"/\")");
-	xsnprintf(copy, sizeof copy, "%s", path);
-	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
-		int next = step(fd, name, path);
-
-		close(fd);
-		fd = next;
-		if (n == 64 || fstat(fd, &st[n]) < 0)
-			die("rootfs %s: too deep", path);
-		end[n] = (size_t)(name - copy) + strlen(name);
-		if (S_ISLNK(st[n].st_mode) || !S_ISDIR(st[n].st_mode)) {
-			if (S_ISLNK(st[n].st_mode))
-				die("rootfs %s: %.*s is a symbolic link", path, (int)end[n], path);
-			die("rootfs %s: not found or not accessible", path);
-		}
-		n++;
+	switch (res) {
+	case WALK_OK:
+		break;
+	case WALK_SYMLINK:
+		die("rootfs %s: %.*s is a symbolic link", path, (int)w.end[w.failed], path);
+	case WALK_TOO_DEEP:
+		die("rootfs %s: too deep", path);
+	default:
+		die("rootfs %s: not found or not accessible", path);
 	}
-	for (int i = 0; i < n; i++) {
-		xsnprintf(sofar, sizeof sofar, "%.*s", (int)end[i], path);
-		refuse_unsafe(&st[i], c, path, sofar);
+	for (int i = 0; i < w.n; i++) {
+		xsnprintf(sofar, sizeof sofar, "%.*s", (int)w.end[i], path);
+		refuse_unsafe(&w.st[i], c, path, sofar);
 	}
 	return fd;
 }

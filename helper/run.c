@@ -115,6 +115,7 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	/* This process owns nothing of the parent's: its failures must not
 	 * remove the cgroup, and its cgroup fds go now. */
 	util_set_cleanup(NULL);
+	cg_enter_self(&run->cg); /* v1; on v2 the parent puts us there */
 	cg_release(&run->cg);
 	/* Root through and through until the drop: a real uid of the caller's
 	 * would let them SIGSTOP this privileged process mid-setup. */
@@ -126,8 +127,9 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	netif_loopback_up();
 	netif_allow_ping();
 	reopen_rootfs(run);
-	mount_container(run->rootfs.fd, run->rootfs.read_only, run->caller->uid,
-			run->caller->gid);
+	mount_container(run->rootfs.fd, &run->layer, req, run->caller->uid, run->caller->gid);
+	if (run->layer.userns >= 0)
+		close(run->layer.userns);
 	close(run->rootfs.fd);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die_errno("unshare(CLONE_NEWCGROUP)");
@@ -187,8 +189,10 @@ static int set_up(struct run *run, struct spawn *sp)
 	char why[256];
 
 	/* In its cgroup before it runs anything (and before it makes its
-	 * cgroup namespace, so the container sees its group as the root). */
-	cg_enter(&run->cg, sp->pid);
+	 * cgroup namespace, so the container sees its group as the root):
+	 * on v1 the child entered itself first thing (cg_enter_self). */
+	if (!sp->in_cgroup)
+		cg_enter_child(&run->cg, sp->pid);
 	if (run->net.enabled) {
 		netns = open_child_netns(sp);
 		net_attach(&run->net, run->id, netns);
@@ -254,12 +258,16 @@ int run_container(struct run *run)
 	if (report >= 0)
 		run->log = detach_open_log(run->req->log_dir, run->id, run->caller);
 	cg_create(&run->cg, run->id, &run->limits);
+	layer_plan(&run->layer, run->req->layer, run->rootfs.read_only, run->req->userns_host,
+		   run->limits.memory, run->caller);
 	affinity_pin_within_list(run->limits.cpus);
 	if (spawn_child(&sp, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-			CLONE_NEWNET, &sock) == 0)
+			CLONE_NEWNET, cg_clone_fd(&run->cg), &sock) == 0)
 		child_main(run, sock);
 	active_child = &sp;
 	close(run->rootfs.fd);
+	if (run->layer.userns >= 0)
+		close(run->layer.userns);
 	if (set_up(run, &sp) < 0 || spawn_ready(&sp) < 0)
 		return finish(run, &sp, -1), MD_EXIT_REFUSED;
 	started = spawn_go(&sp, run->saved);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "core/request.h"
 #include "rootfs.h"
+#include "layer.h"
 #include "state/registry.h"
 #include "core/privilege.h"
 #include "util.h"
@@ -17,6 +18,7 @@ struct run {
 	const struct caller *caller;
 	const struct saved_state *saved;
 	struct rootfs rootfs;
+	struct layer layer;  /* planned by the parent, mounted by the child */
 	char id[RUN_ID_SIZE]; /* the container's id: its name or md-<user>-<n> */
 	int log;            /* detached: the log the container writes to */
 	int use_pty;        /* stdin and stdout are terminals */

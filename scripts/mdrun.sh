@@ -30,6 +30,17 @@
 #                          (mdctl.sh logs NAME), its input is /dev/null
 #   -e, --env KEY=VALUE    set an environment variable (repeatable)
 #   -w, --workdir DIR      directory to start in (default: /)
+#   -v, --volume SRC:DST[:ro]
+#                          your file or directory SRC at DST inside
+#                          (repeatable; ro: read-only), where your rule's
+#                          bind= allows it (mdctl.sh check); a relative SRC
+#                          is below the current directory
+#       --mount type=bind,source=SRC,target=DST[,readonly]
+#                          the same, Docker's long form
+#       --read-only        no writable layer: only /tmp, /run and /var/tmp
+#                          (tmpfs) can be written
+#       --ephemeral        a throw-away writable layer over your own rootfs
+#                          too (a system rootfs always gets one)
 #       --userns private|host
 #                          private (default); host: no user namespace, for
 #                          root only and only where the config allows it
@@ -40,6 +51,11 @@
 #                          in your range (auto); eth1 inside has it
 #   -h, --help             show this help
 #       --version          show the version
+#
+# Writes to a system rootfs (like default) go to a throw-away layer in
+# memory, counted in the memory limit, and are gone when the container
+# ends; your own rootfs is written directly unless --ephemeral. Bind mounts
+# are nosuid and nodev, and reach no further than your own rights.
 #
 # With a terminal, the container gets a terminal of its own (Ctrl-C and
 # job control work inside). Without one (makefiles, pipes, CI) input and
@@ -109,6 +125,48 @@ detach_to_log() {
 }
 
 # The default command, in $shell: the rootfs's bash, else its sh.
+# -v SRC:DST[:ro|:rw] -> $md_volume, the helper's SRC:DST[:MODE] with SRC
+# made absolute (a relative one is below the working directory, ~ is home).
+volume_arg() {
+	case $1 in
+	*:*) src=${1%%:*} rest=${1#*:} ;;
+	*) md_usage_error "$2 $1: expected SRC:DST[:ro] (a path of yours and one inside)" ;;
+	esac
+	case $src in
+	/*) ;;
+	\~) src=$HOME ;;
+	\~/*) src=$HOME/${src#??} ;;
+	*/* | . | ..) src=$PWD/${src#./} ;;
+	*) md_usage_error "$2 $1: named volumes are not supported by minidocker: give a path (./$src for one here)" ;;
+	esac
+	case $src in
+	*/. | */./* | */.. | */../*) md_usage_error "$2 $1: the source may not contain . or .. components" ;;
+	esac
+	md_volume=$src:$rest
+}
+
+# --mount type=bind,source=SRC,target=DST[,readonly] -> $md_volume.
+mount_arg() {
+	m_type='' m_src='' m_dst='' m_mode='' m_rest=$1,
+	while [ -n "$m_rest" ]; do
+		m_kv=${m_rest%%,*} m_rest=${m_rest#*,}
+		case $m_kv in
+		type=*) m_type=${m_kv#type=} ;;
+		source=* | src=*) m_src=${m_kv#*=} ;;
+		target=* | destination=* | dst=*) m_dst=${m_kv#*=} ;;
+		readonly | ro | readonly=true | ro=true | readonly=1) m_mode=:ro ;;
+		readonly=false | ro=false | readonly=0) m_mode= ;;
+		'') ;;
+		*) md_usage_error "--mount $1: $m_kv is not supported by minidocker (type=bind,source=,target=[,readonly])" ;;
+		esac
+	done
+	[ "$m_type" = bind ] || md_usage_error "--mount $1: only type=bind is supported by minidocker"
+	if [ -z "$m_src" ] || [ -z "$m_dst" ]; then
+		md_usage_error "--mount $1: needs source= and target="
+	fi
+	volume_arg "$m_src:$m_dst$m_mode" --mount
+}
+
 default_shell() {
 	for shell in /bin/bash /usr/bin/bash /bin/sh; do
 		if [ -x "$1$shell" ] || [ -L "$1$shell" ]; then
@@ -130,11 +188,11 @@ main() {
 		--) shift; left=$((left - 1)); break ;;
 		-h | --help) md_help "$0"; exit 0 ;;
 		--version) echo "mdrun.sh (minidocker) $VERSION"; exit 0 ;;
-		-d | --detach) val=''; shift; left=$((left - 1)) ;;
+		-d | --detach | --read-only | --ephemeral) val=''; shift; left=$((left - 1)) ;;
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
-		-w | --workdir | --userns | --net | --ip)
+		-w | --workdir | --userns | --net | --ip | -v | --volume | --mount)
 			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
 			val=$2
 			shift 2
@@ -157,6 +215,10 @@ main() {
 		-d | --detach) detach_to_log ;;
 		-e | --env) set -- "$@" --env "$val" ;;
 		-w | --workdir) set -- "$@" --workdir "$val" ;;
+		-v | --volume) volume_arg "$val" "$opt"; set -- "$@" --volume "$md_volume" ;;
+		--mount) mount_arg "$val"; set -- "$@" --volume "$md_volume" ;;
+		--read-only) set -- "$@" --layer read-only ;;
+		--ephemeral) set -- "$@" --layer ephemeral ;;
 		--userns) set -- "$@" --userns "$val" ;;
 		--net)
 			case $val in

@@ -3,7 +3,11 @@
 # run (make bench-start, as root). Medians from hyperfine:
 #   floor    unshare --user --map-root-user --pid --mount --uts --ipc --net
 #            --fork --mount-proc, chroot'ed into the same rootfs
-#   helper   mdhelper run --net none -- /bin/true (a cgroup with a pids limit)
+#   helper   mdhelper run --net none --layer read-only -- /bin/true (a
+#            cgroup with a pids limit; the system rootfs read-only, the
+#            start issue 14 measured)
+#   layer    the same with the default throw-away writable layer and one
+#            read-write bind mount (issue 16)
 #   limits   the same with --memory 10M --cpus 1
 #   bridge   the same on a bench bridge (--net bridge: veth, lease, address)
 #   mdrun.sh mdrun.sh -r default --net none -- true
@@ -12,6 +16,7 @@
 #            `make test-install TESTROOT=DIR` in a worktree of main) its
 #            helper and its bridge start, in the same run, same rootfs
 # Targets: helper <= 1.25x the floor, bridge <= helper + 12 ms (issue 14);
+# layer <= helper + 2 ms (issue 16);
 # mdrun.sh <= helper + 7 ms (issue 18); limits <= helper + 5 ms (issue 3).
 set -eu
 
@@ -32,15 +37,16 @@ restore() {
 	"$root/bin/mdnet.sh" down --config "$conf" >/dev/null 2>&1 || :
 	mv "$conf.bench-saved" "$conf" 2>/dev/null || rm -f "$conf"
 	[ -z "${bconf:-}" ] || mv "$bconf.bench-saved" "$bconf" 2>/dev/null || rm -f "$bconf"
-	rm -rf "${out:-}"
+	rm -rf "${out:-}" "$root/bench-bind"
 }
 trap restore EXIT
 trap 'exit 130' INT TERM
-printf 'bridge mdbench0 10.97.0.254/24\npermit root containers=1000 ip=10.97.0.0/24 rootfs=%s\n' \
-	"$root/state/rootfs" > "$conf"
+printf 'bridge mdbench0 10.97.0.254/24\npermit root containers=1000 ip=10.97.0.0/24 rootfs=%s bind=%s\n' \
+	"$root/state/rootfs" "$root/bench-bind" > "$conf"
 chmod 644 "$conf"
+mkdir -p "$root/bench-bind"
 "$root/bin/mdnet.sh" up --config "$conf" >/dev/null
-helper="$root/libexec/minidocker/mdhelper run --rootfs $rootfs"
+helper="$root/libexec/minidocker/mdhelper run --rootfs $rootfs --layer read-only"
 before=${BEFORE:-}
 if [ -n "$before" ]; then
 	bconf=$before/etc/minidocker/minidocker.conf
@@ -54,9 +60,10 @@ fi
 set -- \
 	-n floor "unshare --user --map-root-user --pid --mount --uts --ipc --net --fork --mount-proc --root=$rootfs /bin/true" \
 	-n helper "$helper --net none -- /bin/true" \
+	-n layer "$root/libexec/minidocker/mdhelper run --rootfs $rootfs --net none --volume $root/bench-bind:/work -- /bin/true" \
 	-n limits "$helper --net none --memory 10485760 --cpus 1 -- /bin/true" \
 	-n bridge "$helper --net bridge -- /bin/true" \
-	-n mdrun.sh "$root/bin/mdrun.sh -r default --net none -- true"
+	-n mdrun.sh "$root/bin/mdrun.sh -r default --read-only --net none -- true"
 if [ -n "$before" ]; then
 	bhelper="$before/libexec/minidocker/mdhelper run --rootfs $rootfs"
 	set -- "$@" -n helper@before "$bhelper --net none -- /bin/true" \
@@ -85,6 +92,7 @@ print()
 print("helper / floor = %.2f (target <= 1.25)" % (ms("helper") / ms("floor")))
 print("mdrun.sh - helper = %.2f ms (target <= 7)" % (ms("mdrun.sh") - ms("helper")))
 print("limits - helper = %.2f ms (target <= 5)" % (ms("limits") - ms("helper")))
+print("layer - helper = %.2f ms (target <= 2)" % (ms("layer") - ms("helper")))
 print("bridge - helper = %.2f ms (target <= 12)" % (ms("bridge") - ms("helper")))
 if "helper@before" in r:
     print("before: helper / floor = %.2f, bridge - helper = %.2f ms" % (

@@ -187,6 +187,15 @@ static void test_config(void)
 	CHECK(policy_nested(&cfg.rules[1]) && !policy_nested(&cfg.rules[2]) &&
 	      !policy_nested(&cfg.rules[3]));
 	config_free(&cfg);
+	CHECK(parses("permit a bind=~ bind=/srv/lab:ro bind=/data\n", &cfg));
+	CHECK(cfg.rules[0].nbinds == 3 && strcmp(cfg.rules[0].binds[0], "~") == 0 &&
+	      !cfg.rules[0].binds_ro[0] && strcmp(cfg.rules[0].binds[1], "/srv/lab") == 0 &&
+	      cfg.rules[0].binds_ro[1] && !cfg.rules[0].binds_ro[2]);
+	config_free(&cfg);
+	CHECK(error_is("permit a bind=/\n", "test.conf:1: bad bind: /"));
+	CHECK(error_is("permit a bind=rel\n", "test.conf:1: bad bind: rel"));
+	CHECK(error_is("permit a bind=/srv/x:rw\n", "test.conf:1: bad bind: /srv/x:rw"));
+	CHECK(error_is("permit a bind=/srv/x/\n", "test.conf:1: bad bind: /srv/x/"));
 	CHECK(error_is("bridge md0\n", "test.conf:1: expected: bridge NAME ADDR/PREFIX"));
 	{
 		struct config c2;

@@ -49,7 +49,9 @@ void cg_parent_cpus(char *buf, size_t size); /* the CPUs a container may use her
 int  cg_pick_cpus(unsigned n, const char *allowed, char *out, size_t size); /* first n CPUs of allowed ∩ parent's; -1 if fewer */
 int  cg_cpulist_subset(const char *list, const char *allowed); /* 1 if every CPU of list is in allowed; -1 on a malformed list */
 void cg_create(struct cg *cg, const char *id, const struct cg_limits *lim);  /* die()s on failure, leaving nothing */
-void cg_enter(struct cg *cg, pid_t pid);      /* put pid into every controller's group */
+void cg_enter_self(struct cg *cg);            /* v1: the calling (single-threaded) child enters every group */
+void cg_enter_child(struct cg *cg, pid_t pid); /* v2: the parent puts its child in the group */
+int  cg_clone_fd(const struct cg *cg);        /* v2: the group's fd for CLONE_INTO_CGROUP; v1: -1 */
 unsigned long long cg_oom_kills(struct cg *cg); /* from memory.events oom_kill (v2) / memory.oom_control oom_kill (v1) */
 void cg_destroy(struct cg *cg);               /* rmdir every group, retry on EBUSY for a bounded time (as runc), never dies */
 int cg_destroy_by_id(const char *id);        /* for gc: remove a leftover group by its id; 1 once none is left */

@@ -3,17 +3,20 @@
  * The helper's argv is written by mdrun.sh, but anybody can call the helper
  * with anything: every value is checked here against a fixed pattern and a
  * length, and anything else is refused, never escaped (SECURITY.md 6, 10). */
+#define _GNU_SOURCE
 #include "core/request.h"
 #include "core/parse.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char request_usage[] =
 	"usage: mdhelper run --rootfs DIR [--hostname NAME] [--name NAME] "
 	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none|bridge] [--ip ADDR] "
 	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
-	"[--pids-limit N] [--detach LOGDIR] -- COMMAND [ARG]...";
+	"[--pids-limit N] [--detach LOGDIR] [--volume SRC:DST[:ro|:rw]]... "
+	"[--layer auto|read-only|ephemeral] -- COMMAND [ARG]...";
 
 /* KEY=VALUE with KEY a portable shell identifier. */
 int request_valid_env(const char *s)
@@ -36,6 +39,70 @@ static uint64_t number_option(const char *opt, const char *v, uint64_t max)
 	if (parse_u64(v, max, &n) < 0 || n == 0)
 		die("%s: not a valid number: %s", opt, v);
 	return n;
+}
+
+/* Where a bind may not go: the root itself, and the file systems the
+ * helper mounts (/proc, /sys, /dev: masks, devpts, the init) whose
+ * confinement a bind over them would undo (SECURITY.md 46, issue 16). */
+static int reserved_destination(const char *dst)
+{
+	static const char *const reserved[] = { "/proc", "/sys", "/dev" };
+
+	if (strcmp(dst, "/") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+		size_t n = strlen(reserved[i]);
+		if (strncmp(dst, reserved[i], n) == 0 && (dst[n] == '\0' || dst[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* SRC:DST[:ro|:rw], split in a copy of its own; paths hold no ':' (as
+ * Docker's -v). */
+static void bind_option(struct request *req, const char *v)
+{
+	struct bind_request *b;
+	char *copy, *dst, *mode;
+
+	if (req->nbinds == REQ_MAX_BINDS)
+		die("too many --volume options (at most %d)", REQ_MAX_BINDS);
+	copy = strdup(v);
+	if (!copy)
+		die("out of memory");
+	dst = strchr(copy, ':');
+	mode = dst ? strchr(dst + 1, ':') : NULL;
+	if (!dst)
+		die("--volume %s: expected SRC:DST[:ro]", v);
+	*dst++ = '\0';
+	if (mode)
+		*mode++ = '\0';
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+		die("--volume %s: the mode must be ro or rw", v);
+	if (!valid_abs_path(copy) || strcmp(copy, "/") == 0)
+		die("--volume %s: the source must be an absolute path without . or .. components, not /", v);
+	if (!valid_abs_path(dst))
+		die("--volume %s: the destination must be an absolute path without . or .. components", v);
+	if (reserved_destination(dst))
+		die("--volume %s: %s cannot be a destination (/, /proc, /sys and /dev are minidocker's)", v, dst);
+	for (int i = 0; i < req->nbinds; i++)
+		if (strcmp(req->binds[i].dst, dst) == 0)
+			die("--volume %s: %s is already a destination", v, dst);
+	b = &req->binds[req->nbinds++];
+	b->src = copy;
+	b->dst = dst;
+	b->read_only = mode && strcmp(mode, "ro") == 0;
+}
+
+static enum layer_mode layer_option(const char *v)
+{
+	if (!strcmp(v, "auto"))
+		return LAYER_AUTO;
+	if (!strcmp(v, "read-only"))
+		return LAYER_READ_ONLY;
+	if (!strcmp(v, "ephemeral"))
+		return LAYER_EPHEMERAL;
+	die("--layer must be auto, read-only or ephemeral: %s", v);
 }
 
 /* One option and its value; returns how many argv words it used. */
@@ -98,6 +165,10 @@ static int option(struct request *req, const char *opt, const char *v)
 		if (parse_cpulist(v, mask) < 0)
 			die("--cpuset-cpus: not a valid CPU list: %s", v);
 		req->cpuset = v;
+	} else if (!strcmp(opt, "--volume")) {
+		bind_option(req, v);
+	} else if (!strcmp(opt, "--layer")) {
+		req->layer = layer_option(v);
 	} else {
 		die("unknown option: %s", opt);
 	}

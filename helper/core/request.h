@@ -8,6 +8,21 @@
 #define REQ_MAX_ARGS 1024
 #define REQ_MAX_ARG_LEN (64 * 1024)
 #define REQ_MAX_TOTAL (512 * 1024)
+#define REQ_MAX_BINDS 16
+
+/* --volume SRC:DST[:ro|:rw]: the caller's SRC at DST inside (binds.c). */
+struct bind_request {
+	char *src;                /* absolute, no . or .. components */
+	char *dst;                /* absolute, not /, not in /proc, /sys, /dev */
+	int read_only;
+};
+
+/* --layer: how the rootfs is seen (layer.c). */
+enum layer_mode {
+	LAYER_AUTO,               /* a system rootfs gets a throw-away layer, one's own is written */
+	LAYER_READ_ONLY,          /* nothing writable but the tmpfs scratch dirs */
+	LAYER_EPHEMERAL,          /* a throw-away layer over any rootfs */
+};
 
 struct request {
 	const char *rootfs;       /* absolute path, checked by rootfs.c */
@@ -24,6 +39,9 @@ struct request {
 	unsigned cpus;            /* --cpus N; 0: not asked */
 	const char *cpuset;       /* --cpuset-cpus LIST, or NULL */
 	const char *log_dir;      /* --detach LOGDIR: in the background, output to LOGDIR/NAME.log */
+	struct bind_request binds[REQ_MAX_BINDS];
+	int nbinds;
+	enum layer_mode layer;
 	char *const *argv;        /* the command; never empty */
 };
 

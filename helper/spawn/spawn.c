@@ -22,6 +22,8 @@
 #include "spawn/sync.h"
 
 #include <errno.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -38,16 +40,39 @@
 #define P_PIDFD 3
 #endif
 
-pid_t spawn_child(struct spawn *sp, unsigned long ns_flags, int *sock)
+/* Born in its cgroup v2 group: moving a process there afterwards takes
+ * the kernel's global cgroup_threadgroup_rwsem for writing, an RCU grace
+ * period (milliseconds) per start; CLONE_INTO_CGROUP takes none. -1 with
+ * errno ENOSYS, E2BIG or EINVAL where clone3 or the flag is unknown. */
+static long clone_into_cgroup(unsigned long ns_flags, int cgroup_fd, int *pidfd)
+{
+	struct clone_args a;
+
+	memset(&a, 0, sizeof a);
+	a.flags = ns_flags | CLONE_PIDFD | CLONE_INTO_CGROUP;
+	a.pidfd = (uint64_t)(uintptr_t)pidfd;
+	a.exit_signal = SIGCHLD;
+	a.cgroup = (uint64_t)cgroup_fd;
+	return syscall(SYS_clone3, &a, sizeof a);
+}
+
+pid_t spawn_child(struct spawn *sp, unsigned long ns_flags, int cgroup_fd, int *sock)
 {
 	int sv[2], pidfd = -1;
-	long pid;
+	long pid = -1;
 
 	memset(sp, 0, sizeof *sp);
 	sp->master = -1;
 	sync_pair(sv);
 	sp->sigfd = supervise_block_signals();
-	pid = syscall(SYS_clone, ns_flags | CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
+	if (cgroup_fd >= 0) {
+		pid = clone_into_cgroup(ns_flags, cgroup_fd, &pidfd);
+		sp->in_cgroup = pid >= 0;
+		if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			die_errno("clone3");
+	}
+	if (pid < 0)
+		pid = syscall(SYS_clone, ns_flags | CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
 	if (pid < 0)
 		die_errno("clone");
 	if (pid == 0) {

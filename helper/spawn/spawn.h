@@ -15,12 +15,15 @@ struct spawn {
 	int sock;    /* our end of the handshake (sync.h) */
 	int sigfd;   /* the signals supervise forwards */
 	int master;  /* the container's pty master, or -1 */
+	int in_cgroup; /* born in the cgroup given to spawn_child */
 };
 
-/* Create the child with clone(ns_flags | CLONE_PIDFD). In the parent,
- * returns its pid with sp filled; in the child, returns 0 with *sock its
- * end of the handshake (and nothing of sp's but that). */
-pid_t spawn_child(struct spawn *sp, unsigned long ns_flags, int *sock);
+/* Create the child with clone(ns_flags | CLONE_PIDFD), born in the cgroup
+ * v2 directory cgroup_fd when it is not -1 and the kernel can
+ * (CLONE_INTO_CGROUP: sp->in_cgroup). In the parent, returns its pid with
+ * sp filled; in the child, returns 0 with *sock its end of the handshake
+ * (and nothing of sp's but that). */
+pid_t spawn_child(struct spawn *sp, unsigned long ns_flags, int cgroup_fd, int *sock);
 /* On failure: SIGKILL through the pidfd, then reap. Safe to call twice. */
 void spawn_abort(struct spawn *sp);
 /* Is it still there (not exited)? Through the pidfd. */
