@@ -65,18 +65,21 @@ static int open_source(const struct bind_request *want, int *is_dir)
 	return fd;
 }
 
-/* A detached copy of the mount at fd, with our flags on before anyone
- * can see it. The source's own restrictions (noexec) are kept. */
+/* A detached copy of the mount tree at fd (recursive, as Docker's binds:
+ * a mount over part of SRC still hides what it hides), with our flags on
+ * every mount of it before anyone can see it. The source's own
+ * restrictions (noexec) are kept. */
 static int clone_tree(int fd, const struct bind_request *want)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				       AT_RECURSIVE);
 
 	if (want->read_only)
 		attr.attr_set |= MOUNT_ATTR_RDONLY;
 	if (tree < 0)
 		die_errno("--volume %s: cloning the mount", want->src);
-	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
 		die_errno("--volume %s: making the mount nosuid,nodev%s", want->src,
 			  want->read_only ? ",ro" : "");
 	return tree;
