@@ -773,6 +773,43 @@ CONF
 	assert_nothing_left
 }
 
+# Run the rest as USER (numeric ids: no group lookup of its own) in a
+# private mount namespace where /etc/group cannot be read, not even by root:
+# the group lookup fails (NSS down) as it could on a lab machine whose
+# groups come from a directory service that is unreachable.
+without_group_file() {
+	local user=$1 uid gid groups
+	shift
+	uid=$(id -u "$user") gid=$(id -g "$user") groups=$(id -G "$user" | tr ' ' ,)
+	# /proc/sys/vm/compact_memory is write-only, for root too (EACCES).
+	unshare -m --propagation private sh -c '
+		u=$1 g=$2 gs=$3
+		shift 3
+		mount --bind /proc/sys/vm/compact_memory /etc/group || exit 99
+		cat /etc/group >/dev/null 2>&1 && exit 98
+		exec setpriv --reuid="$u" --regid="$g" --groups="$gs" "$@"' \
+		sh "$uid" "$gid" "$groups" env -i HOME="/home/$user" PATH=/usr/bin:/bin "$@"
+}
+
+@test "a group lookup that fails refuses everybody, root included, however the rules would match" {
+	deny_group_conf
+	# The lookup works: the deny denies, root is permitted.
+	run as_user "$MDT_HELPER" check
+	assert_status 125
+	assert_output "mdhelper: $MDT_USER is denied by $MDT_CONF:2"
+	run "$MDT_HELPER" check
+	assert_status 0
+	# It fails: "no such group" would let the student through line 1 and
+	# run their command; a failure must refuse them, and root, instead.
+	run without_group_file "$MDT_USER" "$MDT_HELPER" run --rootfs "$MDT_SYSROOTFS/default" -- /bin/echo ran
+	assert_status 125
+	assert_output_contains "mdhelper: cannot look up group mdtestgrp ($MDT_CONF:2)"
+	run without_group_file root "$MDT_HELPER" check
+	assert_status 125
+	assert_output_contains "mdhelper: cannot look up group mdtestgrp ($MDT_CONF:2)"
+	assert_nothing_left
+}
+
 # ---- SECURITY.md 50: mdrun.sh -d run by root in a student's tree ----------
 
 @test "root's mdrun.sh -d with a student's HOME or XDG_STATE_HOME writes nothing through the student's links" {
