@@ -7,9 +7,12 @@
  * undumpable again after each credential change, the setfsuid to the
  * caller's ids and back around the rootfs walk and the log's creation
  * included; a door that opens is a leak. The container's own process (a
- * grandchild, the caller's after its drop) is not watched.
+ * grandchild, the caller's after its drop) is not watched, nor is PROG
+ * before its exec has made it root: until then it is the caller's own.
  *
- * Usage: peek PROG [ARG]...
+ * Usage: peek [-a] PROG [ARG]...
+ *   -a  watch PROG whatever it runs, as whom (to see that the doors of a
+ *       process of the caller's own do open)
  * Prints, after PROG has ended: "peeks N" (rounds over the doors, N > 0
  * once it watched at all), "watched M" (the processes watched), then
  * "LEAK PID DOOR" for each door that opened. Exit: PROG's status. */
@@ -30,6 +33,7 @@
 #define MAX_WATCHED 8
 #define MAX_LEAKS 64
 
+static int any; /* -a */
 static char leaks[MAX_LEAKS][64];
 static int nleaks;
 
@@ -43,6 +47,22 @@ static void leak(pid_t pid, const char *door)
 			return;
 	if (nleaks < MAX_LEAKS)
 		snprintf(leaks[nleaks++], sizeof leaks[0], "%s", line);
+}
+
+/* Has pid exec'd the helper, and with root's effective uid (the setuid
+ * exec's credentials committed: the helper never gives euid 0 up)? */
+static int helper_now(pid_t pid)
+{
+	char buf[2048], *uid;
+	unsigned r, e;
+
+	if (any)
+		return 1;
+	if (proc_read(pid, "comm", buf, sizeof buf) <= 0 || strcmp(buf, "mdhelper\n") != 0)
+		return 0;
+	if (proc_read(pid, "status", buf, sizeof buf) <= 0 || !(uid = strstr(buf, "\nUid:")))
+		return 0;
+	return sscanf(uid, "\nUid: %u %u", &r, &e) == 2 && e == 0;
 }
 
 /* The parent of pid from /proc/PID/stat ("PID (comm) S PPID ..."), 0 if
@@ -102,9 +122,11 @@ static int watched(pid_t helper, int lastfd, pid_t out[MAX_WATCHED])
 {
 	int n = 0, top = last_pid(lastfd);
 
+	if (!helper_now(helper))
+		return 0;
 	out[n++] = helper;
 	for (pid_t p = helper + 1; p <= top && n < MAX_WATCHED; p++)
-		if (parent_of(p) == helper && runs(p, "mdhelper"))
+		if (parent_of(p) == helper && helper_now(p))
 			out[n++] = p;
 	return n;
 }
@@ -115,6 +137,8 @@ int main(int argc, char **argv)
 	long peeks = 0;
 	int status, lastfd, nseen = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "-a"))
+		any = 1, argv++, argc--;
 	if (argc < 2)
 		return 2;
 	lastfd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
@@ -139,7 +163,7 @@ int main(int argc, char **argv)
 			if (!known && nseen < (int)(sizeof seen / sizeof seen[0]))
 				seen[nseen++] = now[i];
 		}
-		peeks++;
+		peeks += n > 0;
 	}
 	printf("peeks %ld\nwatched %d\n", peeks, nseen);
 	for (int i = 0; i < nleaks; i++)
