@@ -78,6 +78,23 @@ static pid_t parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
+/* Does pid still have its memory (field 23 of /proc/PID/stat, vsize,
+ * shown to anyone)? The mm doors of a process that is exiting or a zombie
+ * open with nothing behind them: no door, no leak. */
+static int has_mm(pid_t pid)
+{
+	char buf[1024], *close_;
+	unsigned long vsize = 0;
+
+	if (proc_read(pid, "stat", buf, sizeof buf) <= 0 || !(close_ = strrchr(buf, ')')))
+		return 0;
+	/* after ") ": state is field 3, vsize field 23 */
+	if (sscanf(close_ + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %*u %lu",
+		   &vsize) != 1)
+		return 0;
+	return vsize > 0;
+}
+
 static void try_doors(pid_t pid)
 {
 	static const char *files[] = { "environ", "mem", "auxv", "maps", "stack", "syscall", "io" };
@@ -90,7 +107,8 @@ static void try_doors(pid_t pid)
 		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			leak(pid, files[i]);
+			if (has_mm(pid))
+				leak(pid, files[i]);
 			close(fd);
 		}
 	}
