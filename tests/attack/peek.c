@@ -65,19 +65,6 @@ static int helper_now(pid_t pid)
 	return sscanf(uid, "\nUid: %u %u", &r, &e) == 2 && e == 0;
 }
 
-/* The parent of pid from /proc/PID/stat ("PID (comm) S PPID ..."), 0 if
- * gone. */
-static pid_t parent_of(pid_t pid)
-{
-	char buf[512], *close_;
-	int ppid = 0;
-
-	if (proc_read(pid, "stat", buf, sizeof buf) <= 0 || !(close_ = strrchr(buf, ')')) ||
-	    sscanf(close_ + 2, "%*c %d", &ppid) != 1)
-		return 0;
-	return (pid_t)ppid;
-}
-
 /* Does pid still have its memory (field 23 of /proc/PID/stat, vsize,
  * shown to anyone)? The mm doors of a process that is exiting or a zombie
  * open with nothing behind them: no door, no leak. */
@@ -135,17 +122,23 @@ static void try_doors(pid_t pid)
 }
 
 /* The helper and its children that still run its program (a detached
- * start's monitor), found below the kernel's last pid. */
-static int watched(pid_t helper, int lastfd, pid_t out[MAX_WATCHED])
+ * start's monitor), from its children file (anyone may read it). */
+static int watched(pid_t helper, pid_t out[MAX_WATCHED])
 {
-	int n = 0, top = last_pid(lastfd);
+	char path[64], list[1024];
+	int n = 0;
 
 	if (!helper_now(helper))
 		return 0;
 	out[n++] = helper;
-	for (pid_t p = helper + 1; p <= top && n < MAX_WATCHED; p++)
-		if (parent_of(p) == helper && helper_now(p))
+	snprintf(path, sizeof path, "task/%d/children", (int)helper);
+	if (proc_read(helper, path, list, sizeof list) <= 0)
+		return n;
+	for (char *w = strtok(list, " \n"); w && n < MAX_WATCHED; w = strtok(NULL, " \n")) {
+		pid_t p = (pid_t)atoi(w);
+		if (p > 0 && helper_now(p))
 			out[n++] = p;
+	}
 	return n;
 }
 
@@ -153,15 +146,12 @@ int main(int argc, char **argv)
 {
 	pid_t helper, seen[MAX_WATCHED * 4] = { 0 }, now[MAX_WATCHED];
 	long peeks = 0;
-	int status, lastfd, nseen = 0;
+	int status, nseen = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "-a"))
 		any = 1, argv++, argc--;
 	if (argc < 2)
 		return 2;
-	lastfd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
-	if (lastfd < 0)
-		return perror("peek: ns_last_pid"), 3;
 	helper = fork();
 	if (helper == 0) {
 		execvp(argv[1], argv + 1);
@@ -171,7 +161,7 @@ int main(int argc, char **argv)
 	if (helper < 0)
 		return perror("peek: fork"), 3;
 	while (waitpid(helper, &status, WNOHANG) == 0) {
-		int n = watched(helper, lastfd, now);
+		int n = watched(helper, now);
 
 		for (int i = 0; i < n; i++) {
 			int known = 0;
