@@ -1,14 +1,16 @@
 /* peek: a student's watcher at every /proc door of their own helper while
  * it starts a container (SECURITY.md 24, 40). It runs PROG (mdhelper) as
  * its child and, until PROG has ended, tries each door of that process and
- * of each child of it still running the helper's program (a detached
- * start's monitor): environ, mem, auxv, maps, stack, syscall, io, exe,
- * cwd, root, fd/ and pidfd_getfd of its fd 0. The helper sets itself
- * undumpable again after each credential change, the setfsuid to the
- * caller's ids and back around the rootfs walk and the log's creation
- * included; a door that opens is a leak. The container's own process (a
- * grandchild, the caller's after its drop) is not watched, nor is PROG
- * before its exec has made it root: until then it is the caller's own.
+ * of its children (a detached start's monitor, the container's first
+ * process) while they run the helper with root's effective uid: environ,
+ * mem, auxv, maps, stack, syscall, io, exe, cwd, root, fd/ and
+ * pidfd_getfd of fd 0. The helper sets itself undumpable again after each
+ * credential change, the setfsuid to the caller's ids and back around the
+ * rootfs walk and the log's creation included. A door counts as open when
+ * it yields something (a read, a link, an fd listed; mem: opened while the
+ * memory is there) and the process is still the helper, root, afterwards:
+ * before its setuid exec PROG is the caller's own, and after its drop the
+ * container's process is theirs too.
  *
  * Usage: peek [-a] PROG [ARG]...
  *   -a  watch PROG whatever it runs, as whom (to see that the doors of a
@@ -82,43 +84,81 @@ static int has_mm(pid_t pid)
 	return vsize > 0;
 }
 
+/* Did a door of pid open onto something: a file read, a link read, an fd
+ * listed (mem: opened, the memory still there; a read needs an address)?
+ * Opening alone is not enough: stack, syscall, io and fd/ check the caller's
+ * rights only when read, and a process with no memory left opens onto
+ * nothing. */
+static int file_opens(pid_t pid, const char *name)
+{
+	char path[64], buf[64];
+	int fd, got;
+
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	got = !strcmp(name, "mem") ? has_mm(pid) : read(fd, buf, sizeof buf) > 0;
+	close(fd);
+	return got;
+}
+
+static int fds_listed(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int got = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!got && (e = readdir(d)))
+		got = e->d_name[0] != '.';
+	closedir(d);
+	return got;
+}
+
+static int fd_taken(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), got = -1;
+
+	if (fd >= 0) {
+		got = (int)syscall(SYS_pidfd_getfd, fd, 0, 0);
+		close(fd);
+	}
+	if (got >= 0)
+		close(got);
+	return got >= 0;
+}
+
+/* Each door of pid; one that opened counts only if pid is still the
+ * helper, root (it may have exec'd mdmonitor, or, the container's first
+ * process, dropped to the caller's ids in between: then it is theirs). */
 static void try_doors(pid_t pid)
 {
 	static const char *files[] = { "environ", "mem", "auxv", "maps", "stack", "syscall", "io" };
 	static const char *links[] = { "exe", "cwd", "root" };
+	const char *opened[16];
 	char path[64], target[256];
-	DIR *d;
-	int fd;
+	int n = 0;
 
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (has_mm(pid))
-				leak(pid, files[i]);
-			close(fd);
-		}
-	}
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+		if (file_opens(pid, files[i]))
+			opened[n++] = files[i];
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
 		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, links[i]);
 		if (readlink(path, target, sizeof target) >= 0)
-			leak(pid, links[i]);
+			opened[n++] = links[i];
 	}
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (d) {
-		leak(pid, "fd");
-		closedir(d);
-	}
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0) {
-		int got = (int)syscall(SYS_pidfd_getfd, fd, 0, 0);
-		if (got >= 0) {
-			leak(pid, "pidfd_getfd");
-			close(got);
-		}
-		close(fd);
-	}
+	if (fds_listed(pid))
+		opened[n++] = "fd";
+	if (fd_taken(pid))
+		opened[n++] = "pidfd_getfd";
+	if (n && helper_now(pid))
+		for (int i = 0; i < n; i++)
+			leak(pid, opened[i]);
 }
 
 /* The helper and its children that still run its program (a detached
