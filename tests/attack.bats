@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The setuid helper under a hostile student (issue 14, SECURITY.md 38-43):
+# The setuid helper under a hostile student (issue 14, SECURITY.md 38-43,
+# and the attacks on items 18, 20 and 40 that need these programs):
 # each test is an attack a member of the test group mounts from their own
 # account against the installed test helper, with the static programs of
 # tests/attack/ (installed in $MDT_ROOT/libexec/minidocker/test), and asserts
@@ -46,6 +47,14 @@ setup() {
 
 teardown() {
 	local p
+	# What a test changed of the installation or the host, put back first.
+	[ -z "${SUID_DUMPABLE:-}" ] || echo "$SUID_DUMPABLE" >/proc/sys/fs/suid_dumpable
+	if [ -n "${SCRIPT_SAVED:-}" ]; then
+		chown root:root "$MDT_BIN"
+		chmod "$SCRIPT_SAVED" "$MDT_BIN"
+		rm -f "$MDT_BIN/mdnet.sh" "$MDT_BIN/.att-new"
+		install -o root -g root -m 755 "$BATS_TEST_TMPDIR/mdnet.sh" "$MDT_BIN/mdnet.sh"
+	fi
 	for p in $(cat "$PIDS"); do kill_tree "$p"; done
 	[ ! -d "$FREEZER" ] || echo THAWED >"$FREEZER/freezer.state"
 	as_user tmux -L att kill-server 2>/dev/null || true
@@ -121,6 +130,16 @@ hold_lock() {
 	return 1
 }
 
+# Has helper PID the registry lock's file open (it is at the lock: taking
+# it, or polling for it while another holds it)?
+at_lock() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" != "$MDT_ROOT/run/lock" ] || return 0
+	done
+	return 1
+}
+
 # Wait (up to 10 s) until process PID has ended (gone, or a zombie).
 wait_gone() {
 	for _ in $(seq 200); do
@@ -135,6 +154,15 @@ reap() {
 	wait_gone "$1" || { echo "process $1 still runs"; return 1; }
 	status=0
 	wait "$1" || status=$?
+}
+
+# Is PID waiting to write to a pipe nobody reads (its wchan: polling for
+# room, or blocked in the write)?
+stuck_on_pipe() {
+	case $(cat "/proc/$1/wchan" 2>/dev/null) in
+	poll_schedule_timeout* | do_sys_poll | pipe_write) return 0 ;;
+	esac
+	return 1
 }
 
 # Is PID stopped or gone (what the attacker's signal would have done)?
@@ -165,7 +193,7 @@ port_of() {
 	local front=$!
 	track "$front"
 	helper=$(helper_with "--name att-wait")
-	sleep 0.3 # it is at the lock now: set-up has begun
+	wait_for 5 at_lock "$helper" # set-up has begun: it polls for the lock root holds
 	run as_user kill -STOP "$helper"
 	assert_status 1
 	assert_output "kill: ($helper): Operation not permitted"
@@ -187,7 +215,7 @@ port_of() {
 	sleeper=$(pid1_of "$helper" sleep)
 	hold_lock 2.5
 	wait_gone "$sleeper"
-	sleep 0.3 # the command has ended: the helper waits for the lock to clean up
+	wait_for 5 at_lock "$helper" # the command has ended: it waits for the lock to clean up
 	run as_user kill -STOP "$helper"
 	assert_status 1
 	assert_output "kill: ($helper): Operation not permitted"
@@ -250,7 +278,7 @@ inherited() {
 	grep -qx "SigBlk:	0000000000000000" "$f"
 	grep -qx "SigIgn:	0000000000000000" "$f"
 	grep -qx "policy 0 nice 0" "$f"
-	! grep -qx "Cpus_allowed_list:	0" "$f"
+	refute grep -qx "Cpus_allowed_list:	0" "$f"
 	[ "$(inherited att-hostile.attach)" = "$(inherited att-plain.attach)" ]
 	# The monitor: the very same as a plain caller's.
 	grep -qx "SigIgn:	0000000000000000" "$BATS_TEST_TMPDIR/att-hostile.monitor"
@@ -302,17 +330,22 @@ att-plain"
 	assert_output "pid $child"
 	[ "$(stat -c %U "/proc/$child")" = mdtest2 ]
 	[ "$(state_of "$child")" = S ]
-	# ...and the attacker has their helper forward a signal.
-	as_user kill -TERM "$helper" 2>/dev/null || true
-	sleep 0.5
+	# ...and the attacker has their helper forward a signal: a helper
+	# that missed its container's end still supervises that pid, with the
+	# caller's real uid; one that saw it has cleaned up (all root, so the
+	# kill is refused) or gone.
+	run as_user kill -TERM "$helper"
+	echo "kill: $status $output"
 	ps -o pid,user,stat,args -p "$helper,$child" || true
+	# The helper saw its own container end and returned its status...
+	reap "$front"
+	assert_status 0
+	# ...and whatever it forwarded on its way out, the other student's
+	# process is untouched.
 	[ "$(stat -c %U "/proc/$child")" = mdtest2 ]
 	[ "$(cat "/proc/$child/comm")" = sleep ]
 	[ "$(state_of "$child")" = S ] # alive, not a zombie
 	kill -KILL "$child"
-	# The helper saw its own container end and returned its status.
-	reap "$front"
-	assert_status 0
 	assert_nothing_left
 }
 
@@ -325,6 +358,10 @@ att-plain"
 	echo "$output"
 	assert_status 0
 	assert_output_contains "mdnet.sh "
+	# Either the student could not kill their helper in set-up (the
+	# defence, SECURITY.md 38), or the pid was really recycled and the
+	# interfaces in their namespace are listed below.
+	[[ "$output" == *"kill "*": Operation not permitted"* ]] || grep -q '^recycled ' <<<"$output"
 	[[ "$output" != *"no namespaces of its own"* ]] ||
 		skip "the attacker's process could not make its namespaces: ${output##*: }"
 	run grep '^iface ' <<<"$output"
@@ -354,15 +391,18 @@ att-plain"
 	as_user "$T/fullpipe" 30 mdrun.sh --ip $NET.5 -- true &
 	local stuck=$!
 	track "$stuck"
-	sleep 1
+	# The attacker's helper has its refusal to write, and waits for the
+	# pipe (at most a second: then it gives up and exits).
+	helper=$(helper_with "--ip $NET.5")
+	wait_for 10 stuck_on_pipe "$helper"
 	local t0=$SECONDS
 	run as mdtest2 timeout 20 mdrun.sh -- true
 	assert_status 0
 	[ $((SECONDS - t0)) -le 5 ]
-	# The attacker gives up: the refusal was the one expected.
-	kill "$(pgrep -P "$stuck" || echo none)" 2>/dev/null || true
-	pkill -u mdtest1 -x fullpipe || true
-	reap "$stuck" || true
+	# The attacker's start was refused (the address is taken), and its
+	# helper ended without anyone reading the pipe.
+	reap "$stuck"
+	assert_status 125
 	run as_user mdctl.sh stop -t 1 att-five
 	assert_status 0
 	assert_nothing_left
@@ -521,8 +561,8 @@ ended_with_held_port() {
 	local front=$!
 	track "$front"
 	helper=$(helper_with "--name att-term")
-	for _ in $(seq 100); do pgrep -u mdtest1 -x sh >/dev/null && break; sleep 0.05; done
-	sleep 0.2 # the trap is set
+	# A sleep of the loop runs: the trap, set before it, is in place.
+	wait_for 10 pgrep -u mdtest1 -x sleep >/dev/null
 	run as_user kill -TERM "$helper"
 	assert_status 0
 	reap "$front"
@@ -554,5 +594,127 @@ tmux_container() {
 @test "hangup of the terminal ends a foreground container" {
 	tmux_container
 	as_user tmux -L att kill-server
+	assert_nothing_left
+}
+
+# ---- SECURITY.md 18, 20, 40: root's programs, the drop, dumpability ------
+
+# The installed mdnet.sh and the mode of its directory, put back by
+# teardown whatever the test did to them.
+save_script() {
+	cp -p "$MDT_BIN/mdnet.sh" "$BATS_TEST_TMPDIR/mdnet.sh"
+	SCRIPT_SAVED=$(stat -c %a "$MDT_BIN")
+}
+
+# The student's payload: what root would run in their place, recording
+# whose uid it ran with.
+PAYLOAD=/home/mdtest1/att-ran
+payload() {
+	printf '#!/bin/sh\nid -u >>%s\n' "$PAYLOAD"
+}
+
+# A start on the bridge as mdtest1 is refused with LINE, the payload never
+# ran, and nothing is left.
+refused_without_payload() {
+	run as_user mdrun.sh -n att-script --ip $NET.7 -- /bin/echo started
+	assert_status 125
+	assert_output "$1"
+	[ ! -e "$PAYLOAD" ] || { echo "the student's script ran, as uid $(cat "$PAYLOAD")"; return 1; }
+	[ ! -e "$MDT_ROOT/run/leases/$NET.7" ]
+	[ ! -e "$MDT_ROOT/run/containers/att-script" ]
+	assert_nothing_left
+}
+
+@test "a network script the student can write is never run by root: the start is refused, leaving nothing" {
+	save_script
+	local s=$MDT_BIN/mdnet.sh
+	# The administrator's mistakes, one at a time; each time the student
+	# really puts their payload in place of root's script.
+	chown mdtest1 "$s"
+	payload | as_user sh -c 'cat >"$1"' sh "$s"
+	[ "$(cat "$s")" = "$(payload)" ]
+	refused_without_payload "mdhelper: $s is not owned by root"
+
+	chown root:mdtestgrp "$s"
+	chmod 775 "$s"
+	refused_without_payload "mdhelper: $s is writable by group or other"
+
+	install -o root -g root -m 755 "$BATS_TEST_TMPDIR/mdnet.sh" "$s"
+	chgrp mdtestgrp "$MDT_BIN"
+	chmod 775 "$MDT_BIN"
+	payload | as_user sh -c 'cat >"$1" && chmod 755 "$1" && mv -f "$1" "$2"' sh "$MDT_BIN/.att-new" "$s"
+	[ "$(stat -c %U "$s")" = mdtest1 ]
+	refused_without_payload "mdhelper: $MDT_BIN is writable by group or other"
+}
+
+@test "credential changes made to fail or to lie never leave the command with a root id" {
+	# Every set*id call and capset returns 0 and changes nothing: under
+	# the filter the student's own setpriv "becomes" nobody and stays them.
+	run as_user "$T/fakeids" setpriv --reuid 65534 --regid 65534 --clear-groups id -u
+	assert_status 0
+	assert_output "$(id -u mdtest1)"
+	# The kernel allows that filter only with no_new_privs, which keeps
+	# the setuid bit from raising anything: the helper is not root and
+	# says so, before it changes any id.
+	run as_user "$T/fakeids" "$MDT_HELPER" run --net none --rootfs "$ROOTFS" -- /bin/echo started
+	assert_status 125
+	assert_output "mdhelper: not installed setuid root (ask your administrator to run make install)"
+	# RLIMIT_NPROC below what the student runs already: the classic way
+	# to make a setuid() to them fail (EAGAIN), which a helper that did
+	# not read its ids back would survive as root.
+	as_user sleep 30 &
+	local busy=$!
+	track "$busy"
+	as_user "$T/hostile" -u 1 -- "$MDT_HELPER" run --net none --name att-nproc --rootfs "$ROOTFS" -- /bin/sleep 3 &
+	local front=$!
+	track "$front"
+	helper=$(helper_with "--name att-nproc")
+	sleeper=$(pid1_of "$helper" sleep)
+	# The command runs with the student's limit (the attack reached it)...
+	grep -q '^Max processes *1 ' "/proc/$sleeper/limits"
+	# ...and with the student's ids alone, on the host.
+	local u g
+	u=$(id -u mdtest1) g=$(id -g mdtest1)
+	grep -qx "Uid:	$u	$u	$u	$u" "/proc/$sleeper/status"
+	grep -qx "Gid:	$g	$g	$g	$g" "/proc/$sleeper/status"
+	reap "$front"
+	assert_status 0
+	kill_tree "$busy"
+	assert_nothing_left
+}
+
+@test "the caller reads nothing of their helper around its fsuid changes, even where every credential change leaves a process dumpable" {
+	# fs.suid_dumpable=1: the kernel makes a process dumpable again at
+	# each credential change, the helper's setfsuid to the caller for the
+	# rootfs walk and the log's creation, and back, included; only the
+	# helper's own PR_SET_DUMPABLE 0 after each keeps its doors shut.
+	SUID_DUMPABLE=$(cat /proc/sys/fs/suid_dumpable)
+	echo 1 >/proc/sys/fs/suid_dumpable
+	# A rootfs as deep as the helper takes (64 components): the walk as
+	# the caller takes a while.
+	local deep=/home/mdtest1/att-deep/$(printf 'a/%.0s' $(seq 58))r
+	as_user mkdir -p "$deep/bin" "$deep/proc" "$deep/dev" "$deep/sys" "$deep/tmp" /home/mdtest1/att-logs
+	as_user chmod 700 /home/mdtest1/att-logs
+	as_user cp "$(command -v busybox)" "$deep/bin/busybox"
+	as_user ln -s busybox "$deep/bin/true"
+	# The watcher opens every door of a process of the student's own.
+	run as_user "$T/peek" -a /bin/sleep 0.2
+	assert_status 0
+	assert_output_contains "LEAK "
+	assert_output_contains " pidfd_getfd"
+	for i in 1 2 3; do
+		run as_user "$T/peek" "$MDT_HELPER" run --net none --rootfs "$deep" -- /bin/true
+		echo "$output"
+		assert_status 0
+		[ "$(sed -n 's/^peeks //p' <<<"$output")" -gt 0 ]
+		refute grep -q LEAK <<<"$output"
+		# Detached: the front, and the monitor that opens the log.
+		run as_user "$T/peek" "$MDT_HELPER" run --detach /home/mdtest1/att-logs --name "att-peek$i" \
+			--net none --rootfs "$deep" -- /bin/true
+		echo "$output"
+		assert_status 0
+		[ "$(sed -n 's/^watched //p' <<<"$output")" -ge 2 ]
+		refute grep -q LEAK <<<"$output"
+	done
 	assert_nothing_left
 }

@@ -21,6 +21,9 @@ setup() {
 }
 
 teardown() {
+	# The host's user namespace setting, as it was (refuse_userns).
+	[ -z "${USERNS_SAVED:-}" ] || echo "$USERNS_SAVED" >"$USERNS_PATH"
+	[ -z "${NS_HOLDER:-}" ] || { kill "$NS_HOLDER"; wait "$NS_HOLDER"; } 2>/dev/null || true
 	[ ! -s "$BATS_TEST_TMPDIR/listener" ] || kill "$(cat "$BATS_TEST_TMPDIR/listener")" 2>/dev/null || true
 	stop_containers mdtest1
 	stop_containers mdtest2
@@ -146,6 +149,83 @@ CONF
 	run as_user "$MDT_HELPER" check
 	assert_status 125
 	assert_output "mdhelper: $MDT_CONF:1: bad nested: maybe"
+}
+
+# The host refuses unprivileged user namespaces for the rest of the test:
+# kernel.unprivileged_userns_clone=0 where the kernel has it, else
+# user.max_user_namespaces=0, each put back by teardown. Where root may not
+# write the latter (it takes CAP_SYS_RESOURCE, which this CI's root lacks),
+# the helper is shown the same setting instead: a private mount namespace,
+# held by a process of ours, where a file holding 0 covers
+# /proc/sys/user/max_user_namespaces; there what the helper says and
+# decides is tested, not the kernel's refusal. Sets KNOB (the setting) and
+# EMULATED (1 in that case).
+refuse_userns() {
+	local zero
+	EMULATED=
+	USERNS_PATH=/proc/sys/kernel/unprivileged_userns_clone KNOB=kernel.unprivileged_userns_clone=0
+	[ -e "$USERNS_PATH" ] ||
+		USERNS_PATH=/proc/sys/user/max_user_namespaces KNOB=user.max_user_namespaces=0
+	USERNS_SAVED=$(cat "$USERNS_PATH")
+	echo 0 2>/dev/null >"$USERNS_PATH" && return 0
+	USERNS_SAVED=
+	EMULATED=1
+	zero=$BATS_TEST_TMPDIR/max_user_namespaces
+	echo 0 >"$zero"
+	unshare -m --propagation private sh -c \
+		'mount --bind "$1" /proc/sys/user/max_user_namespaces && echo ready && exec sleep 600' \
+		sh "$zero" >"$BATS_TEST_TMPDIR/holder" &
+	NS_HOLDER=$!
+	wait_for 10 grep -q ready "$BATS_TEST_TMPDIR/holder"
+}
+
+# Run as the test user, in the namespace refuse_userns made, if it made one.
+hv_user() {
+	local pre=()
+	[ -z "$EMULATED" ] || pre=(nsenter -t "$NS_HOLDER" -m --)
+	(cd / && "${pre[@]}" runuser -u "$MDT_USER" -- env -i HOME="/home/$MDT_USER" USER="$MDT_USER" \
+		LOGNAME="$MDT_USER" PATH="$MDT_BIN:/usr/local/bin:/usr/bin:/bin" \
+		MD_SYSTEM_ROOTFS="$MDT_SYSROOTFS" "$@")
+}
+
+@test "where the host refuses unprivileged user namespaces, check says what that means and nested=yes is overruled" {
+	write_conf <<CONF
+permit :mdtestgrp memory=512M pids=256 nested=yes rootfs=$MDT_SYSROOTFS rootfs=~
+CONF
+	refuse_userns
+	# The student can make none on the host (the setting holds)...
+	[ -n "$EMULATED" ] || refute as_user unshare -U true
+	[ -z "$EMULATED" ] || hv_user cat /proc/sys/user/max_user_namespaces | grep -qx 0
+	# ...and check says so, and what follows from it.
+	run hv_user "$MDT_HELPER" check
+	assert_status 0
+	assert_output_contains "host         refuses unprivileged user namespaces ($KNOB)"
+	assert_output_contains "nested       refused: no user namespace inside the container (the rule's nested=yes is overruled by the host)"
+	local said=$output
+	if [ "$KNOB" = user.max_user_namespaces=0 ] && [ -z "$EMULATED" ]; then
+		# No container at all: refused in one line that names the setting.
+		run as_user mdrun.sh -- true
+		assert_status 125
+		assert_output_contains "user.max_user_namespaces"
+		[ "$(echo "$output" | wc -l)" -eq 1 ]
+	else
+		# Containers start; inside, the rule's nested=yes counts for nothing.
+		run hv_user mdrun.sh -- unshare -U true
+		[ "$status" -ne 0 ]
+		assert_output_contains "Operation not permitted"
+	fi
+	# Only the administrator's nested=force undoes the host's choice.
+	write_conf <<CONF
+permit :mdtestgrp memory=512M pids=256 nested=force rootfs=$MDT_SYSROOTFS rootfs=~
+CONF
+	run hv_user "$MDT_HELPER" check
+	assert_status 0
+	assert_output_contains "nested       allowed: user namespaces inside the container (and with them mount, network and nftables namespaces), forced by the rule"
+	if [ "$KNOB" = user.max_user_namespaces=0 ]; then
+		# There nobody can make one, mdhelper included (INSTALL): check
+		# must not promise that containers still start.
+		refute grep -q "containers still start" <<<"$said"
+	fi
 }
 
 # /proc and /sys paths runc masks that this kernel has.

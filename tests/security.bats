@@ -73,7 +73,7 @@ teardown() {
 	kill_mine
 	kill_named
 	[ -z "$TARGET" ] || rm -rf "$TARGET"
-	rm -rf "$SEC" "/home/$MDT_USER"/sec-*
+	rm -rf "$SEC" "/home/$MDT_USER"/sec-* "$MDT_ROOT/state/sec-planted"
 	for g in /sys/fs/cgroup/*/"$MDT_CGNAME"/sec-* /sys/fs/cgroup/"$MDT_CGNAME"/sec-*; do
 		[ -d "$g" ] && rmdir "$g" 2>/dev/null
 	done
@@ -744,4 +744,103 @@ C
 	run as "$ATTACKER" script -qec "$MDT_HELPER exec sec-sti -- /bin/sti | cat" /dev/null
 	output=${output//$'\r'/}
 	assert_output "TIOCSTI: Operation not permitted"
+}
+
+# ---- SECURITY.md 7: a group lookup that fails refuses everybody ----------
+
+# The caller's rule is their own; a later `deny :mdtestgrp` names them.
+deny_group_conf() {
+	write_conf <<CONF
+permit $MDT_USER memory=512M pids=256 rootfs=$MDT_SYSROOTFS
+deny :mdtestgrp
+permit root userns=host rootfs=$MDT_SYSROOTFS rootfs=/
+CONF
+}
+
+@test "a student out of file descriptors at the group lookup is still denied by deny :GROUP" {
+	local n denied=0
+	deny_group_conf
+	# RLIMIT_NOFILE of N: with too few fds, the group file's open would
+	# fail with EMFILE and the deny would match nobody. The helper sets
+	# its own limits first: every N gives the deny, never the command.
+	# (fd 3, bats' own, closed: fds 0-2 are all the helper inherits.)
+	for n in 4 5 6 7 8 10 12 16; do
+		run as_user "$MDT_ROOT/libexec/minidocker/test/hostile" -f "$n" -- \
+			"$MDT_HELPER" run --rootfs "$MDT_SYSROOTFS/default" -- /bin/echo ran 3>&-
+		# Too few for the dynamic loader to open the helper's libraries
+		# (a sanitized build opens more): it never ran, nothing to attack.
+		[[ $status -ne 127 || $output != *"error while loading shared libraries"* ]] || continue
+		assert_status 125
+		assert_output "mdhelper: $MDT_USER is denied by $MDT_CONF:2"
+		denied=$((denied + 1))
+	done
+	[ "$denied" -ge 6 ]
+	assert_nothing_left
+}
+
+# Run the rest as USER (numeric ids: no group lookup of its own) in a
+# private mount namespace where /etc/group cannot be read, not even by root:
+# the group lookup fails (NSS down) as it could on a lab machine whose
+# groups come from a directory service that is unreachable.
+without_group_file() {
+	local user=$1 uid gid groups
+	shift
+	uid=$(id -u "$user") gid=$(id -g "$user") groups=$(id -G "$user" | tr ' ' ,)
+	# /proc/sys/vm/compact_memory is write-only, for root too (EACCES).
+	unshare -m --propagation private sh -c '
+		u=$1 g=$2 gs=$3
+		shift 3
+		mount --bind /proc/sys/vm/compact_memory /etc/group || exit 99
+		cat /etc/group >/dev/null 2>&1 && exit 98
+		exec setpriv --reuid="$u" --regid="$g" --groups="$gs" "$@"' \
+		sh "$uid" "$gid" "$groups" env -i HOME="/home/$user" PATH=/usr/bin:/bin "$@"
+}
+
+@test "a group lookup that fails refuses everybody, root included, however the rules would match" {
+	deny_group_conf
+	# The lookup works: the deny denies, root is permitted.
+	run as_user "$MDT_HELPER" check
+	assert_status 125
+	assert_output "mdhelper: $MDT_USER is denied by $MDT_CONF:2"
+	run "$MDT_HELPER" check
+	assert_status 0
+	# It fails: "no such group" would let the student through line 1 and
+	# run their command; a failure must refuse them, and root, instead.
+	run without_group_file "$MDT_USER" "$MDT_HELPER" run --rootfs "$MDT_SYSROOTFS/default" -- /bin/echo ran
+	assert_status 125
+	assert_output_contains "mdhelper: cannot look up group mdtestgrp ($MDT_CONF:2)"
+	run without_group_file root "$MDT_HELPER" check
+	assert_status 125
+	assert_output_contains "mdhelper: cannot look up group mdtestgrp ($MDT_CONF:2)"
+	assert_nothing_left
+}
+
+# ---- SECURITY.md 50: mdrun.sh -d run by root in a student's tree ----------
+
+@test "root's mdrun.sh -d with a student's HOME or XDG_STATE_HOME writes nothing through the student's links" {
+	# The links lead to a directory of root's: had mdrun.sh made its log
+	# directory there, or the helper written the log, it could as well
+	# have been /etc.
+	local roots=$MDT_ROOT/state/sec-planted h=/home/$MDT_USER
+	mkdir -p "$roots"
+	as_user mkdir -p "$h/.local"
+	as_user ln -s "$roots" "$h/.local/state"
+	as_user ln -s "$roots" "$h/sec-state"
+	# sudo -E: root keeps the student's HOME.
+	run env HOME="$h" "$MDT_BIN/mdrun.sh" -d -n sec-root -- true
+	assert_status 125
+	assert_output "mdrun.sh: log directory $h/.local/state/minidocker/logs: $h belongs to another user: as root, mdrun.sh writes only where no other user can change the path (sudo -H, or XDG_STATE_HOME=DIR)"
+	run env HOME=/root XDG_STATE_HOME="$h/sec-state" "$MDT_BIN/mdrun.sh" -d -n sec-root -- true
+	assert_status 125
+	assert_output "mdrun.sh: log directory $h/sec-state/minidocker/logs: $h belongs to another user: as root, mdrun.sh writes only where no other user can change the path (sudo -H, or XDG_STATE_HOME=DIR)"
+	# A relative XDG_STATE_HOME would be the working directory's, which
+	# may be the student's.
+	run sh -c "cd '$h' && HOME=/root XDG_STATE_HOME=sec-state exec '$MDT_BIN/mdrun.sh' -d -n sec-root -- true"
+	assert_status 125
+	assert_output "mdrun.sh: XDG_STATE_HOME must be an absolute path: sec-state/minidocker/logs"
+	run ls -A "$roots"
+	assert_output ""
+	rm -rf "$roots"
+	[ ! -e "$MDT_RUN/containers/sec-root" ]
+	assert_nothing_left
 }

@@ -129,26 +129,17 @@ static int alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static pid_t burn(void)
-{
-	pid_t pid = vfork();
-
-	if (pid == 0)
-		_exit(0);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return pid;
-}
-
 static int unshare_errno = -1; /* of the process that took the pid */
 
-/* The next pid is target unless another process takes it first; ours
- * then sits in namespaces of its own, once it has said it made them. */
-static pid_t take(pid_t target)
+/* recycle_pid's take: the next pid is target unless another process
+ * takes it first; ours then sits in namespaces of its own, once it has
+ * said it made them. */
+static pid_t take(pid_t target, void *unused)
 {
 	int said[2], err = 0;
 	pid_t pid;
 
+	(void)unused;
 	if (pipe(said) < 0)
 		return -1;
 	pid = fork();
@@ -171,18 +162,6 @@ static pid_t take(pid_t target)
 	if (pid > 0 && pid != target)
 		waitpid(pid, NULL, 0);
 	return pid;
-}
-
-static int recycle(int lastfd, pid_t target, time_t end)
-{
-	while (time(NULL) < end)
-		for (int i = 0; i < 1000; i++) {
-			if (last_pid(lastfd) != target - 1)
-				burn();
-			else if (take(target) == target)
-				return 1;
-		}
-	return 0;
 }
 
 static void list_interfaces(pid_t pid)
@@ -254,7 +233,7 @@ int main(int argc, char **argv)
 	}
 	while (alive(child) && time(NULL) < end)
 		nanosleep(&ms, NULL);
-	ours = !alive(child) && recycle(lastfd, child, end);
+	ours = !alive(child) && recycle_pid(lastfd, child, end, take, NULL);
 	if (ours && unshare_errno)
 		printf("recycled %d, but no namespaces of its own: %s\n", (int)child,
 		       unshare_errno < 0 ? "no word from it" : strerror(unshare_errno));

@@ -4,12 +4,16 @@
  * mdhelper's decisions nor root's children, mdnet.sh and mdmonitor
  * (SECURITY.md 38-39); the container's command gets the rlimits back.
  *
- * Usage: hostile [-s] [-c CPU] [-l] [-a BYTES] [-i] [-b] [-t MS] [-p MS] [-n] -- PROG [ARG]...
+ * Usage: hostile [-s] [-c CPU] [-l] [-a BYTES] [-f N] [-u N] [-i] [-b] [-t MS] [-p MS] [-n] -- PROG [ARG]...
  *   -s       SCHED_IDLE and nice 19
  *   -c CPU   CPU affinity: that CPU alone
  *   -l       small soft limits: STACK 256k, CPU 2 s, NOFILE 24, NPROC 64,
  *            NICE none, MEMLOCK 0, MSGQUEUE 0, SIGPENDING 64
  *   -a BYTES a soft RLIMIT_AS of BYTES
+ *   -f N     a soft RLIMIT_NOFILE of N (an open beyond fd N-1 fails:
+ *            EMFILE, e.g. the group file's, mid-way through a lookup)
+ *   -u N     a soft RLIMIT_NPROC of N (a set*uid to a user who runs more
+ *            than N processes used to fail with EAGAIN)
  * Soft limits only: a hard limit the caller lowered, mdhelper cannot raise
  * where root lacks CAP_SYS_RESOURCE (as in this CI's container); it refuses
  * such a caller in one line instead.
@@ -81,7 +85,7 @@ int main(int argc, char **argv)
 	sigset_t all;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "sc:la:ibt:p:n")) != -1) {
+	while ((opt = getopt(argc, argv, "sc:la:f:u:ibt:p:n")) != -1) {
 		switch (opt) {
 		case 's':
 			if (setpriority(PRIO_PROCESS, 0, 19) < 0)
@@ -100,6 +104,12 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			limit(RLIMIT_AS, (rlim_t)strtoull(optarg, NULL, 10));
+			break;
+		case 'f':
+			limit(RLIMIT_NOFILE, (rlim_t)strtoull(optarg, NULL, 10));
+			break;
+		case 'u':
+			limit(RLIMIT_NPROC, (rlim_t)strtoull(optarg, NULL, 10));
 			break;
 		case 'i':
 			ignore(SIGCHLD), ignore(SIGTERM), ignore(SIGINT), ignore(SIGHUP), ignore(SIGALRM);
@@ -120,7 +130,7 @@ int main(int argc, char **argv)
 			ignore(SIGCHLD);
 			break;
 		default:
-			fprintf(stderr, "usage: hostile [-s] [-c CPU] [-l] [-a BYTES] [-i] [-b] [-t MS] [-p MS] [-n] -- PROG [ARG]...\n");
+			fprintf(stderr, "usage: hostile [-s] [-c CPU] [-l] [-a BYTES] [-f N] [-u N] [-i] [-b] [-t MS] [-p MS] [-n] -- PROG [ARG]...\n");
 			return 2;
 		}
 	}

