@@ -484,11 +484,39 @@ vm fileio 3 ext2/3/4"
 	assert_output ""
 }
 
-@test "mdbench.sh passes shellcheck" {
+@test "mdbench.sh and its parts pass shellcheck" {
 	require shellcheck
-	run shellcheck -s sh "$MDT_TOP/scripts/mdbench.sh"
+	run shellcheck -s sh "$MDT_TOP/scripts/mdbench.sh" "$MDT_TOP"/scripts/mdbench/*.sh
 	assert_status 0
 	assert_output ""
+}
+
+@test "mdbench.sh report and compare print their own usage with --help" {
+	run sh "$MB" report --help
+	assert_status 0
+	assert_output_contains "Usage: mdbench.sh report DIR"
+	run sh "$MB" compare --help
+	assert_status 0
+	assert_output_contains "Usage: mdbench.sh compare DIR1 DIR2..."
+}
+
+@test "the installed mdbench.sh runs its parts from LIBEXECDIR, not from a source tree" {
+	[ -x "$MDT_BIN/mdbench.sh" ] || skip "minidocker is not installed in $MDT_ROOT (make test-install)"
+	local f
+	for f in "$MDT_TOP"/scripts/mdbench/*; do
+		cmp "$f" "$MDT_LIBEXEC/mdbench/${f##*/}" || return 1
+	done
+	# A copy of the command alone finds nothing beside it: the parts come from
+	# MD_LIBEXEC, as the installed one finds them.
+	mkdir "$MB_TMP/bin"
+	cp "$MDT_BIN/mdbench.sh" "$MB_TMP/bin/"
+	run env MD_LIBEXEC="$MDT_LIBEXEC" sh "$MB_TMP/bin/mdbench.sh" --bogus
+	assert_status 2
+	assert_output "mdbench.sh: unknown option: --bogus
+Try 'mdbench.sh --help' for more information."
+	run sh "$MB_TMP/bin/mdbench.sh" --quick
+	assert_status 1
+	assert_output "mdbench.sh: its parts are not in $MB_TMP/bin/mdbench (install minidocker: make install)"
 }
 
 # ------------------------------------- root on what a student prepared
