@@ -26,6 +26,9 @@ MB_LIB=${MB_LIB:-$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)}
 MB_CSV_HEADER="env,test,run,start,end,status,params,events_per_s,total_time_s,events,lat_avg_ms,lat_p95_ms,reads_per_s,writes_per_s,fsyncs_per_s,read_mib_s,written_mib_s,cache,fstype"
 MB_DOCKER_SEED=csminpp/ubuntu-sysbench
 MB_FILEIO_DIR=/mdbench-fileio
+# Run in the fileio directory inside an environment, it prints what
+# fsname.awk needs to name the file system that directory is on.
+MB_FS_PROBE='stat -f -c "%T %t" . && pwd && cat /proc/self/mountinfo'
 
 # State that the EXIT trap undoes. Empty means nothing to undo.
 mb_child=
@@ -258,6 +261,7 @@ mb_bench() {
 			mb_i=$((mb_i + 1))
 		done
 	done
+	mb_iostat_flush
 	mb_iostat_stop
 	sh "$MB_LIB/report.sh" "$mb_out"
 	mb_failed=$(awk -F, 'NR > 1 && $6 != "ok" { printf "%s%s %s %s", n++ ? ", " : "", $1, $2, $3 }' "$mb_out/results.csv")

@@ -2,7 +2,6 @@
 # Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # cpu: one event checks every number up to --cpu-max-prime for primality by
 # trial division, so its cost grows like N^k, k between 1 and 1.5; short
 # probes measure k on this machine and check the pick. fileio: a short probe measures how many

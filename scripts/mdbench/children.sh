@@ -1,7 +1,6 @@
 # children.sh: mdbench.sh's children, signals and cleanup. Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # Run "$@" in the background in a session of its own, output to $1, and wait
 # for it. Its own session: Ctrl-C reaches only us, and the EXIT trap can stop
 # the whole tree (docker client, mdrun.sh + helper, qemu) with one kill.

@@ -2,7 +2,6 @@
 # Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 mb_cpu_args() {
 	echo "cpu --threads=1 --cpu-max-prime=$mb_prime --events=$mb_events --time=$((mb_time * 10))"
 }

@@ -1,7 +1,6 @@
 # env-docker.sh: sysbench in a Docker container. Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # docker: one long-lived container per bench, so that prepare, run and
 # cleanup share its writable layer; each step is a `docker exec`.
 mb_env_setup_docker() {
@@ -54,7 +53,7 @@ mb_env_setup_docker() {
 	*) mb_reason="$mb_dk_image has $mb_dk_ver, not sysbench 1.x (use --docker-image)"; return 1 ;;
 	esac
 	docker exec "$mb_dk_name" mkdir -p "$MB_FILEIO_DIR" || { mb_reason="mkdir $MB_FILEIO_DIR in the container failed"; return 1; }
-	mb_dk_fs=$(docker exec "$mb_dk_name" stat -f -c '%T %t' "$MB_FILEIO_DIR" 2>/dev/null | mb_fs_name) || mb_dk_fs=unknown
+	mb_dk_fs=$(docker exec -w "$MB_FILEIO_DIR" "$mb_dk_name" sh -c "$MB_FS_PROBE" 2>/dev/null | mb_fs_name) || mb_dk_fs=unknown
 	mb_dk_rootdir=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null) || mb_dk_rootdir=
 	mb_dk_root="${mb_dk_rootdir:-an unknown directory} ($(docker info --format '{{.Driver}}' 2>/dev/null || echo 'unknown driver'))"
 	mb_set env.docker.setup "Docker Engine $mb_dk_server; docker run -d --network none${mb_dk_limits:+ $mb_dk_limits} $mb_dk_image, each step a docker exec; $mb_dk_how"

@@ -1,7 +1,6 @@
 # env-minidocker.sh: sysbench in a minidocker container. Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # minidocker: mdrun.sh with no network; limits only when asked for, so that by
 # default every environment runs on every CPU with all the memory it may
 # have (mdrun.sh's own defaults, the seed's 10M and one CPU, would not be
@@ -80,7 +79,7 @@ mb_env_setup_minidocker() {
 		return 1
 	fi
 	mb_set env.minidocker.setup "mdrun.sh -r $mb_md_root --net none${mb_md_limits:+ $mb_md_limits}; $mb_md_how"
-	mb_set env.minidocker.files "$mb_md_dir$MB_FILEIO_DIR: a directory of the rootfs, bind-mounted by the helper ($(stat -f -c %T "$mb_md_dir") on ${mb_md_disk:-no block device})"
+	mb_set env.minidocker.files "$mb_md_dir$MB_FILEIO_DIR: a directory of the rootfs, bind-mounted by the helper ($(mb_fs_of "$mb_md_dir") on ${mb_md_disk:-no block device})"
 	mb_set env.minidocker.sysbench "$(printf '%s\n' "$mb_md_ver" | awk '/^sysbench/ { print $2; exit }')"
 }
 

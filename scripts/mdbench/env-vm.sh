@@ -1,7 +1,6 @@
 # env-vm.sh: sysbench in a QEMU guest (mdvm.sh run). Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # vm: a Debian guest made by `mdvm.sh build --include sysbench`; each
 # `mdvm.sh run` boots it (its own kernel, a minimal init, no systemd), runs
 # one command and powers off; a fileio run is one boot that prepares, drops
@@ -48,7 +47,7 @@ mb_env_setup_vm() {
 	mb_vm_args="--cpus $mb_vm_cpus --memory $mb_vm_mem --disk-cache none"
 	# shellcheck disable=SC2016,SC2086 # $1 is the guest shell's; $mb_vm_args holds option words
 	mb_vm_ver=$(TMPDIR=$mb_work timeout -s TERM 600 mdvm.sh run "$mb_vm" $mb_vm_args -- \
-		sh -c 'sysbench --version && mkdir -p "$1" && echo "fstype: $(stat -f -c "%T %t" "$1")"' sh "$MB_FILEIO_DIR" 2>&1) || {
+		sh -c 'sysbench --version && mkdir -p "$1" && cd "$1" && sh -c "$2" | sed "s/^/fstype: /"' sh "$MB_FILEIO_DIR" "$MB_FS_PROBE" 2>&1) || {
 		mb_reason="mdvm.sh run $mb_vm failed: $(printf '%s\n' "$mb_vm_ver" | tail -n 1)"
 		return 1
 	}
@@ -60,14 +59,16 @@ mb_env_setup_vm() {
 	mb_set env.vm.files "$MB_FILEIO_DIR in the guest, on $mb_vm_fs on its virtual disk (virtio, a qcow2 overlay on $mb_vm in the work directory, QEMU cache=none: no host page cache)"
 	# The accelerator mdvm.sh used: TCG, QEMU's software emulation, when
 	# it said so (no usable KVM), whose cpu figures are several times
-	# below native for that reason alone; else KVM.
+	# below native for that reason alone; else KVM. Every run asks for
+	# that one: the report names it, and no run repeats the probe boot.
+	mb_vm_accel=tcg
 	if case $mb_vm_ver in *"using TCG"*) false ;; *) true ;; esac &&
 		[ -r "${MDVM_KVM_DEVICE:-/dev/kvm}" ] && [ -w "${MDVM_KVM_DEVICE:-/dev/kvm}" ]; then
-		mb_set env.vm.accel kvm
-	else
-		mb_set env.vm.accel tcg
+		mb_vm_accel=kvm
 	fi
-	mb_set env.vm.setup "accelerator $(mb_get "$mb_out" env.vm.accel | tr '[:lower:]' '[:upper:]'); mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
+	mb_set env.vm.accel "$mb_vm_accel"
+	mb_vm_args="$mb_vm_args --accel $mb_vm_accel"
+	mb_set env.vm.setup "accelerator $(echo "$mb_vm_accel" | tr '[:lower:]' '[:upper:]'); mdvm.sh run $mb_vm $mb_vm_args: QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }') -smp $mb_vm_cpus -m $mb_vm_mem ($mb_vm_memwhy), the guest's own Debian kernel and a minimal init, one boot per run (the time marks include the boot)"
 	mb_set env.vm.limits "-smp $mb_vm_cpus -m $mb_vm_mem"
 	mb_set env.vm.sysbench "$(printf '%s\n' "$mb_vm_ver" | awk '/^sysbench/ { print $2; exit }')"
 }

@@ -8,7 +8,6 @@
 # see them, and teardown. The vm runs a whole fileio sequence per boot.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 mb_env_setup() {
 	mb_reason=
 	mb_env_setup_"$1"

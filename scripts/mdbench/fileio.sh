@@ -2,7 +2,6 @@
 # run, cleanup) in one environment. Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 mb_fileio_args() {
 	mb_fa="fileio --threads=1 --file-total-size=$(mb_size_arg "$mb_size") --file-num=$mb_filenum"
 	echo "$mb_fa"
@@ -31,7 +30,7 @@ mb_run_fileio() {
 	fi
 	# The filesystem as the environment sees it: ext4 (bind mount), overlay...
 	mb_fs=unknown
-	if mb_env_exec_"$mb_env" "$mb_raw.fs" "fstype $mb_env" 1 stat -f -c '%T %t' .; then
+	if mb_env_exec_"$mb_env" "$mb_raw.fs" "fstype $mb_env" 1 sh -c "$MB_FS_PROBE"; then
 		mb_fs=$(mb_fs_name <"$mb_raw.fs")
 	fi
 	rm -f "$mb_raw.fs"
@@ -64,7 +63,7 @@ mb_run_fileio() {
 # The guest has its own page cache: it is dropped inside, as root there.
 mb_run_fileio_vm() {
 	mb_sb="sysbench $mb_fa $mb_extra"
-	mb_script="mkdir -p $MB_FILEIO_DIR && cd $MB_FILEIO_DIR && echo fstype: \$(stat -f -c '%T %t' .) && $mb_sb prepare >/dev/null && sync && echo 3 >/proc/sys/vm/drop_caches; $mb_sb --file-test-mode=$mb_mode --time=$mb_time --events=0 run; rc=\$?; $mb_sb cleanup >/dev/null; exit \$rc"
+	mb_script="mkdir -p $MB_FILEIO_DIR && cd $MB_FILEIO_DIR && { $MB_FS_PROBE; } | sed 's/^/fstype: /' && $mb_sb prepare >/dev/null && sync && echo 3 >/proc/sys/vm/drop_caches; $mb_sb --file-test-mode=$mb_mode --time=$mb_time --events=0 run; rc=\$?; $mb_sb cleanup >/dev/null; exit \$rc"
 	mb_sync_drop
 	mb_t_start=$(mb_now)
 	mb_rc=0

@@ -7,12 +7,14 @@ $1 == "cpu" {
 	busy = $4 + $5
 	printf "- **cpu, %s**: %%user + %%system = %.0f%%; one sysbench thread can keep one of %d cores busy, %.0f%% of the machine", $2, busy, cores, 100 / cores
 	if (busy > 100 / cores + 10) printf ", so %.0f%% was other work (QEMU's own threads for the vm, or other load on the machine)", busy - 100 / cores
-	printf "; %%iowait %.1f%%: the cpu test does no I/O.\n", $6
+	printf "; %%iowait %.1f%% (the cpu test itself does no I/O).\n", $6
 }
 $1 == "fileio" {
 	sbr = nr[$2] ? rd[$2] / nr[$2] : 0; dr = $10 / 1024
-	s = sprintf("- **fileio, %s**: %%iowait %.1f%% and %%util %.0f%%: ", $2, $6, $12)
-	if ($6 >= 10) s = s "the CPU often sat waiting for the disk. "; else if ($6 >= 2) s = s "some waiting for the disk. "; else s = s "little waiting for the disk. "
+	# The numbers as measured, no adjective: %iowait is the share of time
+	# a CPU was idle while I/O was outstanding, %util the share of time
+	# the disk had a request in flight.
+	s = sprintf("- **fileio, %s**: %%iowait %.1f%%: the CPUs sat idle with disk I/O outstanding %.1f%% of the time; %%util %.0f%%: the disk had requests in flight %.0f%% of the time. ", $2, $6, $6, $12, $12)
 	if (sbr > 0) {
 		s = s sprintf("sysbench read %.1f MiB/s, the disk delivered %.1f MiB/s (%.0f%%)", sbr, dr, 100 * dr / sbr)
 		if (dr < 0.2 * sbr) s = s ": most reads were served from memory (the files fit in a page cache: the guest's, the host's if not dropped, or a RAM-backed directory), not from the disk."

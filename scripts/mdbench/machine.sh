@@ -2,7 +2,6 @@
 # bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # key=value lines: the last one wins, so a later step can correct an earlier.
 mb_set() { printf '%s=%s\n' "$1" "$2" >>"$mb_out/env.txt"; }
 

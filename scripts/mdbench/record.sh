@@ -1,13 +1,14 @@
 # record.sh: a run's sysbench output into results.csv. Sourced by bench.sh.
 # shellcheck disable=SC2034,SC2154 # bench.sh's state, set and read across the parts it sources
 
-
 # One CSV field list (from events_per_s on) out of a sysbench output file.
 mb_parse_sysbench() { awk -f "$MB_LIB/sysbench.awk" "$1"; }
 
-# "NAME MAGIC" from stat -f to a name: busybox's stat calls overlayfs and
-# others UNKNOWN, so the magic number (statfs(2)) names them.
+# MB_FS_PROBE's output to the file system's name (fsname.awk).
 mb_fs_name() { awk -f "$MB_LIB/fsname.awk"; }
+
+# The file system of host directory $1.
+mb_fs_of() { (cd "$1" && sh -c "$MB_FS_PROBE") 2>/dev/null | mb_fs_name; }
 
 # Append one row to results.csv for env $1, test $2, run $3.
 mb_record() {

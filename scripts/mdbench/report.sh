@@ -16,7 +16,7 @@ MB_LIB=${MB_LIB:-$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)}
 mb_iostat_table() {
 	[ -f "$1/iostat/host.json" ] || return 0
 	awk -v dev="$(mb_get "$1" iostat.device)" -v t0="$(mb_get "$1" start_epoch)" \
-		-f "$MB_LIB/iostat-table.awk" "$1/iostat/host.json"
+		-v start="$(mb_get "$1" iostat.start_epoch)" -v end="$(mb_get "$1" iostat.end_epoch)" -f "$MB_LIB/iostat-table.awk" "$1/iostat/host.json"
 }
 
 # Mean iostat columns over the samples inside env $3's runs of test $2.
@@ -39,10 +39,12 @@ mb_plot_bars() {
 # Column $1 of the lines $2, as one line of words.
 mb_column() { printf '%s\n' "$2" | cut -d ' ' -f "$1" | tr '\n' ' '; }
 
-# CPU and disk over time during test $2, each run's window shaded and named.
+# CPU and disk over time during test $2, each run's window shaded and named:
+# the samples of that test's period alone (iostat-period.awk).
 mb_plot_iostat() {
 	mb_dir=$1 mb_t=$2
-	[ -s "$mb_dir/plots/iostat.dat" ] || return 0
+	rm -f "$mb_dir/plots/iostat-$mb_t.png" "$mb_dir/plots/iostat-$mb_t.svg"
+	[ -s "$mb_dir/plots/iostat-$mb_t.dat" ] || return 0
 	# Each run of the test: start end env run colour (of its environment).
 	mb_marks=$(awk -F, -v test="$mb_t" -v t0="$(mb_get "$mb_dir" start_epoch)" '
 		NR > 1 && $2 == test {
@@ -51,7 +53,7 @@ mb_plot_iostat() {
 		}' "$mb_dir/results.csv")
 	[ -n "$mb_marks" ] || return 0
 	mb_dev=$(mb_get "$mb_dir" iostat.device)
-	gnuplot -c "$MB_LIB/iostat.gp" "$mb_dir/plots/iostat-$mb_t" "$mb_dir/plots/iostat.dat" "$mb_t" "${mb_dev:-?}" \
+	gnuplot -c "$MB_LIB/iostat.gp" "$mb_dir/plots/iostat-$mb_t" "$mb_dir/plots/iostat-$mb_t.dat" "$mb_t" "${mb_dev:-?}" \
 		"$(mb_column 1 "$mb_marks")" "$(mb_column 2 "$mb_marks")" "$(mb_column 3 "$mb_marks")" \
 		"$(mb_column 4 "$mb_marks")" "$(mb_column 5 "$mb_marks")" \
 		2>>"$mb_dir/plots/gnuplot.err" ||
@@ -69,6 +71,10 @@ mb_report() {
 	mkdir -p "$mb_dir/plots"
 	rm -f "$mb_dir/plots/gnuplot.err"
 	mb_iostat_table "$mb_dir" >"$mb_dir/plots/iostat.dat"
+	for mb_t in cpu fileio; do
+		awk -F, -v test="$mb_t" -v t0="$(mb_get "$mb_dir" start_epoch)" -f "$MB_LIB/iostat-period.awk" \
+			"$mb_dir/results.csv" "$mb_dir/plots/iostat.dat" >"$mb_dir/plots/iostat-$mb_t.dat"
+	done
 	if command -v gnuplot >/dev/null 2>&1; then
 		mb_plot_bars "$mb_dir" cpu 'events per second (higher is better)'
 		mb_plot_bars "$mb_dir" fileio 'MiB/s read + written (higher is better)'
@@ -203,8 +209,13 @@ mb_report_iostat() {
 		rm -f "$mb_dir/plots/iostat-means.tmp"
 	fi
 	for mb_t in cpu fileio; do
-		[ ! -f "$mb_dir/plots/iostat-$mb_t.png" ] ||
+		if [ -f "$mb_dir/plots/iostat-$mb_t.png" ]; then
 			printf '\n![host CPU and disk during the %s test](plots/iostat-%s.png)\n' "$mb_t" "$mb_t"
+		elif grep -q "^[^,]*,$mb_t," "$mb_dir/results.csv" && [ ! -s "$mb_dir/plots/iostat-$mb_t.dat" ]; then
+			awk -F, -v test="$mb_t" 'NR > 1 && $2 == test { if (lo == "" || $4 < lo) lo = $4; if ($5 > hi) hi = $5 }
+				END { printf "\nNo plot of the %s test: its runs took %.1f s from the first start to the last end, and no iostat sample (one a second) lies mostly within them.\n", test, hi - lo }' \
+				"$mb_dir/results.csv"
+		fi
 	done
 	# shellcheck disable=SC2016 # the backquotes are Markdown code, not a command
 	printf '\nThe data: `results.csv` (one row per run, start and end as Unix time), `iostat/host.json`, `env.txt`, `raw/` (each sysbench output), `plots/*.dat` (what the plots show).\n'
