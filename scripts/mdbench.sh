@@ -20,9 +20,12 @@
 #   --runs N                 runs per test and environment, at least 3 (3)
 #   --calibrate              measure this machine first and pick --cpu-max-prime
 #                            and --file-total-size so that a run lasts 30-60 s
-#   --calibrate-only         calibrate, print the options to pass on (e.g.
-#                            --cpu-max-prime 35000 --file-total-size 2G),
-#                            stop; keeps a results directory only with --out
+#   --calibrate-only         calibrate on the disk of ./ (or of --out), print
+#                            the options to pass on (e.g. --cpu-max-prime
+#                            35000 --file-total-size 2G, with --time and the
+#                            like when not the defaults) and stop; no results
+#                            directory, and nothing left behind unless --out
+#                            names one for env.txt and calibration.csv
 #   --cpu-max-prime N        primes up to N per cpu event (20000)
 #   --cpu-events N           events per cpu run: fixed work, as in sysbench 0.4
 #                            that the lab was written for (10000)

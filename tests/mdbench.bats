@@ -360,13 +360,19 @@ EOF
 	assert_output "mdbench.sh: $MB_OUT already holds results: choose another --out"
 }
 
-@test "--calibrate-only without --out leaves no results directory behind" {
+@test "--calibrate-only without --out leaves nothing behind and prints every option the runs need" {
 	mkdir "$MB_TMP/cwd" "$MB_TMP/tmp"
 	run env TMPDIR="$MB_TMP/tmp" sh -c 'cd "$1" && shift && exec sh "$@"' sh "$MB_TMP/cwd" "$MB" --calibrate-only --time 30
 	assert_status 0
-	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?$ ]] || { echo "$output"; return 1; }
+	# The size was picked for 30 s runs: --time 30 goes with it.
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?\ --time\ 30$ ]] || { echo "$output"; return 1; }
 	[ -z "$(ls -A "$MB_TMP/cwd")" ]
 	[ -z "$(ls -A "$MB_TMP/tmp")" ]
+	# Only what was calibrated: cpu alone prints no file size.
+	run sh -c 'cd "$1" && shift && exec sh "$@"' sh "$MB_TMP/cwd" "$MB" --calibrate-only --test cpu
+	assert_status 0
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+$ ]] || { echo "$output"; return 1; }
+	[ -z "$(ls -A "$MB_TMP/cwd")" ]
 }
 
 @test "calibration picks a cpu-max-prime for a 30-60 s run and a file size in range" {
@@ -387,6 +393,10 @@ EOF
 		p = 268435456; while (p < s) p *= 2
 		exit !(p == s && (s >= 2 * m * t * 1048576 || s == 268435456)) }' || { cat "$cal"; return 1; }
 	grep -q "^param.cpu_max_prime=" "$MB_TMP/cal/env.txt"
+	# A record of the calibration, not a results directory.
+	run ls -A "$MB_TMP/cal"
+	assert_output "calibration.csv
+env.txt"
 	# The work directory and its test files are gone.
 	run find "$MB_TMP/cal" -name 'test_file.*' -o -name '.work.*'
 	assert_output ""

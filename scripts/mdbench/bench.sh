@@ -144,7 +144,12 @@ mb_check_options() {
 # noclobber: a name taken in the new directory is an error, never followed.
 mb_prepare_out() {
 	if [ -z "$mb_out" ] && [ "$mb_calibrate_only" = 1 ]; then
-		mb_out=$(mktemp -d "${TMPDIR:-/tmp}/mdbench-calibrate.XXXXXX") || mb_die "cannot create a temporary directory"
+		# No results: a scratch directory, removed at exit, where the
+		# results of the run that follows will go (./), so that the fileio
+		# probe measures that disk (TMPDIR may be memory).
+		mb_safe "work directory" . "run it in a directory of root's, or give --out"
+		mb_out=$(mktemp -d ./.mdbench-calibrate.XXXXXX) ||
+			mb_die "cannot create a work directory in $(pwd) (calibrate where the results will go, or give --out)"
 		mb_out_tmp=$mb_out
 	elif [ -z "$mb_out" ]; then
 		mb_out=./mdbench-$(date +%Y%m%d-%H%M%S)
@@ -167,8 +172,13 @@ mb_prepare_out() {
 	mb_safe "output directory $mb_out" "$mb_out"
 	mb_out=$(cd -- "$mb_out" && pwd)
 	set -C
-	{ mkdir -p "$mb_out/raw" && : >"$mb_out/env.txt" && echo "$MB_CSV_HEADER" >"$mb_out/results.csv"; } ||
-		mb_die "cannot create the files of $mb_out (raw/, env.txt and results.csv must be new)"
+	if [ "$mb_calibrate_only" = 1 ]; then
+		# Calibration alone: env.txt and calibration.csv, no results.
+		: >"$mb_out/env.txt" || mb_die "cannot create $mb_out/env.txt (it must be new)"
+	else
+		{ mkdir -p "$mb_out/raw" && : >"$mb_out/env.txt" && echo "$MB_CSV_HEADER" >"$mb_out/results.csv"; } ||
+			mb_die "cannot create the files of $mb_out (raw/, env.txt and results.csv must be new)"
+	fi
 	set +C
 	mb_work=$(mktemp -d "$mb_out/.work.XXXXXX")
 }
@@ -223,6 +233,22 @@ mb_choose_cache() {
 	fi
 }
 
+# The options that give the runs what was calibrated: the picks, and the
+# settings they were picked for where those are not the defaults.
+mb_calibrated_options() {
+	mb_o=
+	case ,$mb_tests, in *,cpu,*)
+		mb_o="--cpu-max-prime $mb_prime"
+		[ "$mb_events" = 10000 ] || mb_o="$mb_o --cpu-events $mb_events" ;;
+	esac
+	case ,$mb_tests, in *,fileio,*)
+		mb_o="$mb_o --file-total-size $(mb_size_arg "$mb_size")"
+		[ "$mb_mode" = rndrw ] || mb_o="$mb_o --file-test-mode $mb_mode" ;;
+	esac
+	[ "$mb_time" = 45 ] || mb_o="$mb_o --time $mb_time"
+	printf '%s\n' "${mb_o# }"
+}
+
 mb_bench() {
 	mb_parse_options "$@"
 	command -v sysbench >/dev/null 2>&1 || mb_die "sysbench is not installed (sudo apt-get install sysbench)"
@@ -237,15 +263,16 @@ mb_bench() {
 	if [ "$mb_calibrate_only" = 1 ]; then mb_envs=native; fi
 	mb_setup_envs
 	mb_watch_disks
-	mb_iostat_start
+	# Calibration alone keeps no record of the host's disk and CPU.
+	[ "$mb_calibrate_only" = 1 ] || mb_iostat_start
 	if [ "$mb_calibrate" = 1 ]; then
 		case " $mb_ready " in *" native "*) ;; *) mb_die "--calibrate measures the native environment, which is not running" ;; esac
 		mb_calibrate
 	fi
 	mb_record_params
 	if [ "$mb_calibrate_only" = 1 ]; then
-		# The options to pass to the runs that follow.
-		printf -- '--cpu-max-prime %s --file-total-size %s\n' "$mb_prime" "$(mb_size_arg "$mb_size")"
+		mb_say "pass these options to the runs that follow:"
+		mb_calibrated_options
 		return 0
 	fi
 	mb_expect_prep=$((mb_size / 104857600 + 1))
