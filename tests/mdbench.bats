@@ -493,6 +493,9 @@ overlayfs"
 	assert_output_contains "| minidocker | 3 |"
 	run find "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench/mdbench-fileio" -name 'test_file.*'
 	assert_output ""
+	# One place chooses minidocker's fileio directory; the report says where.
+	grep -q "^env.minidocker.files=/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench/mdbench-fileio, /mdbench-fileio inside: a directory of the rootfs, bind-mounted by the helper (" "$MB_TMP/md/env.txt" ||
+		{ grep 'env.minidocker' "$MB_TMP/md/env.txt"; return 1; }
 	# Inside, the files are on the rootfs's own file system, named as mounted.
 	local fs
 	fs=$(findmnt -n -o FSTYPE -T "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench")

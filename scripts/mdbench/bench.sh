@@ -37,6 +37,7 @@ mb_iostat=
 mb_docker_ctr=
 mb_work=
 mb_md_dir=
+mb_md_hostdir=
 mb_md_disk=
 mb_native_dir=
 mb_native_disk=
@@ -187,7 +188,7 @@ mb_prepare_out() {
 # The native one comes first: the plots show it.
 mb_watch_disks() {
 	mb_disks=$mb_native_disk
-	for mb_p in "$mb_md_dir" "$mb_dk_rootdir" "$mb_vm"; do
+	for mb_p in "$mb_md_hostdir" "$mb_dk_rootdir" "$mb_vm"; do
 		if [ -z "$mb_p" ] || [ ! -e "$mb_p" ]; then continue; fi
 		mb_d=$(mb_disk_of "$mb_p")
 		case " $mb_disks " in *" $mb_d "*) ;; *) mb_disks="$mb_disks $mb_d" ;; esac
