@@ -56,6 +56,8 @@ MONITOR_OBJ = $(addprefix $(BUILDDIR)/,monitor/mdmonitor.o spawn/supervise.o spa
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
+# mdbench.sh's subcommands, parts and awk/gnuplot programs (LIBEXECDIR/mdbench/).
+MDBENCH_LIB = $(wildcard scripts/mdbench/*.sh scripts/mdbench/*.awk scripts/mdbench/*.gp)
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 
 # Test paths: root-owned, outside world-writable directories (SECURITY.md 2).
@@ -129,6 +131,8 @@ install: all
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)/mdbench
+	install -m 644 $(MDBENCH_LIB) $(DESTDIR)$(LIBEXECDIR)/mdbench/
 	# Never overwrite an administrator's config: the new one goes beside it.
 	if [ -f $(DESTDIR)$(CONFDIR)/minidocker.conf ]; then \
 		install -m 644 etc/minidocker.conf $(DESTDIR)$(CONFDIR)/minidocker.conf.new; \
@@ -160,6 +164,8 @@ uninstall:
 	fi
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdbench/,$(notdir $(MDBENCH_LIB)))
+	rmdir $(DESTDIR)$(LIBEXECDIR)/mdbench 2>/dev/null || true
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
@@ -182,7 +188,7 @@ demo:
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
 lint:
-	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
+	shellcheck -s sh $(wildcard scripts/*.sh scripts/mdbench/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
 

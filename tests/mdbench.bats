@@ -22,7 +22,8 @@ setup_file() {
 	export MB="$(mb_script)"
 	export MB_OUT="$BATS_FILE_TMPDIR/native"
 	command -v sysbench >/dev/null && command -v iostat >/dev/null && command -v gnuplot >/dev/null || return 0
-	env PATH="$MB_PLAIN_PATH" sh "$MB" --quick --env native,vm --out "$MB_OUT" \
+	# cpu runs of ~0.7 s each: the cpu test spans a couple of iostat samples.
+	env PATH="$MB_PLAIN_PATH" sh "$MB" --quick --cpu-events 20000 --env native,vm --out "$MB_OUT" \
 		>"$BATS_FILE_TMPDIR/native.stdout" 2>"$BATS_FILE_TMPDIR/native.stderr" ||
 		echo "$?" >"$BATS_FILE_TMPDIR/native.failed"
 }
@@ -196,6 +197,102 @@ native fileio 3 ok"
 	[ -s "$MB_OUT/plots/iostat.dat" ]
 }
 
+@test "fileio's file system is named as the kernel mounted it: ext4 is not ext2/ext3" {
+	need_native_run
+	local fs
+	fs=$(findmnt -n -o FSTYPE -T "$MB_OUT")
+	[ "$fs" != overlay ] || fs=overlayfs
+	run awk -F, 'NR > 1 && $2 == "fileio" { print $19 }' "$MB_OUT/results.csv"
+	assert_output "$fs
+$fs
+$fs"
+	run cat "$MB_OUT/report.md"
+	assert_output_contains "on the host's $fs ("
+	assert_output_contains "| dropped | $fs |"
+	if printf '%s\n' "$output" | grep -n 'ext2/ext3'; then return 1; fi
+}
+
+@test "the iostat samples of the last run are kept: one covers its end" {
+	need_native_run
+	# Times in seconds since the start; a sample at t covers (t-c, t], c its
+	# 11th column.
+	local t0 end
+	t0=$(sed -n 's/^start_epoch=//p' "$MB_OUT/env.txt")
+	end=$(awk -F, -v t0="$t0" 'END { printf "%.2f", $5 - t0 }' "$MB_OUT/results.csv")
+	run awk -v e="$end" '$1 - $11 < e && e <= $1 + 0.01 { print "covered" }' "$MB_OUT/plots/iostat.dat"
+	[ "$output" = covered ] || { echo "no sample covers the last run's end at $end s:"; cat "$MB_OUT/plots/iostat.dat"; return 1; }
+	# The last fileio run is counted in the report's means.
+	run awk -F, -v t0="$t0" 'NR > 1 && $2 == "fileio" { s = $4 - t0 } END { print s }' "$MB_OUT/results.csv"
+	local start=$output
+	run awk -v s="$start" -v e="$end" '$1 - $11 / 2 >= s && $1 - $11 / 2 <= e { n++ } END { print n + 0 }' "$MB_OUT/plots/iostat.dat"
+	[ "$output" -ge 1 ]
+}
+
+@test "the cpu test's iostat plot shows only samples of the cpu period, the fileio plot only the fileio period" {
+	need_native_run
+	local t0 t
+	t0=$(sed -n 's/^start_epoch=//p' "$MB_OUT/env.txt")
+	for t in cpu fileio; do
+		[ -s "$MB_OUT/plots/iostat-$t.dat" ] || { echo "no samples in plots/iostat-$t.dat"; cat "$MB_OUT/plots/iostat.dat"; return 1; }
+		# The middle of each sample's time lies between the test's first
+		# start and last end.
+		run awk -F, -v test="$t" -v t0="$t0" '
+			FNR == NR { if (FNR > 1 && $2 == test) { if (lo == "" || $4 - t0 < lo) lo = $4 - t0; if ($5 - t0 > hi) hi = $5 - t0 } next }
+			{ split($0, f, " "); m = f[1] - f[11] / 2; if (m < lo || m > hi) print "sample at " f[1] " is outside " lo "-" hi }' \
+			"$MB_OUT/results.csv" "$MB_OUT/plots/iostat-$t.dat"
+		assert_output ""
+		assert_svg "$MB_OUT/plots/iostat-$t.svg"
+	done
+}
+
+# A copy of the native run's data, as a vm run would have left it beside
+# native: the vm rows at a fifth of native's rate, env.vm.* as env-vm.sh
+# writes them with accelerator $2, in directory $1.
+fake_vm_results() {
+	local dir=$1 acc=$2
+	cp -a "$MB_OUT" "$dir"
+	rm -rf "$dir/plots" "$dir/report.md" "$dir/report.html"
+	awk -F, -v OFS=, 'NR > 1 && $1 == "native" { $1 = "vm"; $8 = $8 / 5; $16 = $16 / 5; $17 = $17 / 5; print }' \
+		"$MB_OUT/results.csv" >>"$dir/results.csv"
+	cat >>"$dir/env.txt" <<EOF
+env.vm.status=ok
+env.vm.accel=$acc
+env.vm.setup=accelerator ${acc^^}; mdvm.sh run IMG.qcow2 --cpus 2 --memory 1024 --disk-cache none --accel $acc: QEMU 7.2.11 -smp 2 -m 1024
+env.vm.files=/mdbench-fileio in the guest, on ext4 on its virtual disk
+env.vm.sysbench=1.0.20
+EOF
+}
+
+@test "the report names the VM's accelerator and what the VM's slowdown is due to" {
+	need_native_run
+	fake_vm_results "$MB_TMP/tcg" tcg
+	run sh "$MB" report "$MB_TMP/tcg"
+	assert_status 0
+	run cat "$MB_TMP/tcg/report.md"
+	assert_output_contains "- **vm**: accelerator TCG; mdvm.sh run IMG.qcow2"
+	assert_output_contains "The vm ran under TCG, QEMU's software emulation (no KVM for this user): its overhead is mostly the translation of every guest instruction, not the cost of virtualisation with KVM."
+	[ "$(printf '%s\n' "$output" | grep -c 'The vm ran under TCG')" -eq 2 ]
+	assert_output_contains "| vm | 3 |"
+	fake_vm_results "$MB_TMP/kvm" kvm
+	run sh "$MB" report "$MB_TMP/kvm"
+	run cat "$MB_TMP/kvm/report.md"
+	assert_output_contains "- **vm**: accelerator KVM;"
+	assert_output_contains "The vm ran with KVM: its overhead is that of hardware virtualisation (and, for fileio, of its virtual disk)."
+	if printf '%s\n' "$output" | grep -n TCG; then return 1; fi
+}
+
+@test "the report states %iowait as measured, and a small one is not called waiting for the disk" {
+	need_native_run
+	local dir=$MB_TMP/iowait
+	cp -a "$MB_OUT" "$dir"
+	sed -i 's/"iowait": [0-9.]*/"iowait": 1.20/' "$dir/iostat/host.json"
+	run sh "$MB" report "$dir"
+	assert_status 0
+	run cat "$dir/report.md"
+	assert_output_contains "- **fileio, native**: %iowait 1.2%: the CPUs sat idle with disk I/O outstanding 1.2% of the time; %util "
+	if printf '%s\n' "$output" | grep -n -i 'wait.* for the disk'; then return 1; fi
+}
+
 @test "the plots are valid PNG and SVG files" {
 	need_native_run
 	local p
@@ -263,13 +360,19 @@ native fileio 3 ok"
 	assert_output "mdbench.sh: $MB_OUT already holds results: choose another --out"
 }
 
-@test "--calibrate-only without --out leaves no results directory behind" {
+@test "--calibrate-only without --out leaves nothing behind and prints every option the runs need" {
 	mkdir "$MB_TMP/cwd" "$MB_TMP/tmp"
 	run env TMPDIR="$MB_TMP/tmp" sh -c 'cd "$1" && shift && exec sh "$@"' sh "$MB_TMP/cwd" "$MB" --calibrate-only --time 30
 	assert_status 0
-	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?$ ]] || { echo "$output"; return 1; }
+	# The size was picked for 30 s runs: --time 30 goes with it.
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+\ --file-total-size\ [0-9]+[KMG]?\ --time\ 30$ ]] || { echo "$output"; return 1; }
 	[ -z "$(ls -A "$MB_TMP/cwd")" ]
 	[ -z "$(ls -A "$MB_TMP/tmp")" ]
+	# Only what was calibrated: cpu alone prints no file size.
+	run sh -c 'cd "$1" && shift && exec sh "$@"' sh "$MB_TMP/cwd" "$MB" --calibrate-only --test cpu
+	assert_status 0
+	[[ "${lines[-1]}" =~ ^--cpu-max-prime\ [0-9]+$ ]] || { echo "$output"; return 1; }
+	[ -z "$(ls -A "$MB_TMP/cwd")" ]
 }
 
 @test "calibration picks a cpu-max-prime for a 30-60 s run and a file size in range" {
@@ -290,6 +393,10 @@ native fileio 3 ok"
 		p = 268435456; while (p < s) p *= 2
 		exit !(p == s && (s >= 2 * m * t * 1048576 || s == 268435456)) }' || { cat "$cal"; return 1; }
 	grep -q "^param.cpu_max_prime=" "$MB_TMP/cal/env.txt"
+	# A record of the calibration, not a results directory.
+	run ls -A "$MB_TMP/cal"
+	assert_output "calibration.csv
+env.txt"
 	# The work directory and its test files are gone.
 	run find "$MB_TMP/cal" -name 'test_file.*' -o -name '.work.*'
 	assert_output ""
@@ -386,6 +493,16 @@ overlayfs"
 	assert_output_contains "| minidocker | 3 |"
 	run find "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench/mdbench-fileio" -name 'test_file.*'
 	assert_output ""
+	# One place chooses minidocker's fileio directory; the report says where.
+	grep -q "^env.minidocker.files=/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench/mdbench-fileio, /mdbench-fileio inside: a directory of the rootfs, bind-mounted by the helper (" "$MB_TMP/md/env.txt" ||
+		{ grep 'env.minidocker' "$MB_TMP/md/env.txt"; return 1; }
+	# Inside, the files are on the rootfs's own file system, named as mounted.
+	local fs
+	fs=$(findmnt -n -o FSTYPE -T "/home/$MDT_USER/.local/share/minidocker/rootfs/mdbench")
+	run awk -F, 'NR > 1 && $1 == "minidocker" && $2 == "fileio" { print $19 }' "$MB_TMP/md/results.csv"
+	assert_output "$fs
+$fs
+$fs"
 }
 
 @test "with sudo, minidocker's fileio runs as the user who ran sudo, in their rootfs, and works" {
@@ -456,7 +573,7 @@ mb_vm_path() {
 	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
 	grep -q '^env.vm.status=ok' "$MB_TMP/vm/env.txt" || { grep 'env.vm' "$MB_TMP/vm/env.txt"; return 1; }
 	grep -qx 'env.vm.limits=-smp 1 -m 512' "$MB_TMP/vm/env.txt"
-	# The guest's fstype (ext4 as stat -f names it); the host's is the host's.
+	# The guest's file system as its kernel mounted it; the host's is the host's.
 	run awk -F, 'NR > 1 && $6 == "ok" { print $1, $2, $3, ($1 == "vm" || $2 == "cpu") ? $19 : "host" }' "$MB_TMP/vm/results.csv"
 	assert_output "native cpu 1 -
 vm cpu 1 -
@@ -465,15 +582,15 @@ vm cpu 2 -
 native cpu 3 -
 vm cpu 3 -
 native fileio 1 host
-vm fileio 1 ext2/3/4
+vm fileio 1 ext4
 native fileio 2 host
-vm fileio 2 ext2/3/4
+vm fileio 2 ext4
 native fileio 3 host
-vm fileio 3 ext2/3/4"
+vm fileio 3 ext4"
 	run cat "$MB_TMP/vm/report.md"
 	assert_output_contains "| vm | 3 |"
 	acc=$(sed -n 's/^env.vm.accel=//p' "$MB_TMP/vm/env.txt")
-	assert_output_contains "- **vm**: accelerator ${acc^^}; mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none: QEMU"
+	assert_output_contains "- **vm**: accelerator ${acc^^}; mdvm.sh run $MDT_VM_IMAGE --cpus 1 --memory 512 --disk-cache none --accel $acc: QEMU"
 	if [ "$acc" = tcg ]; then
 		assert_output_contains "The vm ran under TCG, QEMU's software emulation (no KVM for this user): its overhead is mostly the translation of every guest instruction, not the cost of virtualisation with KVM."
 	else
@@ -484,11 +601,39 @@ vm fileio 3 ext2/3/4"
 	assert_output ""
 }
 
-@test "mdbench.sh passes shellcheck" {
+@test "mdbench.sh and its parts pass shellcheck" {
 	require shellcheck
-	run shellcheck -s sh "$MDT_TOP/scripts/mdbench.sh"
+	run shellcheck -s sh "$MDT_TOP/scripts/mdbench.sh" "$MDT_TOP"/scripts/mdbench/*.sh
 	assert_status 0
 	assert_output ""
+}
+
+@test "mdbench.sh report and compare print their own usage with --help" {
+	run sh "$MB" report --help
+	assert_status 0
+	assert_output_contains "Usage: mdbench.sh report DIR"
+	run sh "$MB" compare --help
+	assert_status 0
+	assert_output_contains "Usage: mdbench.sh compare DIR1 DIR2..."
+}
+
+@test "the installed mdbench.sh runs its parts from LIBEXECDIR, not from a source tree" {
+	[ -x "$MDT_BIN/mdbench.sh" ] || skip "minidocker is not installed in $MDT_ROOT (make test-install)"
+	local f
+	for f in "$MDT_TOP"/scripts/mdbench/*; do
+		cmp "$f" "$MDT_LIBEXEC/mdbench/${f##*/}" || return 1
+	done
+	# A copy of the command alone finds nothing beside it: the parts come from
+	# MD_LIBEXEC, as the installed one finds them.
+	mkdir "$MB_TMP/bin"
+	cp "$MDT_BIN/mdbench.sh" "$MB_TMP/bin/"
+	run env MD_LIBEXEC="$MDT_LIBEXEC" sh "$MB_TMP/bin/mdbench.sh" --bogus
+	assert_status 2
+	assert_output "mdbench.sh: unknown option: --bogus
+Try 'mdbench.sh --help' for more information."
+	run sh "$MB_TMP/bin/mdbench.sh" --quick
+	assert_status 1
+	assert_output "mdbench.sh: its parts are not in $MB_TMP/bin/mdbench (install minidocker: make install)"
 }
 
 # ------------------------------------- root on what a student prepared
