@@ -57,6 +57,29 @@ need_tiny() {
 	assert_output_contains "boottime [IMAGE|DIR|tiny]"
 }
 
+@test "--help lists every command's usage and summary; COMMAND --help prints that command's own" {
+	run vm --help
+	assert_status 0
+	assert_output_contains "  build IMG.qcow2 [--suite bookworm]"
+	assert_output_contains "      a Debian guest image, without root and without an installer"
+	run vm run --help
+	assert_status 0
+	[ "${lines[0]}" = "Usage: mdvm.sh run IMAGE|DIR [OPTIONS] [--add SRC:DEST]... [--script FILE] [-- COMMAND [ARG]...]" ]
+	assert_output_contains "--disk-cache MODE"
+	run vm build -h
+	assert_status 0
+	[ "${lines[0]}" = "Usage: mdvm.sh build IMG.qcow2 [--suite bookworm] [--include PKG,...] [--size 4G]" ]
+}
+
+@test "installed, mdvm.sh runs its commands from LIBEXECDIR, and a command file is not a command" {
+	[ -f "$MDT_LIBEXEC/mdvm/common.sh" ]
+	[ -f "$MDT_LIBEXEC/mdvm/tiny-init.sh" ]
+	run vm common
+	assert_status 2
+	assert_output "mdvm.sh: unknown command: common
+Try 'mdvm.sh --help' for more information."
+}
+
 @test "an unknown command is refused with status 2" {
 	run vm frobnicate
 	assert_status 2
@@ -441,9 +464,11 @@ note-ok"
 	[ "$(md5sum <"$IMG")" = "$before" ]
 }
 
-@test "mdvm.sh is shellcheck clean" {
-	require shellcheck
-	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh"
+@test "mdvm.sh and its command files are shellcheck clean, its Python pyflakes clean" {
+	require shellcheck pyflakes3
+	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh" "$MDT_TOP"/scripts/mdvm/*.sh
+	assert_status 0
+	run pyflakes3 "$MDT_TOP"/scripts/mdvm/*.py
 	assert_status 0
 }
 
