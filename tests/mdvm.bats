@@ -287,6 +287,12 @@ Try 'mdvm.sh --help' for more information."
 	[ "$(od -An -tx1 -N 8 "$WORK/bt/boottime.png" | tr -d ' ')" = 89504e470d0a1a0a ]
 	grep -q '<svg' "$WORK/bt/boottime.svg"
 	grep -q 'Why so slow' "$WORK/bt/boottime.md"
+	# It names the accelerator and why, says why the phase medians need not
+	# add up, and has no development target in it.
+	grep -q 'The accelerator was tcg: asked for with --accel tcg' "$WORK/bt/boottime.md"
+	grep -q 'phase medians need not add up to the median total' "$WORK/bt/boottime.md"
+	run grep -c 'Target' "$WORK/bt/boottime.md"
+	assert_output 0
 }
 
 @test "boottime counts the time the kernel log's clock stood still as kernel init, not firmware" {
@@ -424,6 +430,15 @@ need_image() {
 	# The guest's marker unit printed both kernel clocks, as the tiny VM does.
 	grep -q 'MDVM-CLOCK sched_clk' "$WORK"/btd/logs/*.log
 	grep -q 'MDVM-CLOCK cpu_clk' "$WORK"/btd/logs/*.log
+	# The report explains the boot from the guest's own systemd-analyze:
+	# its time, blame and critical chain, each line as the guest said it.
+	grep -q "^## The Debian guest's boot, from the guest's own data" "$WORK/btd/boottime.md"
+	grep -q '^    Startup finished in .*(kernel) + .*(userspace)' "$WORK/btd/boottime.md"
+	grep -q '^    multi-user.target @[0-9.]*m\{0,1\}s$' "$WORK/btd/boottime.md"
+	local slowest
+	slowest=$(sed -n 's/^[0-9.]*\tMDVM-BLAME *\([0-9.]*m\{0,1\}s [^ ]*\)$/\1/p' "$WORK"/btd/logs/*.log | head -n 1)
+	[ -n "$slowest" ]
+	grep -qF "    $slowest" "$WORK/btd/boottime.md"
 }
 
 @test "run IMAGE -- COMMAND runs it in the built guest's own kernel and passes its output and status" {

@@ -1,9 +1,10 @@
 # mdvm boottime's plot: one stacked bar per configuration, by phase.
 # gnuplot -c boottime.gp png|svg OUT DATA MARKER; DATA: one line per
-# configuration, "NAME FIRMWARE DECOMPRESS KERNEL USERSPACE" (ms).
+# configuration, its median boot: "NAME FIRMWARE DECOMPRESS KERNEL
+# USERSPACE RUN" (ms), whose phases add up to that boot's total.
 if (ARG1 eq 'png') { set terminal pngcairo size 1000,560 } else { set terminal svg size 1000,560 }
 set output ARG2
-set title sprintf('Boot to %s by phase (median ms)', ARG4) noenhanced
+set title sprintf('Boot to %s by phase: the median boot of each configuration', ARG4) noenhanced
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.8 border -1

@@ -90,9 +90,14 @@ boot_config() {
 	while [ "$bc_i" -le "$6" ]; do
 		md_say "boottime: $1 boot $bc_i/$6"
 		bc_log=$7/logs/$1-$bc_i.log
+		# The last boot of a built image also prints systemd's own account
+		# of the boot (guest-ready.sh --blame), after the marker: none of
+		# the time measured, and the report explains the boot from it.
+		bc_append=$9
+		if [ -n "${8:-}" ] && [ "$bc_i" -eq "$6" ]; then bc_append="$9 mdvm.blame"; fi
 		# In the background, so that the trap can stop it (it stops QEMU).
 		python3 "$MDVM_DIR/timestamp.py" "${vm_timeout:-60}" "$MARKER" "$bc_log" \
-			sh "$0" __qemu "$4" "$2" "$3" "$5" "${vm_memory:-$TINY_MEMORY}" "$9" -serial stdio ${10:+"${10}"} ${11:+"${11}"} &
+			sh "$0" __qemu "$4" "$2" "$3" "$5" "${vm_memory:-$TINY_MEMORY}" "$bc_append" -serial stdio ${10:+"${10}"} ${11:+"${11}"} &
 		md_pids=$!
 		wait "$md_pids" || md_die "boottime: the timestamper failed on $1"
 		md_pids=
@@ -134,9 +139,34 @@ print_table() {
 	echo "(ms, medians over the boots that reached $MARKER; hung: boots that did not, left out)"
 }
 
-# gnuplot: one stacked bar per configuration, PNG and SVG.
+# The median boot of each configuration, by total (of an even number, the
+# lower of the two middle ones): "NAME FIRMWARE DECOMPRESS KERNEL USERSPACE
+# RUN". Its phases add up to its total; the medians of each phase on its
+# own (summary.csv) come from different boots and need not.
+median_runs() {
+	awk -F, '
+		NR == 1 || $3 != "ok" { next }
+		!($1 in n) { order[++nc] = $1 }
+		{ n[$1]++; t[$1, n[$1]] = $8 + 0; row[$1, n[$1]] = $0 }
+		END {
+			for (i = 1; i <= nc; i++) {
+				c = order[i]; m = n[c]
+				for (j = 1; j <= m; j++) ix[j] = j
+				for (j = 2; j <= m; j++) {
+					x = ix[j]
+					for (k = j - 1; k >= 1 && t[c, ix[k]] > t[c, x]; k--) ix[k + 1] = ix[k]
+					ix[k + 1] = x
+				}
+				split(row[c, ix[int((m + 1) / 2)]], f, ",")
+				print c, f[4], f[5], f[6], f[7], f[2]
+			}
+		}' "$1"
+}
+
+# gnuplot (boottime.gp): each configuration's median boot as a bar stacked
+# by phase, PNG and SVG.
 plot_summary() {
-	awk -F, 'NR > 1 && $2 > 0 { print $1, $4, $5, $6, $7 }' "$1/summary.csv" >"$md_tmp/plot.dat"
+	median_runs "$1/runs.csv" >"$md_tmp/plot.dat"
 	[ -s "$md_tmp/plot.dat" ] || return 0
 	for pl_t in png svg; do
 		gnuplot -c "$MDVM_DIR/boottime.gp" "$pl_t" "$1/boottime.$pl_t" "$md_tmp/plot.dat" "$MARKER" ||
@@ -157,8 +187,10 @@ host_decompress_ms() {
 }
 
 # The Markdown report, every number from this run's files.
+# write_report OUT TINYDIR ACCEL [IMAGE]
 write_report() {
 	wr_out=$1 wr_dir=$2 wr_accel=$3
+	wr_why=$(accel_reason "$wr_accel")
 	wr_host=$(host_decompress_ms "$wr_dir/vmlinuz" || echo "")
 	{
 		echo "# Boot time under QEMU ($(date -u '+%Y-%m-%d %H:%M UTC'))"
@@ -187,9 +219,13 @@ write_report() {
 		echo "start-up and the kernel load; *decompress* = from there to the kernel"
 		echo "clock's zero (option ROM loading the kernel, the decompressor, early"
 		echo "setup); *kernel init* = to \"Run /init\"; *userspace* = to the marker."
-		echo "The four add up to the total."
+		echo "The four add up to each boot's total. Each column of the table is"
+		echo "that column's own median over the boots, taken from different boots,"
+		echo "so the phase medians need not add up to the median total; the plot"
+		echo "(boottime.png, .svg) shows each configuration's median boot by total"
+		echo "(of an even number, the lower of the two middle ones), whose phases do."
 		echo
-		awk -F, -v host="$wr_host" '
+		awk -F, -v host="$wr_host" -v accel="$wr_accel" -v why="$wr_why" '
 			NR == 1 { next }
 			$2 > 0 && $1 ~ /bzImage/ && (dz == "" || $5 + 0 > dz + 0) { dz = $5; dc = $1 }
 			$2 > 0 && (best == "" || $8 + 0 < best + 0) { best = $8; bc = $1 }
@@ -198,10 +234,13 @@ write_report() {
 			$2 > 0 { nok++ }
 			END {
 				split(host, h, " ")
-				printf "**Why so slow.** "
+				printf "**Why so slow.** The accelerator was %s: %s. ", accel, why
 				if (dz != "" && h[1] > 0)
 					printf "In %s the guest spent %.0f ms loading and decompressing its own kernel up to its clock start; `%s -d` of the same payload took %d ms on the host, %.1fx less. ", dc, dz, h[2], h[1], dz / h[1]
-				print "Under TCG every guest code block is translated to host code the first time it runs, and a booting kernel runs mostly new code, so translation dominates; every guest memory access goes through a software MMU/TLB; every device access (serial port, timers, interrupt controllers) leaves the translated code for an emulated device in QEMU."
+				if (accel == "kvm")
+					print "Under KVM the guest runs on the host CPU itself; what is slow is what still leaves it for QEMU: the firmware, loading the kernel, and every device access (serial port, timers, disk)."
+				else
+					print "Under TCG every guest code block is translated to host code the first time it runs, and a booting kernel runs mostly new code, so translation dominates; every guest memory access goes through a software MMU/TLB; every device access (serial port, timers, interrupt controllers) leaves the translated code for an emulated device in QEMU."
 				print ""
 				if (nok > 1 && best > 0)
 					printf "**What helps.** Fastest: %s, %.0f ms; slowest: %s, %.0f ms (%.1fx). An uncompressed vmlinux booted through PVH skips the firmware (SeaBIOS) and the guest-side decompression; microvm has fewer devices for the kernel to probe.\n", bc, best, wc, worst, worst / best
@@ -209,8 +248,81 @@ write_report() {
 					printf "\n**To init.** The tiny VM reached its init (Run /init) under TCG on microvm with the vmlinux in %.0f ms (median here; the load average above says how idle this host was).\n", toinit
 			}' "$wr_out/summary.csv"
 		echo
+		if [ -n "${4:-}" ]; then guest_account "$wr_out" "$wr_accel"; echo; fi
 		echo "Files: runs.csv (every boot), summary.csv, boottime.png and .svg, logs/ (the stamped consoles)."
 	} >"$wr_out/boottime.md"
+}
+
+# Why this accelerator, in words (pick_accel said it on the terminal).
+accel_reason() {
+	case $vm_accel in tcg | kvm) echo "asked for with --accel $vm_accel"; return 0 ;; esac
+	if [ "$1" = kvm ]; then
+		echo "a probe boot under KVM reached the kernel"
+	elif [ ! -e "$KVM_DEV" ]; then
+		echo "this host has no $KVM_DEV, so QEMU emulated the CPU in software (TCG)"
+	elif ! kvm_usable; then
+		echo "$KVM_DEV is not open to this user, so QEMU emulated the CPU in software (TCG)"
+	else
+		echo "a probe boot under KVM did not reach the kernel in ${KVM_PROBE_TIMEOUT}s (KVM does not work here, e.g. nested), so QEMU emulated the CPU in software (TCG)"
+	fi
+}
+
+# The built guest's boot explained from its own data: the phases of its
+# median boot, and what systemd-analyze (time, blame, critical-chain) said
+# on the boot that reported it (guest-ready.sh --blame, the last one).
+# guest_account OUT ACCEL, Markdown on stdout.
+guest_account() {
+	echo "## The Debian guest's boot, from the guest's own data"
+	echo
+	median_runs "$1/runs.csv" | awk -v m="$MARKER" '$1 ~ /^debian-/ {
+		printf "Its median boot (%s, boot %s): *firmware* %.0f ms (QEMU'"'"'s start, the firmware, loading the kernel), *decompress* %.0f ms (from the firmware'"'"'s last line to the kernel clock'"'"'s start: a PVH boot of the uncompressed vmlinux has no decompressor, so this is loading and early setup), *kernel init* %.0f ms (the kernel'"'"'s own log: from its clock'"'"'s zero to running the initramfs'"'"'s /init), *userspace* %.0f ms: the initramfs (initrd-init.sh) loads the virtio and ext4 modules and mounts /dev/vda, then systemd starts what multi-user.target wants, and its marker unit prints %s.\n\n", $1, $6, $2, $3, $4, $5, m
+		exit }'
+	ga_log=$(grep -l 'MDVM-BLAME-END' "$1"/logs/debian-*.log 2>/dev/null | head -n 1) || true
+	if [ -z "$ga_log" ]; then
+		echo "The guest did not report systemd's account of its boot (systemd-analyze):"
+		echo "an image built by an older mdvm.sh. \`mdvm.sh build\` a new one to see it here."
+		return 0
+	fi
+	ga_name=${ga_log##*/}
+	awk -F '\t' -v name="${ga_name%.log}" -v accel="$2" '
+		index($2, "MDVM-BLAME ") != 1 { next }
+		{ l = substr($2, 12) }
+		l ~ /^Startup finished|reached after/ { tm[++nt] = l; next }
+		l ~ /^The time / { sec = "chain"; next }
+		sec == "" && l ~ /^ *[0-9.]+(min|s|ms) / {
+			if (++nb <= 8) bl[nb] = l
+			split(l, w, " "); unit[nb] = w[2]; took[w[2]] = w[1]
+			next
+		}
+		sec == "chain" && l ~ /[^ ]/ {
+			ch[++nc] = l
+			u = l; sub(/^[^a-zA-Z0-9-]*/, "", u); sub(/ .*/, "", u); onchain[u] = 1
+			# The largest "+": the slowest start on the chain.
+			if (match(l, /\+[0-9.]+(min|s|ms)/)) {
+				v = substr(l, RSTART + 1, RLENGTH - 1); s = v + 0
+				if (v ~ /ms$/) s /= 1000; else if (v ~ /min$/) s *= 60
+				if (s > slow) { slow = s; sv = v; su = u }
+			}
+		}
+		END {
+			printf "On its last boot (%s) the guest reported systemd'"'"'s own account (`systemd-analyze`); systemd'"'"'s *kernel* is the kernel and the initramfs up to systemd'"'"'s start, its *userspace* ends when the last start job of the boot is done:\n\n", name
+			for (i = 1; i <= nt; i++) print "    " tm[i]
+			print "\nThe slowest units (`systemd-analyze blame`; units start in parallel, so these times overlap and do not add up):\n"
+			for (i = 1; i <= nb && i <= 8; i++) print "    " bl[i]
+			print "\nWhat multi-user.target waited for (`systemd-analyze critical-chain`: @ when a unit became active, + how long it took to start):\n"
+			for (i = 1; i <= nc; i++) print "    " ch[i]
+			print ""
+			if (su != "") printf "The slowest start on that chain: %s, %s.\n\n", su, sv
+			for (u in took) if (u ~ /^dev-.*\.device$/ && !dev) {
+				dev = u
+				printf "**%s** (%s) is how long systemd waited for udev to announce the disk: a device unit becomes active only once systemd-udevd has processed the disk'"'"'s event, which comes with udev'"'"'s coldplug; the initramfs had mounted the disk before systemd started. ", u, took[u]
+				print (u in onchain) ? "It is on the critical chain: the marker waited for it.\n" : "It is not on the critical chain: the marker did not wait for it.\n"
+			}
+			if ("systemd-udev-trigger.service" in took)
+				printf "**systemd-udev-trigger.service** (%s) is udev'"'"'s coldplug: it replays an add event for every device the kernel found, and systemd-udevd runs its rules (small programs, database lookups) on each.\n\n", took["systemd-udev-trigger.service"]
+			if (accel != "kvm")
+				print "Under TCG every program systemd and udev start is new code for QEMU to translate before it runs: that, not the work itself, is where most of these seconds go; under KVM the same units run on the host CPU."
+		}' "$ga_log"
 }
 
 # The configurations: "NAME MACHINE KERNELFORMAT ACCEL" lines.
@@ -305,7 +417,7 @@ cmd_boottime() {
 	[ -n "$bt_out" ] || return 0
 	need gnuplot "boottime --out (the plot)"
 	plot_summary "$bt_res"
-	write_report "$bt_res" "$bt_dir" "$bt_accel"
+	write_report "$bt_res" "$bt_dir" "$bt_accel" "$bt_image"
 	md_say "boottime: wrote $bt_res/boottime.md, summary.csv, runs.csv, boottime.png, boottime.svg"
 }
 

@@ -20,9 +20,9 @@ signal.signal(signal.SIGINT, stop)
 fd, deadline = p.stdout.fileno(), t0 + int(timeout * 1e9)
 ms = lambda t: (t - t0) / 1e6
 status, line, line_t, seen, first = "timeout", b"", None, False, True
-with open(out, "w") as f:
+with open(out, "w", encoding="utf-8") as f:
     def emit(t, raw):
-        text = raw.replace(b"\r", b"").decode("ascii", "replace")
+        text = raw.replace(b"\r", b"").decode("utf-8", "replace")
         text = "".join(c for c in text if c.isprintable())
         f.write("%.3f\t%s\n" % (ms(t), text))
         return raw.rstrip(b"\r").startswith(marker)
