@@ -134,7 +134,7 @@ Try 'mdvm.sh --help' for more information."
 @test "install refuses a missing ISO and a missing image" {
 	run vm install "$WORK/none.img"
 	assert_status 2
-	assert_output "mdvm.sh: install: --iso ISO is required
+	assert_output "mdvm.sh: install: --iso ISO is required: an x86-64 installer (e.g. Debian netinst, https://www.debian.org/distrib/netinst), or no installer at all: mdvm.sh build IMG.qcow2
 Try 'mdvm.sh --help' for more information."
 	run vm install "$WORK/none.img" --iso "$WORK/none.iso"
 	assert_status 125
@@ -144,6 +144,20 @@ Try 'mdvm.sh --help' for more information."
 	assert_status 125
 	assert_output "mdvm.sh: install: no such ISO: $WORK/none.iso"
 	rm -f "$WORK/f.img"
+}
+
+@test "install with an ISO that does not boot says why in one line and ends within seconds" {
+	as_user sh -c "head -c 1048576 /dev/zero > '$WORK/zero.iso'"
+	run vm create "$WORK/g.qcow2" --size 1G
+	assert_status 0
+	# --timeout: had the run not ended by itself, the test fails on its
+	# message instead of hanging.
+	run vm install "$WORK/g.qcow2" --iso "$WORK/zero.iso" --accel tcg --timeout 120
+	assert_status 125
+	assert_output "mdvm.sh: install: $WORK/zero.iso does not boot (firmware: Could not read from CDROM (code 0005)): give an x86-64 installer ISO (e.g. Debian netinst, https://www.debian.org/distrib/netinst)"
+	run pgrep -u "$MDT_USER" -f qemu-system-x86_64
+	assert_status 1
+	rm -f "$WORK/zero.iso" "$WORK/g.qcow2"
 }
 
 @test "tiny makes a kernel, a PVH vmlinux and a busybox initramfs with the added files" {
@@ -417,6 +431,12 @@ need_image() {
 	*"Temporary failure"* | *"Could not resolve"* | *"Failed to fetch"*) skip "the Debian mirror is not reachable" ;;
 	esac
 	assert_status 0
+	# A line per phase without a terminal (CI, nohup), and nothing else.
+	assert_output "mdvm.sh: build: 1/4: the Debian bookworm root tree (mmdebstrap, unshare mode: minutes)
+mdvm.sh: build: 2/4: the ext4 file system (mke2fs -d)
+mdvm.sh: build: 3/4: the qcow2 image and the kernel beside it
+mdvm.sh: build: 4/4: the initramfs
+mdvm.sh: build: $WORK/deb.qcow2 ready (mdvm.sh boot $WORK/deb.qcow2)"
 	run qemu-img info "$WORK/deb.qcow2"
 	assert_output_contains "file format: qcow2"
 	[ -s "$WORK/deb.vmlinuz" ]
@@ -550,3 +570,4 @@ root_fakes() {
 	[ ! -e "$WORK/t3" ]
 	rm -rf "$WORK/rootcache" "$WORK/open"
 }
+

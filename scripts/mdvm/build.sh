@@ -8,7 +8,9 @@
 # for a PVH boot) and a small busybox initramfs that loads the virtio and
 # ext4 modules (IMG.initrd). The guest has a serial console, boots systemd
 # to multi-user.target and prints MDVM-READY there; root has no password.
-# Takes minutes (the packages come from the host's apt sources).
+# Takes minutes (the packages come from the host's apt sources): a line on
+# stderr says each of its four phases as it begins, with or without a
+# terminal; mmdebstrap's own output goes to a log, shown if it fails.
 #
 # Options:
 #   --suite NAME           Debian suite (default bookworm)
@@ -111,7 +113,7 @@ cmd_build() {
 	cu_mode=$(debstrap_mode)
 	cu_pkgs=linux-image-amd64,systemd-sysv,udev,kmod,initramfs-tools,procps,iproute2
 	if [ -n "$cu_inc" ]; then cu_pkgs=$cu_pkgs,$cu_inc; fi
-	md_say "build: debian $cu_suite root tree ($cu_mode mode; minutes)"
+	md_step "build: 1/4: the Debian $cu_suite root tree (mmdebstrap, $cu_mode mode: minutes)"
 	# The apt sources are the host's; the root tree goes straight into a tar
 	# (owners kept without root).
 	# The essential hook keeps the initrd Debian's kernel package makes small
@@ -129,7 +131,7 @@ cmd_build() {
 		tail -n 20 "$md_tmp/mmdebstrap.log" >&2
 		md_die "build: mmdebstrap failed (log above)"
 	}
-	md_say "build: ext4 image"
+	md_step "build: 2/4: the ext4 file system (mke2fs -d)"
 	# mke2fs -d reads a directory (a tar only from e2fsprogs 1.47.1); under
 	# one fakeroot session the unpacked files keep the tar's owners and
 	# device nodes, and mke2fs -d copies what fakeroot says.
@@ -139,7 +141,7 @@ cmd_build() {
 		sh "$md_tmp/rootdir" "$md_tmp/root.tar" "$md_tmp/root.raw" "$((cu_bytes / 1024))k" "$cu_mke2fs" ||
 		md_die "build: unpacking the root tree or mke2fs -d failed"
 	rm -rf "$md_tmp/rootdir"
-	md_say "build: qcow2"
+	md_step "build: 3/4: the qcow2 image and the kernel beside it"
 	qemu-img convert -O qcow2 "$md_tmp/root.raw" "$cu_img" || md_die "build: qemu-img convert failed"
 	rm -f "$md_tmp/root.raw"
 	# The guest's own kernel beside the image, for a direct boot, and its
@@ -149,9 +151,9 @@ cmd_build() {
 	cp "$md_tmp"/boot/vmlinuz-* "${cu_img%.qcow2}.vmlinuz"
 	rm -f "${cu_img%.qcow2}.vmlinux"
 	extract_vmlinux "${cu_img%.qcow2}.vmlinuz" "${cu_img%.qcow2}.vmlinux" || rm -f "${cu_img%.qcow2}.vmlinux"
-	md_say "build: initramfs"
+	md_step "build: 4/4: the initramfs"
 	guest_initrd "$md_tmp/root.tar" "${cu_img%.qcow2}.initrd"
-	md_say "build: $cu_img ready (mdvm.sh boot $cu_img)"
+	md_step "build: $cu_img ready (mdvm.sh boot $cu_img)"
 }
 
 
