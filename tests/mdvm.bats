@@ -571,3 +571,51 @@ root_fakes() {
 	rm -rf "$WORK/rootcache" "$WORK/open"
 }
 
+# Root boots only what no other user can change: a student's image, or a
+# backing file of theirs behind root's own image, would have root's QEMU
+# open any host file the student names (and write to it: boot, install).
+@test "root refuses to boot a student's image, or one whose backing chain leads to a file a student owns or can write" {
+	as_user mkdir -p "$WORK/img"
+	as_user qemu-img create -q -f qcow2 "$WORK/img/s.qcow2" 64M
+	as_user qemu-img create -q -f qcow2 "$WORK/img/base.qcow2" 64M
+	as_user touch "$WORK/img/s.vmlinuz" "$WORK/img/s.initrd"
+	local why="as root, mdvm.sh boots only files no other user can change (copy them to a directory of root's)"
+	run "$MDT_BIN/$VM" run "$WORK/img/s.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: $WORK/img/s.qcow2: $UHOME belongs to another user: $why"
+	run "$MDT_BIN/$VM" boot "$WORK/img/s.qcow2" --accel tcg
+	assert_status 125
+	assert_output "mdvm.sh: boot: $WORK/img/s.qcow2: $UHOME belongs to another user: $why"
+	# Root's own image in root's own directory, on the student's base.
+	local R=$BATS_TEST_TMPDIR/r
+	mkdir -m 755 "$R"
+	qemu-img create -q -f qcow2 -b "$WORK/img/base.qcow2" -F qcow2 "$R/top.qcow2"
+	touch "$R/top.vmlinuz" "$R/top.initrd"
+	head -c 65536 /dev/zero >"$R/zero.iso"
+	run "$MDT_BIN/$VM" run "$R/top.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: backing file $WORK/img/base.qcow2 of $R/top.qcow2: $UHOME belongs to another user: $why"
+	run "$MDT_BIN/$VM" boottime "$R/top.qcow2" --accel tcg
+	assert_status 125
+	assert_output "mdvm.sh: boottime: backing file $WORK/img/base.qcow2 of $R/top.qcow2: $UHOME belongs to another user: $why"
+	run "$MDT_BIN/$VM" install "$R/top.qcow2" --iso "$R/zero.iso" --accel tcg
+	assert_status 125
+	assert_output "mdvm.sh: install: backing file $WORK/img/base.qcow2 of $R/top.qcow2: $UHOME belongs to another user: $why"
+	# A base of root's that anyone may write to is no better.
+	qemu-img create -q -f qcow2 "$R/open.qcow2" 64M
+	chmod 666 "$R/open.qcow2"
+	qemu-img create -q -f qcow2 -b "$R/open.qcow2" -F qcow2 "$R/top2.qcow2"
+	touch "$R/top2.vmlinuz" "$R/top2.initrd"
+	run "$MDT_BIN/$VM" run "$R/top2.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: backing file $R/open.qcow2 of $R/top2.qcow2: $R/open.qcow2 is writable by group or other: $why"
+	# Root's own chain passes the check: the next refusal is TMPDIR's.
+	chmod 644 "$R/open.qcow2"
+	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$R/top2.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
+	# Nothing of root's was made in the student's tree.
+	[ -z "$(find "$WORK" -user root)" ]
+	rm -rf "$WORK/img"
+}
+

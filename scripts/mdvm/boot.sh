@@ -41,6 +41,8 @@ cmd_boot() {
 	[ -n "$cb_target" ] || md_usage_error "boot: which IMAGE|DIR?"
 	[ "$cb_target" != tiny ] || cb_target=$(default_tiny)
 	need "$QEMU" boot
+	root_boot_check boot "$cb_target" "$cb_target/vmlinuz" "$cb_target/vmlinux" "$cb_target/initrd.cpio" \
+		"$(built_kernel "$cb_target")" "${cb_target%.qcow2}.vmlinux" "$(built_initrd "$cb_target")"
 	md_mktemp mdvm
 	if is_tiny "$cb_target"; then
 		cb_accel=$(pick_accel "$vm_accel" "$cb_target/vmlinuz")

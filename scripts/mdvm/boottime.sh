@@ -380,9 +380,12 @@ cmd_boottime() {
 	*)
 		if [ -f "$bt_target" ] && [ -f "$(built_kernel "$bt_target")" ]; then
 			bt_image=$bt_target
+			root_boot_check boottime "$bt_image" "$(built_kernel "$bt_image")" "${bt_image%.qcow2}.vmlinux" \
+				"$(built_initrd "$bt_image")"
 			bt_dir=$(default_tiny)
 		else
 			is_tiny "$bt_target" || md_die "boottime: $bt_target is neither a tiny VM directory (mdvm.sh tiny DIR) nor an image made by build"
+			root_boot_check boottime "$bt_target/vmlinuz" "$bt_target/vmlinux" "$bt_target/initrd.cpio"
 			bt_dir=$bt_target
 		fi
 		;;

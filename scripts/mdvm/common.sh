@@ -563,3 +563,83 @@ display_args() {
 	esac
 }
 
+
+# ---------------------------------------------------------------- root
+#
+# As root, boot only what no other user can change (issue 18, SECURITY.md
+# 50). A student's disk image may name any file of the host as its qcow2
+# backing file (/dev/sda, /etc/shadow) for root's QEMU to open, read into
+# the guest or, booted without an overlay (boot, install), write to; the
+# kernel and initramfs beside it are code QEMU runs as root's guest.
+
+# Why root should not trust the file $1, on stdout (nothing if it may):
+# it and every directory above it must belong to root and be writable by
+# no one else (a sticky directory such as /tmp is fine above it), and no
+# part of its path may be a symbolic link, which another user could point
+# elsewhere between this check and QEMU's open.
+untrusted_file() {
+	case $1 in /*) ut_rest=$1 ;; *) ut_rest=$(pwd -P)/$1 ;; esac
+	set -- /
+	ut_cur=''
+	while [ -n "$ut_rest" ]; do
+		ut_c=${ut_rest%%/*}
+		case $ut_rest in */*) ut_rest=${ut_rest#*/} ;; *) ut_rest='' ;; esac
+		[ -n "$ut_c" ] || continue
+		ut_cur=$ut_cur/$ut_c
+		set -- "$@" "$ut_cur"
+	done
+	ut_last=$ut_cur
+	ut_st=$(stat -c '%u %a %F' -- "$@" 2>/dev/null) || { echo "$ut_last cannot be read"; return 0; }
+	while read -r ut_u ut_m ut_f; do
+		ut_why=''
+		if [ "$ut_f" = "symbolic link" ]; then
+			ut_why='is a symbolic link'
+		elif [ "$1" != "$ut_last" ] && [ "$ut_f" != directory ]; then
+			ut_why='is not a directory'
+		elif [ "$1" = "$ut_last" ] && [ "$ut_f" != "regular file" ] && [ "$ut_f" != "regular empty file" ]; then
+			ut_why='is not a regular file'
+		elif [ "$ut_u" -ne 0 ]; then
+			ut_why='belongs to another user'
+		elif [ $((0$ut_m & 022)) -ne 0 ] && { [ "$1" = "$ut_last" ] || [ $((0$ut_m & 01000)) -eq 0 ]; }; then
+			ut_why='is writable by group or other'
+		fi
+		if [ -n "$ut_why" ]; then echo "$1 $ut_why"; return 0; fi
+		shift
+	done <<UT
+$ut_st
+UT
+}
+
+# root_boot_check WHAT FILE...: as root, refuse in one line unless root
+# may trust each FILE that exists (a directory is skipped: the files in it
+# are named too) and, for a disk image, every file of its backing chain
+# (read by qemu-img only once the image itself passed).
+root_boot_check() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	rb_what=$1
+	shift
+	for rb_f in "$@"; do
+		[ -e "$rb_f" ] || [ -L "$rb_f" ] || continue
+		# A tiny VM's directory: its files, named too, are what is booted.
+		if [ -d "$rb_f" ] && [ ! -L "$rb_f" ]; then continue; fi
+		rb_why=$(untrusted_file "$rb_f")
+		[ -z "$rb_why" ] || root_refuse "$rb_what" "$rb_f" "$rb_why"
+		case $rb_f in *.vmlinuz | *.vmlinux | *.initrd | */vmlinuz | */vmlinux | */initrd.cpio | *.iso) continue ;; esac
+		case $rb_f in /*) rb_abs=$rb_f ;; *) rb_abs=$(pwd -P)/$rb_f ;; esac
+		# The chain after the image itself, each file as qemu-img opened it.
+		rb_chain=$(qemu-img info -U --backing-chain -- "$rb_abs" 2>/dev/null) ||
+			md_die "$rb_what: qemu-img cannot read the backing chain of $rb_f"
+		rb_chain=$(printf '%s\n' "$rb_chain" | sed -n 's/^image: //p' | tail -n +2)
+		while IFS= read -r rb_b; do
+			[ -n "$rb_b" ] || continue
+			case $rb_b in /*) ;; *) md_die "$rb_what: $rb_f has a backing file that is not a plain file ($rb_b)" ;; esac
+			rb_why=$(untrusted_file "$rb_b")
+			[ -z "$rb_why" ] || root_refuse "$rb_what" "backing file $rb_b of $rb_f" "$rb_why"
+		done <<RB
+$rb_chain
+RB
+	done
+}
+root_refuse() {
+	md_die "$1: $2: $3: as root, $PROG boots only files no other user can change (copy them to a directory of root's)"
+}

@@ -48,6 +48,7 @@ cmd_install() {
 	[ -f "$ci_img" ] || md_die "install: no such image: $ci_img (mdvm.sh create $ci_img)"
 	[ -f "$ci_iso" ] || md_die "install: no such ISO: $ci_iso"
 	md_root_safe_dir "install: $ci_img" "$(dirname -- "$ci_img")"
+	root_boot_check install "$ci_img" "$ci_iso"
 	need "$QEMU" install
 	md_mktemp mdvm
 	if [ "$vm_accel" = auto ]; then

@@ -135,6 +135,8 @@ cmd_run() {
 		md_die "run: $cr_target is neither a tiny VM directory (mdvm.sh tiny DIR) nor an image made by build with its .vmlinuz and .initrd beside it (mdvm.sh build IMG.qcow2)"
 	fi
 	[ -z "$cr_cache" ] || is_built "$cr_target" || md_usage_error "run: --disk-cache is for an image; a tiny VM has no disk"
+	root_boot_check run "$cr_target" "$cr_target/vmlinuz" "$cr_target/vmlinux" "$cr_target/initrd.cpio" \
+		"$(built_kernel "$cr_target")" "${cr_target%.qcow2}.vmlinux" "$(built_initrd "$cr_target")"
 	need "$QEMU" "run"
 	md_mktemp mdvm
 	if is_tiny "$cr_target"; then
