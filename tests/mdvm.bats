@@ -609,9 +609,23 @@ root_fakes() {
 	run "$MDT_BIN/$VM" run "$R/top2.qcow2" --accel tcg -- true
 	assert_status 125
 	assert_output "mdvm.sh: run: backing file $R/open.qcow2 of $R/top2.qcow2: $R/open.qcow2 is writable by group or other: $why"
-	# Root's own chain passes the check: the next refusal is TMPDIR's.
+	# A link in root's directory is followed, and where it leads checked.
+	ln -s "$WORK/img/base.qcow2" "$R/link.qcow2"
+	touch "$R/link.vmlinuz" "$R/link.initrd"
+	run "$MDT_BIN/$VM" run "$R/link.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: $R/link.qcow2: $UHOME belongs to another user: $why"
+	# Root's own chain passes the check, also through root's links (the
+	# v2 guest links the cached kernel beside its copy): the next refusal
+	# is TMPDIR's.
 	chmod 644 "$R/open.qcow2"
 	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$R/top2.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
+	ln -s "$R/top2.qcow2" "$R/top3.qcow2"
+	ln -s "$R/top2.vmlinuz" "$R/top3.vmlinuz"
+	ln -s "$R/top2.initrd" "$R/top3.initrd"
+	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$R/top3.qcow2" --accel tcg -- true
 	assert_status 125
 	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
 	# Nothing of root's was made in the student's tree.

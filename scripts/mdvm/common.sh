@@ -574,11 +574,14 @@ display_args() {
 
 # Why root should not trust the file $1, on stdout (nothing if it may):
 # it and every directory above it must belong to root and be writable by
-# no one else (a sticky directory such as /tmp is fine above it), and no
-# part of its path may be a symbolic link, which another user could point
-# elsewhere between this check and QEMU's open.
+# no one else (a sticky directory such as /tmp is fine above it). A
+# symbolic link is followed only where everything before it passed: in
+# such a directory nobody else can change the link between this check
+# and QEMU's open, and where it leads is checked the same way (e.g.
+# tests/vm/v2-guest.sh links the cached kernel beside its image copy).
 untrusted_file() {
 	case $1 in /*) ut_rest=$1 ;; *) ut_rest=$(pwd -P)/$1 ;; esac
+	ut_whole=$ut_rest
 	set -- /
 	ut_cur=''
 	while [ -n "$ut_rest" ]; do
@@ -593,7 +596,9 @@ untrusted_file() {
 	while read -r ut_u ut_m ut_f; do
 		ut_why=''
 		if [ "$ut_f" = "symbolic link" ]; then
-			ut_why='is a symbolic link'
+			ut_real=$(readlink -f -- "$ut_whole") || { echo "$1 leads nowhere"; return 0; }
+			untrusted_file "$ut_real"
+			return 0
 		elif [ "$1" != "$ut_last" ] && [ "$ut_f" != directory ]; then
 			ut_why='is not a directory'
 		elif [ "$1" = "$ut_last" ] && [ "$ut_f" != "regular file" ] && [ "$ut_f" != "regular empty file" ]; then
