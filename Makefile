@@ -187,9 +187,11 @@ demo:
 	$(BINDIR)/mdnet.sh up --config $(CONFDIR)/minidocker.conf
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
+# Every Python file under scripts/ (none: no pyflakes3 run, which would read stdin).
+PYTHON_SRC = $(shell find scripts -name '*.py')
 lint:
 	shellcheck -s sh $(wildcard scripts/*.sh scripts/*/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
-	pyflakes3 $(shell find scripts -name '*.py')
+	$(if $(PYTHON_SRC),pyflakes3 $(PYTHON_SRC))
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
 
