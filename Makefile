@@ -74,7 +74,7 @@ DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck c
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file stress-ng
+       python3 file stress-ng pyflakes3
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
@@ -133,6 +133,11 @@ install: all
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)/mdbench
 	install -m 644 $(MDBENCH_LIB) $(DESTDIR)$(LIBEXECDIR)/mdbench/
+	# mdvm.sh's commands and the programs its guests run: each is run
+	# through its interpreter (sh, python3, gnuplot) or copied into a guest
+	# with its mode set there, so none needs to be executable here.
+	install -d -m 755 $(DESTDIR)$(LIBEXECDIR)/mdvm
+	install -m 644 $(wildcard scripts/mdvm/*) $(DESTDIR)$(LIBEXECDIR)/mdvm/
 	# Never overwrite an administrator's config: the new one goes beside it.
 	if [ -f $(DESTDIR)$(CONFDIR)/minidocker.conf ]; then \
 		install -m 644 etc/minidocker.conf $(DESTDIR)$(CONFDIR)/minidocker.conf.new; \
@@ -166,6 +171,7 @@ uninstall:
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdbench/,$(notdir $(MDBENCH_LIB)))
 	rmdir $(DESTDIR)$(LIBEXECDIR)/mdbench 2>/dev/null || true
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/mdvm
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
@@ -187,8 +193,11 @@ demo:
 	$(BINDIR)/mdnet.sh up --config $(CONFDIR)/minidocker.conf
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
+# Every Python file under scripts/ (none: no pyflakes3 run, which would read stdin).
+PYTHON_SRC = $(shell find scripts -name '*.py')
 lint:
-	shellcheck -s sh $(wildcard scripts/*.sh scripts/mdbench/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
+	shellcheck -s sh $(wildcard scripts/*.sh scripts/*/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
+	$(if $(PYTHON_SRC),pyflakes3 $(PYTHON_SRC))
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
 

@@ -119,3 +119,54 @@ md_root_safe_dir() {
 $md_st
 EOF
 }
+
+# ---------------------------------------------------------------- progress and cleanup
+# (first used by mdvm.sh; any tool with a temporary directory, background
+# jobs or long phases can use them the same way.)
+
+# md_say: a detail of progress, on a terminal only (makefiles, CI and pipes
+# see nothing of it). md_step: a phase of a long job (minutes), always: a
+# build in CI or under nohup must show where it is. Both write whole lines
+# to stderr; a tool that lets another program write to the terminal while
+# it runs sends that program's output to a log instead, so that the lines
+# never interleave.
+md_say() {
+	if [ -t 2 ]; then md_warn "$*"; fi
+}
+md_step() {
+	md_warn "$*"
+}
+
+# One temporary directory per run (md_tmp, made by md_mktemp) and the
+# background jobs started (md_pids): md_cleanup stops and removes them, at
+# exit and on INT, TERM and HUP once md_trap_cleanup has set the traps; a
+# signal then ends the run with 130. A tool with more to undo defines
+# md_cleanup_more, called first.
+md_tmp='' md_pids=''
+md_cleanup() {
+	if command -v md_cleanup_more >/dev/null 2>&1; then md_cleanup_more || true; fi
+	for md_p in $md_pids; do kill "$md_p" 2>/dev/null || true; done
+	md_pids=''
+	if [ -n "$md_tmp" ] && [ -d "$md_tmp" ]; then rm -rf -- "$md_tmp"; fi
+	md_tmp=''
+}
+md_on_signal() {
+	md_cleanup
+	trap - EXIT
+	exit 130
+}
+md_trap_cleanup() {
+	trap md_cleanup EXIT
+	trap md_on_signal INT TERM HUP
+}
+
+# md_mktemp PREFIX: make md_tmp once, in TMPDIR. As root TMPDIR must be
+# root's (sudo -E keeps a student's): mktemp makes a fresh directory, but
+# in a student's directory the student could rename it and put a link in
+# its place (SECURITY.md 50).
+md_mktemp() {
+	[ -z "$md_tmp" ] || return 0
+	md_root_safe_dir "TMPDIR ${TMPDIR:-/tmp}" "${TMPDIR:-/tmp}" "unset TMPDIR"
+	md_tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") ||
+		md_die "mktemp: cannot create a temporary directory"
+}

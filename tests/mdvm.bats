@@ -57,6 +57,29 @@ need_tiny() {
 	assert_output_contains "boottime [IMAGE|DIR|tiny]"
 }
 
+@test "--help lists every command's usage and summary; COMMAND --help prints that command's own" {
+	run vm --help
+	assert_status 0
+	assert_output_contains "  build IMG.qcow2 [--suite bookworm]"
+	assert_output_contains "      a Debian guest image, without root and without an installer"
+	run vm run --help
+	assert_status 0
+	[ "${lines[0]}" = "Usage: mdvm.sh run IMAGE|DIR [OPTIONS] [--add SRC:DEST]... [--script FILE] [-- COMMAND [ARG]...]" ]
+	assert_output_contains "--disk-cache MODE"
+	run vm build -h
+	assert_status 0
+	[ "${lines[0]}" = "Usage: mdvm.sh build IMG.qcow2 [--suite bookworm] [--include PKG,...] [--size 4G]" ]
+}
+
+@test "installed, mdvm.sh runs its commands from LIBEXECDIR, and a command file is not a command" {
+	[ -f "$MDT_LIBEXEC/mdvm/common.sh" ]
+	[ -f "$MDT_LIBEXEC/mdvm/tiny-init.sh" ]
+	run vm common
+	assert_status 2
+	assert_output "mdvm.sh: unknown command: common
+Try 'mdvm.sh --help' for more information."
+}
+
 @test "an unknown command is refused with status 2" {
 	run vm frobnicate
 	assert_status 2
@@ -111,7 +134,7 @@ Try 'mdvm.sh --help' for more information."
 @test "install refuses a missing ISO and a missing image" {
 	run vm install "$WORK/none.img"
 	assert_status 2
-	assert_output "mdvm.sh: install: --iso ISO is required
+	assert_output "mdvm.sh: install: --iso ISO is required: an x86-64 installer (e.g. Debian netinst, https://www.debian.org/distrib/netinst), or no installer at all: mdvm.sh build IMG.qcow2
 Try 'mdvm.sh --help' for more information."
 	run vm install "$WORK/none.img" --iso "$WORK/none.iso"
 	assert_status 125
@@ -121,6 +144,20 @@ Try 'mdvm.sh --help' for more information."
 	assert_status 125
 	assert_output "mdvm.sh: install: no such ISO: $WORK/none.iso"
 	rm -f "$WORK/f.img"
+}
+
+@test "install with an ISO that does not boot says why in one line and ends within seconds" {
+	as_user sh -c "head -c 1048576 /dev/zero > '$WORK/zero.iso'"
+	run vm create "$WORK/g.qcow2" --size 1G
+	assert_status 0
+	# --timeout: had the run not ended by itself, the test fails on its
+	# message instead of hanging.
+	run vm install "$WORK/g.qcow2" --iso "$WORK/zero.iso" --accel tcg --timeout 120
+	assert_status 125
+	assert_output "mdvm.sh: install: $WORK/zero.iso does not boot (firmware: Could not read from CDROM (code 0005)): give an x86-64 installer ISO (e.g. Debian netinst, https://www.debian.org/distrib/netinst)"
+	run pgrep -u "$MDT_USER" -f qemu-system-x86_64
+	assert_status 1
+	rm -f "$WORK/zero.iso" "$WORK/g.qcow2"
 }
 
 @test "tiny makes a kernel, a PVH vmlinux and a busybox initramfs with the added files" {
@@ -264,6 +301,12 @@ Try 'mdvm.sh --help' for more information."
 	[ "$(od -An -tx1 -N 8 "$WORK/bt/boottime.png" | tr -d ' ')" = 89504e470d0a1a0a ]
 	grep -q '<svg' "$WORK/bt/boottime.svg"
 	grep -q 'Why so slow' "$WORK/bt/boottime.md"
+	# It names the accelerator and why, says why the phase medians need not
+	# add up, and has no development target in it.
+	grep -q 'The accelerator was tcg: asked for with --accel tcg' "$WORK/bt/boottime.md"
+	grep -q 'phase medians need not add up to the median total' "$WORK/bt/boottime.md"
+	run grep -c 'Target' "$WORK/bt/boottime.md"
+	assert_output 0
 }
 
 @test "boottime counts the time the kernel log's clock stood still as kernel init, not firmware" {
@@ -388,6 +431,12 @@ need_image() {
 	*"Temporary failure"* | *"Could not resolve"* | *"Failed to fetch"*) skip "the Debian mirror is not reachable" ;;
 	esac
 	assert_status 0
+	# A line per phase without a terminal (CI, nohup), and nothing else.
+	assert_output "mdvm.sh: build: 1/4: the Debian bookworm root tree (mmdebstrap, unshare mode: minutes)
+mdvm.sh: build: 2/4: the ext4 file system (mke2fs -d)
+mdvm.sh: build: 3/4: the qcow2 image and the kernel beside it
+mdvm.sh: build: 4/4: the initramfs
+mdvm.sh: build: $WORK/deb.qcow2 ready (mdvm.sh boot $WORK/deb.qcow2)"
 	run qemu-img info "$WORK/deb.qcow2"
 	assert_output_contains "file format: qcow2"
 	[ -s "$WORK/deb.vmlinuz" ]
@@ -401,6 +450,15 @@ need_image() {
 	# The guest's marker unit printed both kernel clocks, as the tiny VM does.
 	grep -q 'MDVM-CLOCK sched_clk' "$WORK"/btd/logs/*.log
 	grep -q 'MDVM-CLOCK cpu_clk' "$WORK"/btd/logs/*.log
+	# The report explains the boot from the guest's own systemd-analyze:
+	# its time, blame and critical chain, each line as the guest said it.
+	grep -q "^## The Debian guest's boot, from the guest's own data" "$WORK/btd/boottime.md"
+	grep -q '^    Startup finished in .*(kernel) + .*(userspace)' "$WORK/btd/boottime.md"
+	grep -q '^    multi-user.target @[0-9.]*m\{0,1\}s$' "$WORK/btd/boottime.md"
+	local slowest
+	slowest=$(sed -n 's/^[0-9.]*\tMDVM-BLAME *\([0-9.]*m\{0,1\}s [^ ]*\)$/\1/p' "$WORK"/btd/logs/*.log | head -n 1)
+	[ -n "$slowest" ]
+	grep -qF "    $slowest" "$WORK/btd/boottime.md"
 }
 
 @test "run IMAGE -- COMMAND runs it in the built guest's own kernel and passes its output and status" {
@@ -441,9 +499,11 @@ note-ok"
 	[ "$(md5sum <"$IMG")" = "$before" ]
 }
 
-@test "mdvm.sh is shellcheck clean" {
-	require shellcheck
-	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh"
+@test "mdvm.sh and its command files are shellcheck clean, its Python pyflakes clean" {
+	require shellcheck pyflakes3
+	run shellcheck -s sh "$MDT_TOP/scripts/mdvm.sh" "$MDT_TOP"/scripts/mdvm/*.sh
+	assert_status 0
+	run pyflakes3 "$MDT_TOP"/scripts/mdvm/*.py
 	assert_status 0
 }
 
@@ -510,3 +570,66 @@ root_fakes() {
 	[ ! -e "$WORK/t3" ]
 	rm -rf "$WORK/rootcache" "$WORK/open"
 }
+
+# Root boots only what no other user can change: a student's image, or a
+# backing file of theirs behind root's own image, would have root's QEMU
+# open any host file the student names (and write to it: boot, install).
+@test "root refuses to boot a student's image, or one whose backing chain leads to a file a student owns or can write" {
+	as_user mkdir -p "$WORK/img"
+	as_user qemu-img create -q -f qcow2 "$WORK/img/s.qcow2" 64M
+	as_user qemu-img create -q -f qcow2 "$WORK/img/base.qcow2" 64M
+	as_user touch "$WORK/img/s.vmlinuz" "$WORK/img/s.initrd"
+	local why="as root, mdvm.sh boots only files no other user can change (copy them to a directory of root's)"
+	run "$MDT_BIN/$VM" run "$WORK/img/s.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: $WORK/img/s.qcow2: $UHOME belongs to another user: $why"
+	run "$MDT_BIN/$VM" boot "$WORK/img/s.qcow2" --accel tcg
+	assert_status 125
+	assert_output "mdvm.sh: boot: $WORK/img/s.qcow2: $UHOME belongs to another user: $why"
+	# Root's own image in root's own directory, on the student's base.
+	local R=$BATS_TEST_TMPDIR/r
+	mkdir -m 755 "$R"
+	qemu-img create -q -f qcow2 -b "$WORK/img/base.qcow2" -F qcow2 "$R/top.qcow2"
+	touch "$R/top.vmlinuz" "$R/top.initrd"
+	head -c 65536 /dev/zero >"$R/zero.iso"
+	run "$MDT_BIN/$VM" run "$R/top.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: backing file $WORK/img/base.qcow2 of $R/top.qcow2: $UHOME belongs to another user: $why"
+	run "$MDT_BIN/$VM" boottime "$R/top.qcow2" --accel tcg
+	assert_status 125
+	assert_output "mdvm.sh: boottime: backing file $WORK/img/base.qcow2 of $R/top.qcow2: $UHOME belongs to another user: $why"
+	run "$MDT_BIN/$VM" install "$R/top.qcow2" --iso "$R/zero.iso" --accel tcg
+	assert_status 125
+	assert_output "mdvm.sh: install: backing file $WORK/img/base.qcow2 of $R/top.qcow2: $UHOME belongs to another user: $why"
+	# A base of root's that anyone may write to is no better.
+	qemu-img create -q -f qcow2 "$R/open.qcow2" 64M
+	chmod 666 "$R/open.qcow2"
+	qemu-img create -q -f qcow2 -b "$R/open.qcow2" -F qcow2 "$R/top2.qcow2"
+	touch "$R/top2.vmlinuz" "$R/top2.initrd"
+	run "$MDT_BIN/$VM" run "$R/top2.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: backing file $R/open.qcow2 of $R/top2.qcow2: $R/open.qcow2 is writable by group or other: $why"
+	# A link in root's directory is followed, and where it leads checked.
+	ln -s "$WORK/img/base.qcow2" "$R/link.qcow2"
+	touch "$R/link.vmlinuz" "$R/link.initrd"
+	run "$MDT_BIN/$VM" run "$R/link.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: run: $R/link.qcow2: $UHOME belongs to another user: $why"
+	# Root's own chain passes the check, also through root's links (the
+	# v2 guest links the cached kernel beside its copy): the next refusal
+	# is TMPDIR's.
+	chmod 644 "$R/open.qcow2"
+	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$R/top2.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
+	ln -s "$R/top2.qcow2" "$R/top3.qcow2"
+	ln -s "$R/top2.vmlinuz" "$R/top3.vmlinuz"
+	ln -s "$R/top2.initrd" "$R/top3.initrd"
+	run env TMPDIR="$WORK/tmp" "$MDT_BIN/$VM" run "$R/top3.qcow2" --accel tcg -- true
+	assert_status 125
+	assert_output "mdvm.sh: TMPDIR $WORK/tmp: $UHOME belongs to another user: as root, mdvm.sh writes only where no other user can change the path (unset TMPDIR)"
+	# Nothing of root's was made in the student's tree.
+	[ -z "$(find "$WORK" -user root)" ]
+	rm -rf "$WORK/img"
+}
+
