@@ -56,6 +56,8 @@ MONITOR_OBJ = $(addprefix $(BUILDDIR)/,monitor/mdmonitor.o spawn/supervise.o spa
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
+# mdrootfs.sh's commands and its extractor (not its tests).
+MDROOTFS_FILES = $(wildcard scripts/mdrootfs/*.sh scripts/mdrootfs/extract.py)
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 
 # Test paths: root-owned, outside world-writable directories (SECURITY.md 2).
@@ -128,6 +130,9 @@ install: all
 	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdmonitor
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
+	# mdrootfs.sh's commands, run by it with sh (and python3 for the extractor).
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)/mdrootfs
+	install -m 644 $(MDROOTFS_FILES) $(DESTDIR)$(LIBEXECDIR)/mdrootfs/
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
 	# Never overwrite an administrator's config: the new one goes beside it.
 	if [ -f $(DESTDIR)$(CONFDIR)/minidocker.conf ]; then \
@@ -160,6 +165,8 @@ uninstall:
 	fi
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdrootfs/,$(notdir $(MDROOTFS_FILES)))
+	rmdir $(DESTDIR)$(LIBEXECDIR)/mdrootfs 2>/dev/null || true
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
@@ -182,7 +189,7 @@ demo:
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
 lint:
-	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
+	shellcheck -s sh $(wildcard scripts/*.sh scripts/*/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
 

@@ -71,6 +71,33 @@ no_leftovers() {
 	assert_output_contains "Usage: mdrootfs.sh [--system] COMMAND"
 }
 
+@test "mdrootfs.sh --help lists every command with its Summary line" {
+	local f n
+	run "$MDT_BIN/$RF" --help
+	assert_status 0
+	for f in "$MDT_ROOT"/libexec/minidocker/mdrootfs/*.sh; do
+		n=${f##*/}
+		n=${n%.sh}
+		[ "$n" != common ] || continue
+		echo "$output" | grep -q "^  $n  *$(sed -n 's/^# Summary: //p' "$f" | sed 's/[][.*^$]/\\&/g')\$" ||
+			{ echo "no summary line for $n"; return 1; }
+	done
+	assert_output_contains "  import-image   unpack a \`docker save\` archive"
+}
+
+@test "mdrootfs.sh COMMAND --help prints that command's own usage, options before or after it" {
+	run "$MDT_BIN/$RF" import --help
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] import [--force]"
+	assert_output_contains "--max-entries N"
+	run "$MDT_BIN/$RF" --help debian
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] debian "
+	run "$MDT_BIN/$RF" --system --max-size 1G rm --help
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] rm NAME"
+}
+
 @test "mdrootfs.sh without a command is a usage error" {
 	run "$MDT_BIN/$RF"
 	assert_status 2
@@ -83,6 +110,13 @@ Try '$RF --help' for more information."
 	assert_status 2
 	assert_output "$RF: unknown command: frobnicate
 Try '$RF --help' for more information."
+	# Its shared code and its extractor are files beside the commands.
+	run "$MDT_BIN/$RF" common
+	assert_status 2
+	assert_output "$RF: unknown command: common
+Try '$RF --help' for more information."
+	run "$MDT_BIN/$RF" extract
+	assert_status 2
 }
 
 @test "mdrootfs.sh refuses an unknown option" {
@@ -94,7 +128,7 @@ Try '$RF --help' for more information."
 
 @test "mdrootfs.sh is shellcheck clean" {
 	require shellcheck
-	run shellcheck -s sh "$MDT_TOP/scripts/mdrootfs.sh"
+	run shellcheck -s sh "$MDT_TOP/scripts/mdrootfs.sh" "$MDT_TOP"/scripts/mdrootfs/*.sh
 	assert_status 0
 }
 
