@@ -74,7 +74,7 @@ DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck c
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file stress-ng
+       python3 pyflakes3 file stress-ng
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
@@ -192,9 +192,13 @@ lint:
 	shellcheck -s sh $(wildcard scripts/*.sh scripts/*/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
+	pyflakes3 $(wildcard scripts/*/*.py tests/*/*.py)
 
+# The helper's C units, then the scripts' Python ones (the system python3,
+# which the scripts run).
 unit: $(BUILDDIR)/unit
 	$(BUILDDIR)/unit > $(BUILDDIR)/unit.log; status=$$?; cat $(BUILDDIR)/unit.log; exit $$status
+	/usr/bin/python3 -m unittest discover -s tests/mdrootfs -p 'test_*.py'
 
 $(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h) $(BUILDDIR)/seccomp_bpf.h
 	@mkdir -p $(BUILDDIR)
