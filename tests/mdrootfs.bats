@@ -45,7 +45,7 @@ teardown() {
 	fi
 	[ -z "${nosub_rootfs:-}" ] || rm -rf "${nosub_rootfs%/*}"/lab "${nosub_rootfs%/*}"/.lab.*
 	[ -n "${SYSDIR:-}" ] && rm -rf "$SYSDIR"
-	rm -rf "$UHOME/.local/share/minidocker" "$MDT_ROOT/state/mdrootfs-bats-gw" \
+	rm -rf "$UHOME/.local/share/minidocker" "$MDT_ROOT/state/mdrootfs-bats-gw" "$MDT_ROOT/state/mdrootfs-bats-secret" \
 		"$UHOME/mdrootfs-fixtures" "$UHOME/mdrootfs-outside"
 	return 0
 }
@@ -79,7 +79,7 @@ no_leftovers() {
 		n=${f##*/}
 		n=${n%.sh}
 		[ "$n" != common ] || continue
-		echo "$output" | grep -q "^  $n  *$(sed -n 's/^# Summary: //p' "$f" | sed 's/[][.*^$]/\\&/g')\$" ||
+		printf '%s\n' "$output" | grep -qxF "$(printf '  %-14s %s' "$n" "$(sed -n 's/^# Summary: //p' "$f")")" ||
 			{ echo "no summary line for $n"; return 1; }
 	done
 	assert_output_contains "  import-image   unpack a \`docker save\` archive"
@@ -953,6 +953,21 @@ $RF: import-image: unpacking $FIX/junk failed; nothing was kept"
 	assert_output_contains " $SYSDIR/lab "
 }
 
+@test "debian prints a line per phase without a terminal" {
+	require mmdebstrap
+	# A mirror that is not there: mmdebstrap fails at once, after its phase
+	# line (bats has no terminal).
+	user_rf debian --mirror file:///nonexistent/debian lab
+	assert_status 125
+	assert_output_contains "$RF: debian: mmdebstrap (unshare mode, your subordinate ids) "
+	[ "${lines[-1]}" = "$RF: debian: mmdebstrap failed building $(. /etc/os-release && echo "$VERSION_CODENAME") from file:///nonexistent/debian; nothing was kept" ]
+	run "$MDT_BIN/$RF" --system debian --mirror file:///nonexistent/debian lab
+	assert_status 125
+	assert_output_contains "$RF: debian: mmdebstrap (root mode) "
+	no_leftovers "$SYSDIR"
+	no_leftovers "$UROOTFS"
+}
+
 @test "debian refuses a bad suite, package list, variant or mirror" {
 	user_rf debian --suite 'x;y' lab
 	assert_status 2
@@ -1120,7 +1135,9 @@ E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are y
 	nosub_rootfs=/home/$NOSUB_USER/.local/share/minidocker/rootfs/lab
 	run as "$NOSUB_USER" env MD_SYSTEM_ROOTFS="$SYSDIR" "$RF" debian lab
 	assert_status 0
-	assert_output "$RF: debian: you have no subordinate ids (/etc/subuid), so root is the only user inside 'lab': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again"
+	assert_output_contains "$RF: debian: mmdebstrap (fakechroot mode: you have no subordinate ids) "
+	assert_output_contains "$RF: debian: rootfs 'lab' is ready in $nosub_rootfs"
+	[ "${lines[-1]}" = "$RF: debian: you have no subordinate ids (/etc/subuid), so root is the only user inside 'lab': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again" ]
 	grep -qx 'APT::Sandbox::User "root";' "$nosub_rootfs/etc/apt/apt.conf.d/00minidocker-no-subids"
 	nat_or_skip "$NOSUB_USER" lab
 	run as "$NOSUB_USER" mdrun.sh -r lab -m max -- sh -c "apt-get update -q && apt-get install -y -q $APT_PKG && $APT_PKG"
@@ -1227,6 +1244,73 @@ system_rootfs_inert() {
 	assert_status 0
 	assert_output "$STUDENT_REPORT"
 	system_rootfs_inert "$SYSDIR/evil"
+}
+
+# Root importing an archive path a student controls (SECURITY.md 50): the
+# path is opened once, as named, and only a file root may show to all.
+# The student prepares $FIX; each refusal is one line and leaves nothing.
+student_fix() {
+	chown "$MDT_USER" "$FIX"
+	SECRET=$MDT_ROOT/state/mdrootfs-bats-secret
+	rm -rf "$SECRET"
+	mkdir -p "$SECRET/etc"
+	echo 'root:$6$secret' >"$SECRET/etc/shadow"
+	tar -C "$SECRET" -cf "$SECRET/secret.tar" etc
+	chmod 700 "$SECRET"
+	chmod 600 "$SECRET/secret.tar"
+}
+
+# Root's import of $1 (import or import-image) of $2 is refused with line $3.
+root_refuses() {
+	run timeout 60 "$MDT_BIN/$RF" --system "$1" "$2" stolen
+	rm -rf "$SECRET"
+	assert_status 125
+	assert_output "$3"
+	[ ! -e "$SYSDIR/stolen" ]
+	no_leftovers "$SYSDIR"
+}
+
+@test "root's --system import of a student's fifo is refused at once, not a wait forever" {
+	student_fix
+	as_user mkfifo "$FIX/f.tar"
+	root_refuses import "$FIX/f.tar" "$RF: $FIX/f.tar is a fifo, not a regular file"
+}
+
+@test "root's --system import follows no student's symlink to a root-only file or to /dev/zero" {
+	student_fix
+	as_user ln -s "$SECRET/secret.tar" "$FIX/s.tar"
+	root_refuses import "$FIX/s.tar" "$RF: $FIX/s.tar is a symbolic link: as root, give the archive's real path"
+	student_fix
+	as_user ln -s /dev/zero "$FIX/z.tar"
+	root_refuses import "$FIX/z.tar" "$RF: $FIX/z.tar is a symbolic link: as root, give the archive's real path"
+	student_fix
+	as_user ln -s "$SECRET/secret.tar" "$FIX/i.tar"
+	root_refuses import-image "$FIX/i.tar" "$RF: $FIX/i.tar is a symbolic link: as root, give the archive's real path"
+}
+
+@test "root's --system import follows no symlink a student planted in the archive's path" {
+	student_fix
+	as_user ln -s "$SECRET" "$FIX/d"
+	root_refuses import "$FIX/d/secret.tar" "$RF: $FIX/d/secret.tar has a symbolic link in its path ($FIX/d): as root, give the archive's real path"
+}
+
+@test "root's --system import refuses another user's unreadable file in a student's directory (a hard link)" {
+	student_fix
+	# What a hard link to a root-only file would be where links are not
+	# protected (fs.protected_hardlinks=0).
+	cp "$SECRET/secret.tar" "$FIX/h.tar"
+	chmod 600 "$FIX/h.tar"
+	root_refuses import "$FIX/h.tar" "$RF: $FIX/h.tar belongs to uid 0 and others may not read it, in a directory of uid $(id -u "$MDT_USER"): root does not copy it into a rootfs everyone can read"
+}
+
+@test "root's --system import of a student's own archive still works" {
+	student_fix
+	rm -rf "$SECRET"
+	as_user tar -C /etc -cf "$FIX/own.tar" hostname
+	as_user chmod 600 "$FIX/own.tar"
+	run "$MDT_BIN/$RF" --system import "$FIX/own.tar" own
+	assert_status 0
+	[ -f "$SYSDIR/own/hostname" ]
 }
 
 @test "a student's own import keeps set-id bits and modes: the tree is theirs and containers mount it nosuid" {

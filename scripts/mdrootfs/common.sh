@@ -241,7 +241,8 @@ write_resolv_conf() {
 
 # Unpack into $rf_tmp with extract.py (why python, and what it refuses, is
 # at its top): $1 = tar (a file), image (docker save / OCI layout), stdin (a
-# tar stream), sweep (a tree built as root). The extractor runs as "root"
+# tar stream), sweep (a tree built as root). Exit status 4: the archive's
+# path was refused, and the extractor's one line said why. The extractor runs as "root"
 # of the caller's user namespace when they have subordinate ids, so owners
 # are kept.
 unpack() {
@@ -251,13 +252,14 @@ unpack() {
 	# root.
 	py=/usr/bin/python3
 	if [ ! -x "$py" ]; then py=$(command -v python3) || md_die "$1: python3 is needed to unpack safely (apt-get install python3)"; fi
-	tty=0
+	tty=0 rf_root=0
 	if [ -t 2 ]; then tty=1; fi
+	if [ "$rf_uid" -eq 0 ]; then rf_root=1; fi
 	pick_userns
 	# exec: this runs as a background job, and the trap must be able to
 	# stop the extractor itself by the job's pid.
 	# shellcheck disable=SC2086 # rf_userns is a list of words we built
-	exec $rf_userns "$py" -I -S "$rf_dir/extract.py" "$@" "$rf_tmp" "$max_bytes" "$opt_max_entries" "$tty" "$opt_system"
+	exec $rf_userns "$py" -I -S "$rf_dir/extract.py" "$@" "$rf_tmp" "$max_bytes" "$opt_max_entries" "$tty" "$opt_system" "$rf_root"
 }
 
 # The import caps, checked once: sets max_bytes.

@@ -83,28 +83,34 @@ cmd_main() {
 	pick_base create
 	begin_build "$rf_name"
 	if [ "$rf_uid" -eq 0 ]; then
-		say "debian: mmdebstrap (root mode) $suite from $mirror"
+		phase "debian: mmdebstrap (root mode) $suite from $mirror"
 		run_job mmdebstrap --mode=root "$@" "$suite" "$rf_tmp" "$mirror" ||
 			md_die "debian: mmdebstrap failed building $suite from $mirror; nothing was kept"
 		if [ "$opt_system" = 1 ]; then
-			say "debian: dropping what a system rootfs must not hold"
+			phase "debian: dropping what a system rootfs must not hold"
 			run_job unpack sweep - || md_die "debian: cannot make $rf_tmp safe to share; nothing was kept"
 		fi
 	else
 		pick_userns
 		if [ -n "$rf_userns" ]; then debian_unshare "$@"; else debian_fakechroot "$@"; fi
 	fi
-	say "debian: writing /etc/resolv.conf"
+	phase "debian: writing /etc/resolv.conf"
 	write_resolv_conf "$rf_tmp" debian || md_die "debian: cannot write /etc/resolv.conf in $rf_tmp"
 	finish_build
-	say "debian: rootfs '$rf_name' is ready in $rf_target"
+	phase "debian: rootfs '$rf_name' is ready in $rf_target"
 	# mdhelper mounts a root-owned rootfs read-only (and its files belong to
 	# nobody in a student's user namespace): apt-get cannot change it there.
 	if [ "$rf_uid" -eq 0 ]; then
-		say "debian: containers get '$rf_name' read-only: to add packages, build it again with --force --include PKG,..."
+		phase "debian: containers get '$rf_name' read-only: to add packages, build it again with --force --include PKG,..."
 	elif [ -z "$rf_userns" ]; then
 		md_warn "debian: you have no subordinate ids (/etc/subuid), so root is the only user inside '$rf_name': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again"
 	fi
+}
+
+# A build takes minutes: each phase is a line on stderr, with a terminal
+# or without one (a makefile, CI, a log), so a wait has a reason.
+phase() {
+	md_warn "$*"
 }
 
 # --dry-run: say how the rootfs would be built, build nothing.
@@ -146,7 +152,7 @@ debian_unshare() {
 	# mmdebstrap's subordinate root must be able to reach its tree inside.
 	chmod 755 -- "$rf_work"
 	mkfifo -- "$rf_work/tar" || md_die "debian: cannot create a FIFO in $rf_work"
-	say "debian: mmdebstrap (unshare mode, your subordinate ids) $suite from $mirror"
+	phase "debian: mmdebstrap (unshare mode, your subordinate ids) $suite from $mirror"
 	TMPDIR=$rf_work mmdebstrap --mode=unshare --format=tar "$@" "$suite" - "$mirror" >"$rf_work/tar" &
 	rf_jobs=$!
 	unpack stdin - <"$rf_work/tar" &
@@ -174,12 +180,12 @@ debian_fakechroot() {
 	if ! command -v fakechroot >/dev/null 2>&1 || ! command -v fakeroot >/dev/null 2>&1; then
 		md_die "debian: without subordinate ids (/etc/subuid) mmdebstrap needs fakechroot and fakeroot (apt-get install fakechroot fakeroot)"
 	fi
-	say "debian: mmdebstrap (fakechroot mode: you have no subordinate ids) $suite from $mirror"
+	phase "debian: mmdebstrap (fakechroot mode: you have no subordinate ids) $suite from $mirror"
 	run_job mmdebstrap --mode=fakechroot "$@" "$suite" "$rf_tmp" "$mirror" ||
 		md_die "debian: mmdebstrap failed building $suite from $mirror; nothing was kept"
-	say "debian: making fakechroot's absolute symlinks absolute inside the rootfs"
+	phase "debian: making fakechroot's absolute symlinks absolute inside the rootfs"
 	fix_fakechroot_links "$rf_tmp" || md_die "debian: cannot rewrite the symlinks fakechroot left in $rf_tmp"
-	say "debian: telling apt to download as root (no _apt user inside)"
+	phase "debian: telling apt to download as root (no _apt user inside)"
 	apt_without_subids "$rf_tmp" || md_die "debian: cannot write $APT_NOSUBIDS_CONF in $rf_tmp"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """extract.py: mdrootfs.sh's tar and image extractor. Run by the scripts
 beside it as `python3 -I -S extract.py MODE SRC DEST MAX_BYTES MAX_ENTRIES
-TTY SYSTEM` (MODE: tar, image, stdin or sweep); tests/mdrootfs/
+TTY SYSTEM ROOT` (MODE: tar, image, stdin or sweep; TTY, SYSTEM, ROOT: 0 or
+1, ROOT when real root runs it); tests/mdrootfs/
 test_extract.py tests it as a module."""
 #
 # Why python3 (on every Debian and Ubuntu) and not tar: GNU tar run by a user
@@ -41,6 +42,107 @@ CHUNK = 1 << 20
 
 class Refused(Exception):
     """The input is bad or hostile: say why, unpack nothing more."""
+
+
+class BadInput(Refused):
+    """The archive's path itself is refused: its one line is all the
+    caller prints (exit status 4)."""
+
+
+# ---- opening the archive, as root too
+#
+# `sudo mdrootfs.sh --system import ~student/x.tar` has root read a path a
+# student controls (SECURITY.md 50). Root must open what the administrator
+# named, once, and nothing else: not a fifo that blocks forever, not
+# /dev/zero (endless) or another device, not a root-only file a planted
+# symlink or a hard link points at, whose contents would become a rootfs
+# every user can read. So, as root: every component is opened O_NOFOLLOW
+# from /, the last one is lstat'ed and must be a regular file (or an image
+# layout directory), it is opened O_NONBLOCK|O_NOFOLLOW and must be the
+# very file just checked, and in a directory that is not root's alone it
+# must belong to the directory's owner or be readable by everyone. Others
+# open the path as before, but never block on a fifo nor read a device.
+KINDS = ((stat.S_ISFIFO, "a fifo"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+         (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"))
+OPEN_INPUT = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def kind(mode):
+    for test, name in KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_kind(path, st, dirs):
+    if stat.S_ISREG(st.st_mode) or (dirs and stat.S_ISDIR(st.st_mode)):
+        return
+    raise BadInput("%s is %s, not a%s file" % (path, kind(st.st_mode), " regular or image layout" if dirs else " regular"))
+
+
+def check_secret(path, dst, st):
+    """In a directory another user controls, a file that is neither theirs
+    nor readable by all is someone else's secret (a hard link to it)."""
+    if dst.st_uid == 0 and not dst.st_mode & 0o022:
+        return
+    if st.st_uid == dst.st_uid or st.st_mode & 0o004:
+        return
+    raise BadInput("%s belongs to uid %d and others may not read it, in a directory of uid %d: "
+                   "root does not copy it into a rootfs everyone can read" % (path, st.st_uid, dst.st_uid))
+
+
+def walk_nofollow(path):
+    """The directory fd holding path's last component, reached from / (or
+    the working directory) without following any symbolic link."""
+    parts = path.split("/")
+    fd = os.open("/" if path.startswith("/") else ".", NOFOLLOW_DIR)
+    try:
+        for i, p in enumerate(parts[:-1]):
+            if p in ("", "."):
+                continue
+            try:
+                nfd = os.open(p, NOFOLLOW_DIR, dir_fd=fd)
+            except OSError as e:
+                if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                where = "/".join(parts[:i + 1]) or "/"
+                raise BadInput("%s has a symbolic link in its path (%s): as root, give the archive's real path"
+                               % (path, where))
+            os.close(fd)
+            fd = nfd
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, parts[-1] or "."
+
+
+def open_input(path, dirs, strict):
+    """Open the archive (or, with dirs, an image layout directory) once;
+    returns its fd. strict: the rules for root."""
+    flags = OPEN_INPUT | (os.O_NOFOLLOW if strict else 0)
+    if not strict:
+        fd = os.open(path, flags)
+        try:
+            check_kind(path, os.fstat(fd), dirs)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+    dfd, leaf = walk_nofollow(path)
+    try:
+        st = os.stat(leaf, dir_fd=dfd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            raise BadInput("%s is a symbolic link: as root, give the archive's real path" % path)
+        check_kind(path, st, dirs)
+        check_secret(path, os.fstat(dfd), st)
+        fd = os.open(leaf, flags | (os.O_DIRECTORY if stat.S_ISDIR(st.st_mode) else 0), dir_fd=dfd)
+    finally:
+        os.close(dfd)
+    got = os.fstat(fd)
+    if (got.st_dev, got.st_ino) != (st.st_dev, st.st_ino):
+        os.close(fd)
+        raise BadInput("%s changed while it was being opened: try again" % path)
+    return fd
 
 
 def split_name(name, what="member"):
@@ -498,15 +600,33 @@ class Hashing:
 
 
 class ImageDir:
-    def __init__(self, path):
-        self.fd = os.open(path, NOFOLLOW_DIR)
+    """An OCI layout directory, from its fd (open_input): every file in it
+    is opened as open_input opens the archive, relative to its directory."""
+
+    def __init__(self, fd, strict):
+        self.fd, self.strict = fd, strict
 
     def open(self, name):
         parts = split_name(name, "image file")
-        fd = self.fd
-        for p in parts[:-1]:
-            fd = os.open(p, NOFOLLOW_DIR, dir_fd=fd)
-        return os.fdopen(os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd), "rb")
+        if not parts:
+            raise Refused("the image names its top directory as a file")
+        fds = [self.fd]
+        try:
+            for p in parts[:-1]:
+                fds.append(os.open(p, NOFOLLOW_DIR, dir_fd=fds[-1]))
+            fd = os.open(parts[-1], OPEN_INPUT | os.O_NOFOLLOW, dir_fd=fds[-1])
+            try:
+                st = os.fstat(fd)
+                check_kind("image file " + "/".join(parts), st, False)
+                if self.strict:
+                    check_secret("image file " + "/".join(parts), os.fstat(fds[-1]), st)
+            except BaseException:
+                os.close(fd)
+                raise
+        finally:
+            for d in fds[1:]:
+                os.close(d)
+        return os.fdopen(fd, "rb")
 
     def exists(self, name):
         try:
@@ -520,9 +640,9 @@ class ImageDir:
 
 
 class ImageTar:
-    def __init__(self, path):
+    def __init__(self, fd, path):
         try:
-            self.tar = tarfile.open(path, "r:*")
+            self.tar = tarfile.open(fileobj=os.fdopen(fd, "rb"), mode="r:*")
         except tarfile.TarError:
             raise Refused("%s is neither an image layout directory nor a tar archive" % path)
         self.members = {}
@@ -543,6 +663,7 @@ class ImageTar:
 
     def close(self):
         self.tar.close()
+        self.tar.fileobj.close()
 
 
 def load_json(img, name):
@@ -607,8 +728,9 @@ def image_layers(img):
     raise Refused("neither a docker save archive (manifest.json) nor an OCI image layout (index.json)")
 
 
-def apply_image(tree, path):
-    img = ImageDir(path) if os.path.isdir(path) else ImageTar(path)
+def apply_image(tree, path, strict=False):
+    fd = open_input(path, True, strict)
+    img = ImageDir(fd, strict) if stat.S_ISDIR(os.fstat(fd).st_mode) else ImageTar(fd, path)
     try:
         apply_layers(tree, img)
     finally:
@@ -673,6 +795,9 @@ def sweep(tree, top):
 
 def main(argv):
     mode, src, dest, max_bytes, max_entries, tty, system = argv[1:8]
+    # Real root on the host (the extractor of a student with subordinate
+    # ids runs as "root" of their user namespace: not this).
+    strict = argv[8:9] == ["1"]
     progress = {"tar": "import", "image": "import-image", "stdin": "unpacking",
                 "sweep": None}[mode] if tty == "1" else None
     os.umask(0)  # modes come from the archive, exactly
@@ -684,15 +809,18 @@ def main(argv):
             sweep(tree, dest)
             return 0
         if mode == "image":
-            apply_image(tree, src)
+            apply_image(tree, src, strict)
         elif mode == "stdin":
             if not sys.stdin.buffer.peek(1):
                 return 3  # the producer failed before writing: it says why
             apply_stream(tree, sys.stdin.buffer)
         else:
-            with open(src, "rb") as f:
+            with os.fdopen(open_input(src, False, strict), "rb") as f:
                 apply_compressed(tree, f, f.peek(8)[:8], src)
         tree.finish()
+    except BadInput as e:
+        sys.stderr.write("%s%s: %s\n" % (nl, PROG, e))
+        return 4
     except Refused as e:
         sys.stderr.write("%s%s: %s\n" % (nl, PROG, e))
         return 1

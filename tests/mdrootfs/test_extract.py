@@ -213,6 +213,64 @@ class Images(Base):
             extract.apply_image(self.tree(), junk)
 
 
+class OpenInput(Base):
+    """The archive's own path, as root opens it (strict) and as others do."""
+
+    def file(self, name, data=b"x", mode=0o644):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)
+        return path
+
+    def test_a_fifo_is_refused_without_blocking(self):
+        fifo = os.path.join(self.tmp.name, "f.tar")
+        os.mkfifo(fifo)
+        for strict in (True, False):
+            with self.assertRaisesRegex(extract.BadInput, "is a fifo, not a regular file"):
+                extract.open_input(fifo, False, strict)
+
+    def test_a_device_is_refused(self):
+        with self.assertRaisesRegex(extract.BadInput, "is a character device"):
+            extract.open_input("/dev/zero", False, False)
+        with self.assertRaisesRegex(extract.BadInput, "is a character device"):
+            extract.open_input("/dev/zero", False, True)
+
+    def test_root_follows_no_symlink_to_the_archive_nor_in_its_path(self):
+        real = self.file("real.tar")
+        link = os.path.join(self.tmp.name, "link.tar")
+        os.symlink(real, link)
+        with self.assertRaisesRegex(extract.BadInput, "is a symbolic link"):
+            extract.open_input(link, False, True)
+        os.symlink(self.tmp.name, os.path.join(self.tmp.name, "d"))
+        with self.assertRaisesRegex(extract.BadInput, r"symbolic link in its path \(.*/d\)"):
+            extract.open_input(os.path.join(self.tmp.name, "d", "real.tar"), False, True)
+        os.close(extract.open_input(link, False, False))  # others: as before
+
+    def test_a_directory_is_an_archive_only_for_import_image(self):
+        with self.assertRaisesRegex(extract.BadInput, "is a directory"):
+            extract.open_input(self.tmp.name, False, True)
+        os.close(extract.open_input(self.tmp.name, True, True))
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root: files of other users")
+    def test_root_reads_no_secret_of_another_user_in_a_directory_it_does_not_own(self):
+        d = os.path.join(self.tmp.name, "student")
+        os.mkdir(d, 0o755)
+        os.chown(d, 65534, 65534)
+        secret = os.path.join(d, "x.tar")
+        with open(secret, "wb") as f:
+            f.write(b"secret")
+        os.chown(secret, 65533, 65533)
+        os.chmod(secret, 0o600)
+        with self.assertRaisesRegex(extract.BadInput, "belongs to uid 65533 and others may not read it"):
+            extract.open_input(secret, False, True)
+        os.chmod(secret, 0o644)
+        os.close(extract.open_input(secret, False, True))
+        os.chown(secret, 65534, 65534)
+        os.chmod(secret, 0o600)
+        os.close(extract.open_input(secret, False, True))
+
+
 class Main(Base):
     def test_main_unpacks_a_gzip_tarball_through_gzip(self):
         src = os.path.join(self.tmp.name, "a.tar.gz")
