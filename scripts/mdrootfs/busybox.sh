@@ -115,7 +115,7 @@ cmd_main() {
 	cp -- "$MD_LIBEXEC/ping" "$rf_tmp/bin/ping" || md_die "busybox: cannot copy ping"
 	chmod 755 "$rf_tmp/bin/ping"
 	bb_drop_ping "$rf_tmp" || md_die "busybox: cannot remove busybox's ping applet, which its shell would run instead of /bin/ping"
-	finish_build
+	finish_build ''
 	say "busybox: rootfs '$name' is ready in $rf_target"
 }
 

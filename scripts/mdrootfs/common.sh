@@ -188,7 +188,9 @@ begin_build() {
 
 # Put the finished tree in place; an existing one (--force) is moved aside
 # first and removed only once the new one is in. mv -T renames exactly:
-# never into a directory that appeared meanwhile.
+# never into a directory that appeared meanwhile. $1: the
+# image config file (import-image) that goes beside it; without one, the
+# old rootfs's is removed ('': none).
 finish_build() {
 	chmod 755 -- "$rf_tmp"
 	if [ -d "$rf_target" ]; then
@@ -198,7 +200,18 @@ finish_build() {
 	fi
 	mv -T -- "$rf_tmp" "$rf_target" || md_die "cannot rename $rf_tmp to $rf_target"
 	rf_tmp=''
+	if [ -n "${1:-}" ] && [ -f "$1" ]; then
+		mv -T -- "$1" "$(config_path "$rf_target")" || md_die "cannot put the image config beside $rf_target"
+	else
+		rm -f -- "$(config_path "$rf_target")"
+	fi
 	cleanup
+}
+
+# Where the image config of rootfs directory $1 is kept: beside it, under a
+# name no rootfs can have (a leading dot), which mdrun.sh -r reads.
+config_path() {
+	printf '%s/.%s.config\n' "${1%/*}" "${1##*/}"
 }
 
 # Run a command in the background and wait for it, so that a signal reaches

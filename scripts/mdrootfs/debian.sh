@@ -96,7 +96,7 @@ cmd_main() {
 	fi
 	phase "debian: writing /etc/resolv.conf"
 	write_resolv_conf "$rf_tmp" debian || md_die "debian: cannot write /etc/resolv.conf in $rf_tmp"
-	finish_build
+	finish_build ''
 	phase "debian: rootfs '$rf_name' is ready in $rf_target"
 	# mdhelper mounts a root-owned rootfs read-only (and its files belong to
 	# nobody in a student's user namespace): apt-get cannot change it there.

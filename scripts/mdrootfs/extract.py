@@ -176,6 +176,7 @@ class Tree:
         self.progress = progress
         self.last = 0.0
         self.layer = None  # paths made by the current image layer
+        self.image_config = None  # the image's config file, by name
         self.quiet_devices = False
 
     # ---- walking
@@ -689,7 +690,7 @@ def blob(digest):
 
 def oci_manifest(img, index):
     """Follow index.json (and nested indexes) to one image manifest for
-    this machine's architecture."""
+    this machine's architecture: its layers, and its config's name."""
     for _ in range(4):
         ms = index.get("manifests") or []
         if not ms:
@@ -702,7 +703,9 @@ def oci_manifest(img, index):
         if d.get("mediaType") in INDEX_TYPES or doc.get("mediaType") in INDEX_TYPES or "manifests" in doc:
             index = doc
             continue
-        return [(blob(l.get("digest")), l.get("digest")) for l in doc.get("layers") or []]
+        cfg = doc.get("config") or {}
+        return ([(blob(l.get("digest")), l.get("digest")) for l in doc.get("layers") or []],
+                blob(cfg.get("digest")) if cfg.get("digest") else None)
     raise Refused("image indexes nest too deep")
 
 
@@ -722,7 +725,8 @@ def image_layers(img):
             # a layer id that is not the file's digest.
             d = "sha256:" + l[len("blobs/sha256/"):]
             layers.append((l, d if l.startswith("blobs/sha256/") and DIGEST.match(d) else None))
-        return layers
+        cfg = man[0].get("Config")
+        return layers, cfg if isinstance(cfg, str) else None
     if img.exists("index.json"):
         return oci_manifest(img, load_json(img, "index.json"))
     raise Refused("neither a docker save archive (manifest.json) nor an OCI image layout (index.json)")
@@ -733,12 +737,13 @@ def apply_image(tree, path, strict=False):
     img = ImageDir(fd, strict) if stat.S_ISDIR(os.fstat(fd).st_mode) else ImageTar(fd, path)
     try:
         apply_layers(tree, img)
+        write_config(img, tree.image_config, os.environ.get("MD_IMAGE_CONFIG"))
     finally:
         img.close()
 
 
 def apply_layers(tree, img):
-    layers = image_layers(img)
+    layers, tree.image_config = image_layers(img)
     if not layers:
         raise Refused("the image has no layers")
     for i, (name, digest) in enumerate(layers, 1):
@@ -757,6 +762,59 @@ def apply_layers(tree, img):
         if digest and got != digest:
             raise Refused("%s: digest mismatch (%s, expected %s)" % (what, got, digest))
     tree.layer = None
+
+
+# ---- the image's config: what `mdrun.sh -r NAME` runs by default
+#
+# Kept beside the rootfs as lines "KEY VALUE", one per word of Entrypoint
+# and Cmd and per Env element, so that a POSIX sh script reads it with
+# `read` alone (no eval, no JSON): a value with a newline or a NUL cannot
+# be written so, and is dropped with one line saying so. Env elements
+# whose name mdhelper would refuse are dropped the same way.
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+CONFIG_KEYS = ("Entrypoint", "Cmd", "Env", "WorkingDir", "User")
+
+
+def config_lines(conf):
+    """The config file's lines for the image config dict conf."""
+    lines = []
+    for key in CONFIG_KEYS:
+        v = conf.get(key)
+        if v is None or v == "" or v == []:
+            continue
+        words = v if isinstance(v, list) else [v]
+        if not all(isinstance(w, str) for w in words):
+            say("image config: %s is not a list of strings: not kept" % key)
+            continue
+        if any("\n" in w or "\0" in w for w in words):
+            say("image config: %s has a newline or NUL in it: not kept" % key)
+            continue
+        if key == "Env":
+            bad = [w for w in words if not ENV_NAME.match(w)]
+            for w in bad:
+                say("image config: Env %s is not NAME=VALUE: not kept" % w.split("=")[0])
+            words = [w for w in words if ENV_NAME.match(w)]
+        if key == "WorkingDir" and not words[0].startswith("/"):
+            say("image config: WorkingDir %s is not an absolute path: not kept" % words[0])
+            continue
+        lines += ["%s %s" % (key, w) for w in words]
+    return lines
+
+
+def write_config(img, name, out):
+    """Write the config of the image (its name in img: name) to out, a
+    new file in the caller's private work directory; nothing when the
+    image sets none of CONFIG_KEYS."""
+    if not name or not out:
+        return
+    doc = load_json(img, name)
+    conf = doc.get("config") if isinstance(doc, dict) else None
+    lines = config_lines(conf) if isinstance(conf, dict) else []
+    if not lines:
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write("".join(line + "\n" for line in lines))
 
 
 def sweep(tree, top):

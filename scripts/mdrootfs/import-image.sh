@@ -6,6 +6,9 @@
 # layout as a directory or a tar) in order, with their whiteouts, into
 # rootfs NAME, checking each layer against its digest where the image
 # names one; as import does, never through a link nor outside the rootfs.
+# The image's Entrypoint, Cmd, Env, WorkingDir and User are kept beside the
+# rootfs (.NAME.config): `mdrun.sh -r NAME` runs what the image would run
+# under Docker when its command line does not say otherwise.
 #
 # Options:
 #   --system           work on the system rootfs directory shared by every
@@ -35,6 +38,11 @@ cmd_main() {
 	fi
 	pick_base create
 	begin_build "$2"
+	# The image's Cmd, Entrypoint, Env, WorkingDir and User: written by the
+	# extractor into a private work directory, put beside the rootfs with it.
+	rf_work=$(mktemp -d -- "$rf_base/.$2.work.$$.XXXXXX") || md_die "import-image: cannot create a work directory in $rf_base"
+	MD_IMAGE_CONFIG=$rf_work/config
+	export MD_IMAGE_CONFIG
 	say "import-image: applying the layers of $1 into $rf_tmp"
 	run_job unpack image "$1" || {
 		rc=$?
@@ -42,7 +50,7 @@ cmd_main() {
 		md_die "import-image: unpacking $1 failed; nothing was kept"
 	}
 	add_mount_points "$rf_tmp" || md_die "import-image: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
-	finish_build
+	finish_build "$MD_IMAGE_CONFIG"
 	say "import-image: rootfs '$2' is ready in $rf_target"
 }
 

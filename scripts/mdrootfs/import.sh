@@ -45,7 +45,7 @@ cmd_main() {
 		md_die "import: unpacking $1 failed; nothing was kept"
 	}
 	add_mount_points "$rf_tmp" || md_die "import: cannot create /proc, /dev, /sys and /tmp in $rf_tmp"
-	finish_build
+	finish_build ''
 	say "import: rootfs '$2' is ready in $rf_target"
 }
 

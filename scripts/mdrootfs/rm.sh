@@ -22,7 +22,7 @@ case $0 in */*) rf_dir=${0%/*} ;; *) rf_dir=. ;; esac
 # Remove NAME from the caller's directory (or, with --system, the
 # system's): only what `list` shows. It is first renamed to a dot name
 # beside it - rename(2) moves a symlink, never what it points to - and
-# then removed without following links.
+# then removed without following links; its image config with it.
 cmd_main() {
 	[ $# -eq 1 ] || md_usage_error "rm needs exactly one NAME"
 	check_name "$1"
@@ -39,6 +39,7 @@ cmd_main() {
 	say "rm: removing $rm_target"
 	run_job remove_tree "$rf_old" || md_die "rm: cannot remove $rm_target (left in $rf_old)"
 	rf_old=''
+	rm -f -- "$(config_path "$rm_target")" || md_die "rm: cannot remove the image config of $rm_target"
 }
 
 rf_main "$@"

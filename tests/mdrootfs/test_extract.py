@@ -271,6 +271,30 @@ class OpenInput(Base):
         os.close(extract.open_input(secret, False, True))
 
 
+class ImageConfig(Base):
+    def test_each_word_and_env_element_is_a_line(self):
+        self.assertEqual(extract.config_lines({"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo hi", ""],
+                                               "Env": ["A=1", "B=x y"], "WorkingDir": "/w", "User": "u"}),
+                         ["Entrypoint /bin/sh", "Entrypoint -c", "Cmd echo hi", "Cmd ", "Env A=1",
+                          "Env B=x y", "WorkingDir /w", "User u"])
+
+    def test_what_a_line_cannot_hold_or_mdhelper_would_refuse_is_dropped(self):
+        self.assertEqual(extract.config_lines({"Cmd": ["a\nb"], "Entrypoint": ["x\0"], "Env": ["1A=x", "B", "C=ok"],
+                                               "WorkingDir": "rel", "User": None}), ["Env C=ok"])
+        self.assertEqual(extract.config_lines({"Cmd": None, "Env": [], "WorkingDir": ""}), [])
+
+    def test_import_image_writes_the_config_of_a_docker_save(self):
+        img = os.path.join(self.tmp.name, "img.tar")
+        out = os.path.join(self.tmp.name, "config")
+        docker_save(img, [tar_bytes(member("a", data=b"1"))], {"config": {"Cmd": ["sh"], "WorkingDir": "/"}})
+        t = self.tree()
+        os.environ["MD_IMAGE_CONFIG"] = out
+        self.addCleanup(os.environ.pop, "MD_IMAGE_CONFIG")
+        extract.apply_image(t, img)
+        with open(out) as f:
+            self.assertEqual(f.read(), "Cmd sh\nWorkingDir /\n")
+
+
 class Main(Base):
     def test_main_unpacks_a_gzip_tarball_through_gzip(self):
         src = os.path.join(self.tmp.name, "a.tar.gz")
