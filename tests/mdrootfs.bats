@@ -856,13 +856,15 @@ User nobody" ]
 	as_user sh -c "mkdir -p $FIX/t/bin $FIX/t/srv && cp $(command -v busybox) $FIX/t/bin/busybox &&
 		ln -s busybox $FIX/t/bin/sh && tar -C $FIX/t -cf $FIX/layer.tar ."
 	mkimage_config "$FIX/img.tar" '{"Entrypoint": ["/bin/sh", "-c", "echo \"$0 $* in $PWD A=$A B=$B\"", "ep"],
-		"Cmd": ["default", "cmd"], "Env": ["A=img", "B=img"], "WorkingDir": "/srv", "User": "nobody"}' "$FIX/layer.tar"
+		"Cmd": ["default", "cmd"], "Env": ["A=img", "B=img"], "WorkingDir": "/work/dir", "User": "nobody"}' "$FIX/layer.tar"
 	user_rf import-image "$FIX/img.tar" ep
 	assert_status 0
 	run as_user mdrun.sh -r ep
 	assert_status 0
 	assert_output "mdrun.sh: image user nobody ignored: not supported yet
-ep default cmd in /srv A=img B=img"
+ep default cmd in /work/dir A=img B=img"
+	# The WorkingDir the layers lack is made, as Docker makes it.
+	[ "$(stat -c '%a %U' "$UROOTFS/ep/work" "$UROOTFS/ep/work/dir")" = "$(printf '755 %s\n755 %s' "$MDT_USER" "$MDT_USER")" ]
 	# A command replaces Cmd after the Entrypoint; -e and -w win.
 	run as_user mdrun.sh -r ep -e A=mine -w / -- given words
 	assert_status 0

@@ -737,7 +737,7 @@ def apply_image(tree, path, strict=False):
     img = ImageDir(fd, strict) if stat.S_ISDIR(os.fstat(fd).st_mode) else ImageTar(fd, path)
     try:
         apply_layers(tree, img)
-        write_config(img, tree.image_config, os.environ.get("MD_IMAGE_CONFIG"))
+        make_workdir(tree, write_config(img, tree.image_config, os.environ.get("MD_IMAGE_CONFIG")))
     finally:
         img.close()
 
@@ -806,15 +806,28 @@ def write_config(img, name, out):
     new file in the caller's private work directory; nothing when the
     image sets none of CONFIG_KEYS."""
     if not name or not out:
-        return
+        return []
     doc = load_json(img, name)
     conf = doc.get("config") if isinstance(doc, dict) else None
     lines = config_lines(conf) if isinstance(conf, dict) else []
     if not lines:
-        return
+        return []
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
         f.write("".join(line + "\n" for line in lines))
+    return lines
+
+
+def make_workdir(tree, lines):
+    """Docker makes the image's WorkingDir when the image lacks it; so do
+    we, as the layers' directories are made (never through a link: one in
+    the way leaves it to mdhelper to refuse)."""
+    for line in lines:
+        if line.startswith("WorkingDir "):
+            try:
+                tree.dirfd(split_name(line[len("WorkingDir "):].lstrip("/")), True, line)
+            except (Refused, OSError):
+                pass
 
 
 def sweep(tree, top):

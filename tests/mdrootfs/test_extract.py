@@ -286,13 +286,16 @@ class ImageConfig(Base):
     def test_import_image_writes_the_config_of_a_docker_save(self):
         img = os.path.join(self.tmp.name, "img.tar")
         out = os.path.join(self.tmp.name, "config")
-        docker_save(img, [tar_bytes(member("a", data=b"1"))], {"config": {"Cmd": ["sh"], "WorkingDir": "/"}})
+        docker_save(img, [tar_bytes(member("a", data=b"1"))], {"config": {"Cmd": ["sh"], "WorkingDir": "/w/d"}})
         t = self.tree()
         os.environ["MD_IMAGE_CONFIG"] = out
         self.addCleanup(os.environ.pop, "MD_IMAGE_CONFIG")
         extract.apply_image(t, img)
+        t.finish()
         with open(out) as f:
-            self.assertEqual(f.read(), "Cmd sh\nWorkingDir /\n")
+            self.assertEqual(f.read(), "Cmd sh\nWorkingDir /w/d\n")
+        # Made as Docker makes a missing WorkingDir.
+        self.assertEqual(stat.S_IMODE(os.stat(self.path("w", "d")).st_mode), 0o755)
 
 
 class Main(Base):
