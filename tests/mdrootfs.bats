@@ -1105,7 +1105,10 @@ Try '$RF --help' for more information."
 		"$mirror/dists/$suite/Release" 2>/dev/null || skip "the package mirror $mirror cannot be reached"
 	user_rf debian --variant essential deb
 	assert_status 0
-	assert_output ""
+	# A line per phase, without a terminal too.
+	assert_output "$RF: debian: mmdebstrap (unshare mode, your subordinate ids) $suite from $mirror
+$RF: debian: writing /etc/resolv.conf
+$RF: debian: rootfs 'deb' is ready in $UROOTFS/deb"
 	local r=$UROOTFS/deb subgid
 	[ -s "$r/etc/debian_version" ]
 	[ "$(stat -c %U "$r/usr/bin/dpkg")" = "$MDT_USER" ]
@@ -1193,7 +1196,8 @@ nat_or_skip() {
 	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
 	user_rf debian lab
 	assert_status 0
-	assert_output ""
+	assert_output_contains "$RF: debian: rootfs 'lab' is ready in $UROOTFS/lab"
+	[ "${#lines[@]}" -eq 3 ]
 	nat_or_skip "$MDT_USER" lab
 	local t0 t1
 	t0=$(date +%s%N)
