@@ -58,6 +58,8 @@ SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs
 	     scripts/mdvm.sh scripts/mdbench.sh
 # mdbench.sh's subcommands, parts and awk/gnuplot programs (LIBEXECDIR/mdbench/).
 MDBENCH_LIB = $(wildcard scripts/mdbench/*.sh scripts/mdbench/*.awk scripts/mdbench/*.gp)
+# mdrootfs.sh's commands and its extractor (not its tests).
+MDROOTFS_FILES = $(wildcard scripts/mdrootfs/*.sh scripts/mdrootfs/extract.py)
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 
 # Test paths: root-owned, outside world-writable directories (SECURITY.md 2).
@@ -130,6 +132,9 @@ install: all
 	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdmonitor
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
+	# mdrootfs.sh's commands, run by it with sh (and python3 for the extractor).
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)/mdrootfs
+	install -m 644 $(MDROOTFS_FILES) $(DESTDIR)$(LIBEXECDIR)/mdrootfs/
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)/mdbench
 	install -m 644 $(MDBENCH_LIB) $(DESTDIR)$(LIBEXECDIR)/mdbench/
@@ -172,6 +177,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdbench/,$(notdir $(MDBENCH_LIB)))
 	rmdir $(DESTDIR)$(LIBEXECDIR)/mdbench 2>/dev/null || true
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/mdvm
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdrootfs/,$(notdir $(MDROOTFS_FILES)))
+	rmdir $(DESTDIR)$(LIBEXECDIR)/mdrootfs 2>/dev/null || true
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
@@ -193,16 +200,19 @@ demo:
 	$(BINDIR)/mdnet.sh up --config $(CONFDIR)/minidocker.conf
 	sh tests/demo.sh $(BINDIR) $(GROUP)
 
-# Every Python file under scripts/ (none: no pyflakes3 run, which would read stdin).
-PYTHON_SRC = $(shell find scripts -name '*.py')
+# Every Python file of the scripts and their tests.
+PYTHON_SRC = $(wildcard scripts/*/*.py tests/*/*.py)
 lint:
 	shellcheck -s sh $(wildcard scripts/*.sh scripts/*/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
-	$(if $(PYTHON_SRC),pyflakes3 $(PYTHON_SRC))
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
+	$(if $(PYTHON_SRC),pyflakes3 $(PYTHON_SRC))
 
+# The helper's C units, then the scripts' Python ones (the system python3,
+# which the scripts run).
 unit: $(BUILDDIR)/unit
 	$(BUILDDIR)/unit > $(BUILDDIR)/unit.log; status=$$?; cat $(BUILDDIR)/unit.log; exit $$status
+	/usr/bin/python3 -m unittest discover -s tests/mdrootfs -p 'test_*.py'
 
 $(BUILDDIR)/unit: tests/unit.c $(filter-out helper/main.c,$(HELPER_SRC)) $(wildcard helper/*.h helper/*/*.h) $(BUILDDIR)/seccomp_bpf.h
 	@mkdir -p $(BUILDDIR)

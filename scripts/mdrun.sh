@@ -175,6 +175,74 @@ default_shell() {
 	done
 }
 
+# A rootfs made by `mdrootfs.sh import-image` runs as Docker runs the
+# image, unless the command line says otherwise: its config, kept beside
+# it (.NAME.config: "KEY VALUE" lines, one per word, read without eval),
+# gives the command when none is given (Entrypoint then Cmd; a command
+# given replaces Cmd only, after the Entrypoint), Env (under the user's
+# -e) and WorkingDir (unless -w). $1: the rootfs directory; $2: how many of
+# the words after it are the command; then the command, then the helper's
+# options. Without a config it returns; with one it runs the helper.
+image_config() {
+	img_cfg=${1%/*}/.${1##*/}.config
+	[ -f "$img_cfg" ] || return 0
+	img_dir=$1 img_left=$2 img_ep='' img_cmd='' img_keys=' ' img_wd='' prev=''
+	shift 2
+	while IFS= read -r line; do
+		case $line in
+		'Entrypoint '*) img_ep=1 ;;
+		'Cmd '*) img_cmd=1 ;;
+		'User '*)
+			case ${line#User } in
+			root | 0 | root:root | 0:0) ;;
+			*) md_warn "image user ${line#User } ignored: not supported yet" ;;
+			esac ;;
+		esac
+	done <"$img_cfg"
+	# The helper's options, after the command words: which the user set.
+	img_n=0
+	for a in "$@"; do
+		img_n=$((img_n + 1))
+		[ "$img_n" -gt "$img_left" ] || continue
+		case $prev in
+		--env) img_keys="$img_keys${a%%=*} " ;;
+		--workdir) img_wd=1 ;;
+		esac
+		prev=$a
+	done
+	# The image's options go after the helper's, then --rootfs and the
+	# Entrypoint; then, by rotation as in main, the command words move from
+	# the front to the back; without any, Cmd or the default shell.
+	while IFS= read -r line; do
+		case $line in
+		'Env '*)
+			img_k=${line#Env }
+			case $img_keys in *" ${img_k%%=*} "*) ;; *) set -- "$@" --env "$img_k" ;; esac ;;
+		'WorkingDir '*) [ -n "$img_wd" ] || set -- "$@" --workdir "${line#WorkingDir }" ;;
+		esac
+	done <"$img_cfg"
+	if [ "$img_left" -eq 0 ] && [ -z "$img_ep$img_cmd" ] && [ -f "$img_dir/etc/shrc" ]; then
+		set -- "$@" --env ENV=/etc/shrc
+	fi
+	set -- "$@" --rootfs "$img_dir" --
+	while IFS= read -r line; do
+		case $line in 'Entrypoint '*) set -- "$@" "${line#Entrypoint }" ;; esac
+	done <"$img_cfg"
+	if [ "$img_left" -gt 0 ]; then
+		while [ "$img_left" -gt 0 ]; do set -- "$@" "$1"; shift; img_left=$((img_left - 1)); done
+	elif [ -n "$img_cmd" ]; then
+		while IFS= read -r line; do
+			case $line in 'Cmd '*) set -- "$@" "${line#Cmd }" ;; esac
+		done <"$img_cfg"
+	elif [ -z "$img_ep" ]; then
+		default_shell "$img_dir"
+		set -- "$@" "$shell"
+	fi
+	helper=${MDHELPER:-$MD_LIBEXEC/mdhelper}
+	[ -x "$helper" ] || md_die "mdhelper not found at $helper (is minidocker installed? see INSTALL)"
+	exec "$helper" run "$@"
+}
+
 # Options are turned into the helper's exact arguments by rotation: each
 # original word is shifted off the front and its translation appended at
 # the back, so values keep every byte (no arrays in POSIX sh, no eval).
@@ -244,6 +312,7 @@ main() {
 	[ "$cpus" = all ] || set -- "$@" ${cpus:+--cpus "$cpus"}
 	[ -z "$set_detach" ] || set -- "$@" --detach "$logs"
 	resolve_rootfs "$rootfs"
+	image_config "$dir" "$left" "$@"
 	# The interactive shell of a rootfs that has an /etc/shrc reads it
 	# (ENV). mdrootfs.sh busybox no longer needs one for ping: its busybox
 	# has no ping applet to shadow /bin/ping.

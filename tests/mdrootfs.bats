@@ -45,7 +45,7 @@ teardown() {
 	fi
 	[ -z "${nosub_rootfs:-}" ] || rm -rf "${nosub_rootfs%/*}"/lab "${nosub_rootfs%/*}"/.lab.*
 	[ -n "${SYSDIR:-}" ] && rm -rf "$SYSDIR"
-	rm -rf "$UHOME/.local/share/minidocker" "$MDT_ROOT/state/mdrootfs-bats-gw" \
+	rm -rf "$UHOME/.local/share/minidocker" "$MDT_ROOT/state/mdrootfs-bats-gw" "$MDT_ROOT/state/mdrootfs-bats-secret" \
 		"$UHOME/mdrootfs-fixtures" "$UHOME/mdrootfs-outside"
 	return 0
 }
@@ -59,7 +59,7 @@ user_rf() {
 no_leftovers() {
 	local left
 	[ -d "$1" ] || return 0
-	left=$(find "$1" -mindepth 1 -maxdepth 1 -name '.*')
+	left=$(find "$1" -mindepth 1 -maxdepth 1 -name '.*' ! -name '.*.config')
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
@@ -69,6 +69,33 @@ no_leftovers() {
 	run "$MDT_BIN/$RF" --help
 	assert_status 0
 	assert_output_contains "Usage: mdrootfs.sh [--system] COMMAND"
+}
+
+@test "mdrootfs.sh --help lists every command with its Summary line" {
+	local f n
+	run "$MDT_BIN/$RF" --help
+	assert_status 0
+	for f in "$MDT_ROOT"/libexec/minidocker/mdrootfs/*.sh; do
+		n=${f##*/}
+		n=${n%.sh}
+		[ "$n" != common ] || continue
+		printf '%s\n' "$output" | grep -qxF "$(printf '  %-14s %s' "$n" "$(sed -n 's/^# Summary: //p' "$f")")" ||
+			{ echo "no summary line for $n"; return 1; }
+	done
+	assert_output_contains "  import-image   unpack a \`docker save\` archive"
+}
+
+@test "mdrootfs.sh COMMAND --help prints that command's own usage, options before or after it" {
+	run "$MDT_BIN/$RF" import --help
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] import [--force]"
+	assert_output_contains "--max-entries N"
+	run "$MDT_BIN/$RF" --help debian
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] debian "
+	run "$MDT_BIN/$RF" --system --max-size 1G rm --help
+	assert_status 0
+	assert_output_contains "Usage: mdrootfs.sh [--system] rm NAME"
 }
 
 @test "mdrootfs.sh without a command is a usage error" {
@@ -83,6 +110,13 @@ Try '$RF --help' for more information."
 	assert_status 2
 	assert_output "$RF: unknown command: frobnicate
 Try '$RF --help' for more information."
+	# Its shared code and its extractor are files beside the commands.
+	run "$MDT_BIN/$RF" common
+	assert_status 2
+	assert_output "$RF: unknown command: common
+Try '$RF --help' for more information."
+	run "$MDT_BIN/$RF" extract
+	assert_status 2
 }
 
 @test "mdrootfs.sh refuses an unknown option" {
@@ -94,7 +128,7 @@ Try '$RF --help' for more information."
 
 @test "mdrootfs.sh is shellcheck clean" {
 	require shellcheck
-	run shellcheck -s sh "$MDT_TOP/scripts/mdrootfs.sh"
+	run shellcheck -s sh "$MDT_TOP/scripts/mdrootfs.sh" "$MDT_TOP"/scripts/mdrootfs/*.sh
 	assert_status 0
 }
 
@@ -755,6 +789,100 @@ image_applied() {
 	image_applied dock
 }
 
+# A `docker save` archive $1 by hand, as `docker import --change 'CMD ...'
+# --change 'ENV ...' ...` then `docker save` make it (no daemon, no
+# registry): its one layer the tar $3, its config {"config": $2}.
+mkimage_config() {
+	as_user "$PY" - "$1" "$2" "$3" <<'PY'
+import hashlib, io, json, sys, tarfile
+out, conf, layer = sys.argv[1], json.loads(sys.argv[2]), open(sys.argv[3], "rb").read()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": conf,
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+files = {"blobs/sha256/" + hashlib.sha256(layer).hexdigest(): layer,
+         "blobs/sha256/" + hashlib.sha256(cfg).hexdigest(): cfg}
+names = list(files)
+files["manifest.json"] = json.dumps([{"Config": names[1], "RepoTags": ["lab:cfg"], "Layers": [names[0]]}]).encode()
+with tarfile.open(out, "w") as t:
+    for name, data in files.items():
+        i = tarfile.TarInfo(name)
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+PY
+}
+
+@test "import-image keeps the image's Cmd, Entrypoint, Env, WorkingDir and User beside the rootfs, and rm removes them" {
+	chown "$MDT_USER" "$FIX"
+	as_user sh -c "mkdir -p $FIX/t/etc && echo x > $FIX/t/etc/x && tar -C $FIX/t -cf $FIX/layer.tar ."
+	mkimage_config "$FIX/img.tar" '{"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo hi", ""],
+		"Env": ["PATH=/bin", "A=b c", "1BAD=x"], "WorkingDir": "/srv", "User": "nobody",
+		"Labels": {"x": "y"}, "ExposedPorts": {"80/tcp": {}}}' "$FIX/layer.tar"
+	user_rf import-image "$FIX/img.tar" cfg
+	assert_status 0
+	assert_output "$RF: image config: Env 1BAD is not NAME=VALUE: not kept"
+	[ "$(cat "$UROOTFS/.cfg.config")" = "Entrypoint /bin/sh
+Entrypoint -c
+Cmd echo hi
+Cmd 
+Env PATH=/bin
+Env A=b c
+WorkingDir /srv
+User nobody" ]
+	user_rf list
+	[ "$(echo "$output" | grep -c cfg)" = 1 ]
+	# A value a line cannot hold is dropped, with one line.
+	mkimage_config "$FIX/nl.tar" '{"Cmd": ["sh", "-c", "echo a\necho b"], "WorkingDir": "/w"}' "$FIX/layer.tar"
+	user_rf import-image --force "$FIX/nl.tar" cfg
+	assert_status 0
+	assert_output "$RF: image config: Cmd has a newline or NUL in it: not kept"
+	[ "$(cat "$UROOTFS/.cfg.config")" = "WorkingDir /w" ]
+	# A plain import in its place has no image config; rm takes it too.
+	user_rf import-image --force "$FIX/img.tar" cfg
+	user_rf import --force "$FIX/layer.tar" cfg
+	assert_status 0
+	[ ! -e "$UROOTFS/.cfg.config" ]
+	user_rf import-image --force "$FIX/img.tar" cfg
+	[ -f "$UROOTFS/.cfg.config" ]
+	user_rf rm cfg
+	assert_status 0
+	[ ! -e "$UROOTFS/.cfg.config" ] && [ ! -e "$UROOTFS/cfg" ]
+	no_leftovers "$UROOTFS"
+}
+
+@test "mdrun.sh -r runs an imported image's Entrypoint and Cmd in its WorkingDir with its Env, unless told otherwise" {
+	require busybox
+	[ -u "$MDT_HELPER" ] || skip "mdhelper is not installed (sudo make test-install)"
+	default_conf
+	chown "$MDT_USER" "$FIX"
+	as_user sh -c "mkdir -p $FIX/t/bin $FIX/t/srv && cp $(command -v busybox) $FIX/t/bin/busybox &&
+		ln -s busybox $FIX/t/bin/sh && tar -C $FIX/t -cf $FIX/layer.tar ."
+	mkimage_config "$FIX/img.tar" '{"Entrypoint": ["/bin/sh", "-c", "echo \"$0 $* in $PWD A=$A B=$B\"", "ep"],
+		"Cmd": ["default", "cmd"], "Env": ["A=img", "B=img"], "WorkingDir": "/work/dir", "User": "nobody"}' "$FIX/layer.tar"
+	user_rf import-image "$FIX/img.tar" ep
+	assert_status 0
+	run as_user mdrun.sh -r ep
+	assert_status 0
+	assert_output "mdrun.sh: image user nobody ignored: not supported yet
+ep default cmd in /work/dir A=img B=img"
+	# The WorkingDir the layers lack is made, as Docker makes it.
+	[ "$(stat -c '%a %U' "$UROOTFS/ep/work" "$UROOTFS/ep/work/dir")" = "$(printf '755 %s\n755 %s' "$MDT_USER" "$MDT_USER")" ]
+	# A command replaces Cmd after the Entrypoint; -e and -w win.
+	run as_user mdrun.sh -r ep -e A=mine -w / -- given words
+	assert_status 0
+	assert_output "mdrun.sh: image user nobody ignored: not supported yet
+ep given words in / A=mine B=img"
+	# Without an Entrypoint, a command replaces Cmd; root is no news.
+	mkimage_config "$FIX/cmd.tar" '{"Cmd": ["/bin/sh", "-c", "echo cmd in $PWD"], "WorkingDir": "/srv", "User": "0"}' "$FIX/layer.tar"
+	user_rf import-image "$FIX/cmd.tar" cmd
+	assert_status 0
+	run as_user mdrun.sh -r cmd
+	assert_status 0
+	assert_output "cmd in /srv"
+	run as_user mdrun.sh -r cmd -- /bin/sh -c 'echo mine'
+	assert_status 0
+	assert_output "mine"
+	no_leftovers "$UROOTFS"
+}
+
 @test "import-image refuses a layer whose digest does not match and keeps nothing" {
 	mkimage oci-baddigest img.tar
 	user_rf import-image "$FIX/img.tar" bad
@@ -919,6 +1047,21 @@ $RF: import-image: unpacking $FIX/junk failed; nothing was kept"
 	assert_output_contains " $SYSDIR/lab "
 }
 
+@test "debian prints a line per phase without a terminal" {
+	require mmdebstrap
+	# A mirror that is not there: mmdebstrap fails at once, after its phase
+	# line (bats has no terminal).
+	user_rf debian --mirror file:///nonexistent/debian lab
+	assert_status 125
+	assert_output_contains "$RF: debian: mmdebstrap (unshare mode, your subordinate ids) "
+	[ "${lines[-1]}" = "$RF: debian: mmdebstrap failed building $(. /etc/os-release && echo "$VERSION_CODENAME") from file:///nonexistent/debian; nothing was kept" ]
+	run "$MDT_BIN/$RF" --system debian --mirror file:///nonexistent/debian lab
+	assert_status 125
+	assert_output_contains "$RF: debian: mmdebstrap (root mode) "
+	no_leftovers "$SYSDIR"
+	no_leftovers "$UROOTFS"
+}
+
 @test "debian refuses a bad suite, package list, variant or mirror" {
 	user_rf debian --suite 'x;y' lab
 	assert_status 2
@@ -962,7 +1105,10 @@ Try '$RF --help' for more information."
 		"$mirror/dists/$suite/Release" 2>/dev/null || skip "the package mirror $mirror cannot be reached"
 	user_rf debian --variant essential deb
 	assert_status 0
-	assert_output ""
+	# A line per phase, without a terminal too.
+	assert_output "$RF: debian: mmdebstrap (unshare mode, your subordinate ids) $suite from $mirror
+$RF: debian: writing /etc/resolv.conf
+$RF: debian: rootfs 'deb' is ready in $UROOTFS/deb"
 	local r=$UROOTFS/deb subgid
 	[ -s "$r/etc/debian_version" ]
 	[ "$(stat -c %U "$r/usr/bin/dpkg")" = "$MDT_USER" ]
@@ -1050,7 +1196,8 @@ nat_or_skip() {
 	grep -q "^$MDT_USER:" /etc/subuid || skip "$MDT_USER has no subordinate ids"
 	user_rf debian lab
 	assert_status 0
-	assert_output ""
+	assert_output_contains "$RF: debian: rootfs 'lab' is ready in $UROOTFS/lab"
+	[ "${#lines[@]}" -eq 3 ]
 	nat_or_skip "$MDT_USER" lab
 	local t0 t1
 	t0=$(date +%s%N)
@@ -1086,7 +1233,9 @@ E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are y
 	nosub_rootfs=/home/$NOSUB_USER/.local/share/minidocker/rootfs/lab
 	run as "$NOSUB_USER" env MD_SYSTEM_ROOTFS="$SYSDIR" "$RF" debian lab
 	assert_status 0
-	assert_output "$RF: debian: you have no subordinate ids (/etc/subuid), so root is the only user inside 'lab': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again"
+	assert_output_contains "$RF: debian: mmdebstrap (fakechroot mode: you have no subordinate ids) "
+	assert_output_contains "$RF: debian: rootfs 'lab' is ready in $nosub_rootfs"
+	[ "${lines[-1]}" = "$RF: debian: you have no subordinate ids (/etc/subuid), so root is the only user inside 'lab': apt-get there installs only packages whose files all belong to root, others fail with \"Invalid argument\"; ask your administrator for a range (see INSTALL) and build it again" ]
 	grep -qx 'APT::Sandbox::User "root";' "$nosub_rootfs/etc/apt/apt.conf.d/00minidocker-no-subids"
 	nat_or_skip "$NOSUB_USER" lab
 	run as "$NOSUB_USER" mdrun.sh -r lab -m max -- sh -c "apt-get update -q && apt-get install -y -q $APT_PKG && $APT_PKG"
@@ -1193,6 +1342,73 @@ system_rootfs_inert() {
 	assert_status 0
 	assert_output "$STUDENT_REPORT"
 	system_rootfs_inert "$SYSDIR/evil"
+}
+
+# Root importing an archive path a student controls (SECURITY.md 50): the
+# path is opened once, as named, and only a file root may show to all.
+# The student prepares $FIX; each refusal is one line and leaves nothing.
+student_fix() {
+	chown "$MDT_USER" "$FIX"
+	SECRET=$MDT_ROOT/state/mdrootfs-bats-secret
+	rm -rf "$SECRET"
+	mkdir -p "$SECRET/etc"
+	echo 'root:$6$secret' >"$SECRET/etc/shadow"
+	tar -C "$SECRET" -cf "$SECRET/secret.tar" etc
+	chmod 700 "$SECRET"
+	chmod 600 "$SECRET/secret.tar"
+}
+
+# Root's import of $1 (import or import-image) of $2 is refused with line $3.
+root_refuses() {
+	run timeout 60 "$MDT_BIN/$RF" --system "$1" "$2" stolen
+	rm -rf "$SECRET"
+	assert_status 125
+	assert_output "$3"
+	[ ! -e "$SYSDIR/stolen" ]
+	no_leftovers "$SYSDIR"
+}
+
+@test "root's --system import of a student's fifo is refused at once, not a wait forever" {
+	student_fix
+	as_user mkfifo "$FIX/f.tar"
+	root_refuses import "$FIX/f.tar" "$RF: $FIX/f.tar is a fifo, not a regular file"
+}
+
+@test "root's --system import follows no student's symlink to a root-only file or to /dev/zero" {
+	student_fix
+	as_user ln -s "$SECRET/secret.tar" "$FIX/s.tar"
+	root_refuses import "$FIX/s.tar" "$RF: $FIX/s.tar is a symbolic link: as root, give the archive's real path"
+	student_fix
+	as_user ln -s /dev/zero "$FIX/z.tar"
+	root_refuses import "$FIX/z.tar" "$RF: $FIX/z.tar is a symbolic link: as root, give the archive's real path"
+	student_fix
+	as_user ln -s "$SECRET/secret.tar" "$FIX/i.tar"
+	root_refuses import-image "$FIX/i.tar" "$RF: $FIX/i.tar is a symbolic link: as root, give the archive's real path"
+}
+
+@test "root's --system import follows no symlink a student planted in the archive's path" {
+	student_fix
+	as_user ln -s "$SECRET" "$FIX/d"
+	root_refuses import "$FIX/d/secret.tar" "$RF: $FIX/d/secret.tar has a symbolic link in its path ($FIX/d): as root, give the archive's real path"
+}
+
+@test "root's --system import refuses another user's unreadable file in a student's directory (a hard link)" {
+	student_fix
+	# What a hard link to a root-only file would be where links are not
+	# protected (fs.protected_hardlinks=0).
+	cp "$SECRET/secret.tar" "$FIX/h.tar"
+	chmod 600 "$FIX/h.tar"
+	root_refuses import "$FIX/h.tar" "$RF: $FIX/h.tar belongs to uid 0 and others may not read it, in a directory of uid $(id -u "$MDT_USER"): root does not copy it into a rootfs everyone can read"
+}
+
+@test "root's --system import of a student's own archive still works" {
+	student_fix
+	rm -rf "$SECRET"
+	as_user tar -C /etc -cf "$FIX/own.tar" hostname
+	as_user chmod 600 "$FIX/own.tar"
+	run "$MDT_BIN/$RF" --system import "$FIX/own.tar" own
+	assert_status 0
+	[ -f "$SYSDIR/own/hostname" ]
 }
 
 @test "a student's own import keeps set-id bits and modes: the tree is theirs and containers mount it nosuid" {
