@@ -7,7 +7,9 @@
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/minidocker
-MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+COMPDIR    ?= $(DATADIR)/bash-completion/completions
 SYSCONFDIR ?= /etc
 CONFDIR    ?= $(SYSCONFDIR)/minidocker
 RUNDIR     ?= /run/minidocker
@@ -56,6 +58,9 @@ MONITOR_OBJ = $(addprefix $(BUILDDIR)/,monitor/mdmonitor.o spawn/supervise.o spa
 MONITOR_LINK = $(if $(SANFLAGS),-pie,-static-pie) -Wl,-z,relro,-z,now
 SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs.sh \
 	     scripts/mdvm.sh scripts/mdbench.sh
+# Section from the suffix: mdnet.sh is the administrator's (8).
+MAN_PAGES  = man/mdrun.sh.1 man/mdctl.sh.1 man/mdrootfs.sh.1 man/mdvm.sh.1 man/mdbench.sh.1 \
+	     man/mdnet.sh.8 man/minidocker.conf.5
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 
 # Test paths: root-owned, outside world-writable directories (SECURITY.md 2).
@@ -72,7 +77,7 @@ DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck c
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file stress-ng
+       python3 file stress-ng man-db groff-base
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
@@ -129,6 +134,12 @@ install: all
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 755 $$s $(DESTDIR)$(BINDIR)/; done
+	for m in $(MAN_PAGES); do \
+		install -D -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
+	# One completion file for the six commands; bash-completion loads it by
+	# the name of the command being completed.
+	install -D -m 644 etc/minidocker.bash-completion $(DESTDIR)$(COMPDIR)/minidocker
+	for s in $(SCRIPTS); do ln -sf minidocker $(DESTDIR)$(COMPDIR)/$${s#scripts/}; done
 	# Never overwrite an administrator's config: the new one goes beside it.
 	if [ -f $(DESTDIR)$(CONFDIR)/minidocker.conf ]; then \
 		install -m 644 etc/minidocker.conf $(DESTDIR)$(CONFDIR)/minidocker.conf.new; \
@@ -161,7 +172,9 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
-	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
+	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/} $(DESTDIR)$(COMPDIR)/$${s#scripts/}; done
+	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+	rm -f $(DESTDIR)$(COMPDIR)/minidocker
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 	if [ -z "$(DESTDIR)" ] && getent group $(GROUP) >/dev/null; then groupdel $(GROUP) || true; fi
@@ -183,6 +196,8 @@ demo:
 
 lint:
 	shellcheck -s sh $(wildcard scripts/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
+	shellcheck -s bash etc/minidocker.bash-completion
+	for m in $(MAN_PAGES); do groff -ww -z -man $$m 2>&1 | { ! grep .; } || { echo "$$m: groff warns" >&2; exit 1; }; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
 

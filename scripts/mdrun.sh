@@ -76,6 +76,8 @@
 #   mdrun.sh --hostname lab1 -- hostname
 #   mdrun.sh -d -n web -- /home/loop      in the background; then
 #                                         mdctl.sh ps, exec, stats, stop
+#   mdrun.sh -it --rm -- sh               as typed for docker run: a shell
+#   mdrun.sh --env-file lab.env -- env    the variables of lab.env inside
 set -eu
 
 PROG=${0##*/}
