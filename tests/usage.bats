@@ -148,10 +148,13 @@ md() {
 	run as_user env FROMME='caller value' sh -c 'cd && mdrun.sh --env-file lab.env -e A=2 -- env'
 	assert_status 0
 	local want
-	for want in "A=1" "B= two  words # not a comment" "C=x=y" "EMPTY=" "FROMME=caller value" \
+	for want in "B= two  words # not a comment" "C=x=y" "EMPTY=" "FROMME=caller value" \
 		"lower_case=ok" "CR=dos" "A=2"; do
 		grep -qxF -- "$want" <<<"$output" || { echo "no line '$want' in: $output"; return 1; }
 	done
+	# What comes later on the command line wins, as with two -e.
+	refute grep -qx 'A=1' <<<"$output"
+	as_user sh -c 'cd && mdrun.sh -e A=0 --env-file lab.env -- env' | grep -qx 'A=1'
 	refute grep -q '^NOTSET' <<<"$output"
 	refute grep -q 'the lab' <<<"$output"
 	# The =FILE form too, and a last line without a newline.
