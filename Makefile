@@ -7,7 +7,9 @@
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/minidocker
-MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+COMPDIR    ?= $(DATADIR)/bash-completion/completions
 SYSCONFDIR ?= /etc
 CONFDIR    ?= $(SYSCONFDIR)/minidocker
 RUNDIR     ?= /run/minidocker
@@ -60,6 +62,9 @@ SCRIPTS    = scripts/mdrun.sh scripts/mdctl.sh scripts/mdnet.sh scripts/mdrootfs
 MDBENCH_LIB = $(wildcard scripts/mdbench/*.sh scripts/mdbench/*.awk scripts/mdbench/*.gp)
 # mdrootfs.sh's commands and its extractor (not its tests).
 MDROOTFS_FILES = $(wildcard scripts/mdrootfs/*.sh scripts/mdrootfs/extract.py)
+# Section from the suffix: mdnet.sh is the administrator's (8).
+MAN_PAGES  = man/mdrun.sh.1 man/mdctl.sh.1 man/mdrootfs.sh.1 man/mdvm.sh.1 man/mdbench.sh.1 \
+	     man/mdnet.sh.8 man/minidocker.conf.5
 DEMO_BIN   = $(BUILDDIR)/loop $(BUILDDIR)/mem $(BUILDDIR)/ping
 
 # Test paths: root-owned, outside world-writable directories (SECURITY.md 2).
@@ -76,7 +81,7 @@ DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck c
        uidmap passwd tmux xz-utils zstd tar cpio e2fsprogs iputils-ping \
        mmdebstrap debootstrap fakeroot fakechroot \
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
-       python3 file stress-ng pyflakes3
+       python3 file stress-ng pyflakes3 man-db groff-base
 
 all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
 
@@ -143,6 +148,12 @@ install: all
 	# with its mode set there, so none needs to be executable here.
 	install -d -m 755 $(DESTDIR)$(LIBEXECDIR)/mdvm
 	install -m 644 $(wildcard scripts/mdvm/*) $(DESTDIR)$(LIBEXECDIR)/mdvm/
+	for m in $(MAN_PAGES); do \
+		install -D -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
+	# One completion file for the six commands; bash-completion loads it by
+	# the name of the command being completed.
+	install -D -m 644 etc/minidocker.bash-completion $(DESTDIR)$(COMPDIR)/minidocker
+	for s in $(SCRIPTS); do ln -sf minidocker $(DESTDIR)$(COMPDIR)/$${s#scripts/}; done
 	# Never overwrite an administrator's config: the new one goes beside it.
 	if [ -f $(DESTDIR)$(CONFDIR)/minidocker.conf ]; then \
 		install -m 644 etc/minidocker.conf $(DESTDIR)$(CONFDIR)/minidocker.conf.new; \
@@ -180,7 +191,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdrootfs/,$(notdir $(MDROOTFS_FILES)))
 	rmdir $(DESTDIR)$(LIBEXECDIR)/mdrootfs 2>/dev/null || true
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
-	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/}; done
+	for s in $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$${s#scripts/} $(DESTDIR)$(COMPDIR)/$${s#scripts/}; done
+	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+	rm -f $(DESTDIR)$(COMPDIR)/minidocker
 	rm -f $(DESTDIR)$(CONFDIR)/minidocker.conf.new $(DESTDIR)$(SYSTEMDDIR)/mdnet.service
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 	if [ -z "$(DESTDIR)" ] && getent group $(GROUP) >/dev/null; then groupdel $(GROUP) || true; fi
@@ -204,6 +217,8 @@ demo:
 PYTHON_SRC = $(wildcard scripts/*/*.py tests/*/*.py)
 lint:
 	shellcheck -s sh $(wildcard scripts/*.sh scripts/*/*.sh tests/vm/*.sh tests/bench-*.sh) tests/demo.sh tests/summary.sh
+	shellcheck -s bash etc/minidocker.bash-completion
+	for m in $(MAN_PAGES); do groff -ww -z -man $$m 2>&1 | { ! grep .; } || { echo "$$m: groff warns" >&2; exit 1; }; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -Ihelper helper/
 	$(if $(PYTHON_SRC),pyflakes3 $(PYTHON_SRC))

@@ -29,6 +29,10 @@
 #                          ~/.local/state/minidocker/logs/NAME.log
 #                          (mdctl.sh logs NAME), its input is /dev/null
 #   -e, --env KEY=VALUE    set an environment variable (repeatable)
+#       --env-file FILE    set the variables of FILE, read as you: one
+#                          KEY=VALUE a line, or a bare KEY for your own
+#                          value of KEY (skipped when you have none);
+#                          blank lines and lines starting with # skipped
 #   -w, --workdir DIR      directory to start in (default: /)
 #   -v, --volume SRC:DST[:ro]
 #                          your file or directory SRC at DST inside
@@ -44,18 +48,32 @@
 #       --userns private|host
 #                          private (default); host: no user namespace, for
 #                          root only and only where the config allows it
-#       --net bridge|none  on the administrator's bridge (the default when
+#       --net, --network bridge|none
+#                          on the administrator's bridge (the default when
 #                          your rule gives you addresses and the bridge is
 #                          up), or loopback only
 #       --ip ADDR|auto     this address on the bridge, or the first free one
 #                          in your range (auto); eth1 inside has it
-#   -h, --help             show this help
+#   -i, --interactive, -t, --tty, --rm
+#                          accepted for Docker's sake; minidocker always
+#                          does what they ask: input reaches the container,
+#                          it gets a terminal whenever mdrun.sh has one,
+#                          and it is removed when it ends. -it and -ti work;
+#                          -d with -i or -t (-dit, -itd) is refused: a
+#                          detached container's input is /dev/null
+#   -h, --help             show this help (not Docker's --hostname: -H)
 #       --version          show the version
 #
 # Writes to a system rootfs (like default) go to a throw-away layer in
 # memory, counted in the memory limit, and are gone when the container
 # ends; your own rootfs is written directly unless --ephemeral. Bind mounts
 # are nosuid and nodev, and reach no further than your own rights.
+#
+# Docker options minidocker does not have (-p, --publish, -P,
+# --publish-all, --privileged, --net host, --cap-add, --cap-drop,
+# --security-opt, --device, --pid, --ipc, --uts, --gpus, --restart,
+# --add-host, --dns, -a, --attach, --entrypoint, --link, --expose) are
+# refused with the reason and what to do instead.
 #
 # With a terminal, the container gets a terminal of its own (Ctrl-C and
 # job control work inside). Without one (makefiles, pipes, CI) input and
@@ -74,11 +92,14 @@
 #   mdrun.sh --hostname lab1 -- hostname
 #   mdrun.sh -d -n web -- /home/loop      in the background; then
 #                                         mdctl.sh ps, exec, stats, stop
+#   mdrun.sh -it --rm -- sh               as typed for docker run: a shell
+#   mdrun.sh --env-file lab.env -- env    the variables of lab.env inside
 set -eu
 
 PROG=${0##*/}
 # No command substitution on the way to the helper: every fork costs start-up
-# time (the budget for mdrun.sh is 10 ms over the helper).
+# time (the budget for mdrun.sh is 7 ms over the helper: make bench-start).
+# Only what asks for more pays for one (--env-file, a relative rootfs).
 case $0 in */*) md_here=${0%/*} ;; *) md_here=. ;; esac
 MD_LIBEXEC=${MD_LIBEXEC:-$md_here/../libexec/minidocker}
 # shellcheck source=mdlib.sh # sourced from libexec when installed, beside us in the tree
@@ -110,6 +131,53 @@ count_arg() {
 	case $2 in
 	'' | *[!0-9]* | 0*) md_usage_error "$1: not a positive number: $2" ;;
 	esac
+}
+
+# A Docker option minidocker does not have: why, and what to do instead.
+# $2, when given, is how to name it (--net host).
+unsupported() {
+	case $1 in
+	-p | --publish | -P | --publish-all | --expose)
+		why="ports are not published on the host: a container's ports are open at its own address on the bridge (--ip, mdctl.sh ps)" ;;
+	--link) why="containers reach each other at their addresses on the bridge (--ip, mdctl.sh ps)" ;;
+	--privileged) why="a container never has more privilege than you (see mdctl.sh check)" ;;
+	--net | --network) why="a container always has its own network: use --net bridge or --net none" ;;
+	--cap-add | --cap-drop) why="a container has Docker's default capabilities, always" ;;
+	--security-opt) why="the seccomp filter and the confinement are the same for every container" ;;
+	--device) why="no device of the host is given to a container" ;;
+	--gpus) why="no GPU is given to a container" ;;
+	--pid) why="a container always has its own process tree: mdctl.sh exec runs a command in it" ;;
+	--ipc) why="a container always has its own IPC namespace" ;;
+	--uts) why="a container always has its own hostname: set it with -H" ;;
+	--restart) why="nothing restarts a container: start it again (mdrun.sh -d)" ;;
+	--add-host) why="put the line in /etc/hosts of a rootfs of yours (mdrootfs.sh cp FILE NAME:/etc/hosts)" ;;
+	--dns) why="the rootfs's /etc/resolv.conf is used: put yours in a rootfs of yours (mdrootfs.sh cp FILE NAME:/etc/resolv.conf)" ;;
+	-a | --attach) why="without -d, a container is attached to your input, output and errors" ;;
+	--entrypoint) why="give the command after --: mdrun.sh [OPTION]... -- COMMAND [ARG]..." ;;
+	esac
+	md_die 2 "${2:-$1} is not supported by minidocker: $why"
+}
+
+# Line $ef_n of the --env-file $ef_file (Docker's format), $ef_line, into
+# $ef_out: KEY=VALUE, or empty when the line sets nothing.
+env_file_line() {
+	ef_out=''
+	ef_line=${ef_line%"$ef_cr"}
+	# Leading blanks go, as in Docker; the value keeps every other byte.
+	ef_line=${ef_line#"${ef_line%%[![:space:]]*}"}
+	case $ef_line in '' | '#'*) return ;; esac
+	ef_key=${ef_line%%=*}
+	case $ef_key in
+	'' | [0-9]* | *[!A-Za-z0-9_]*)
+		md_die 2 "$ef_file:$ef_n: not KEY=VALUE or KEY (KEY: letters, digits and _, not first a digit): $ef_line" ;;
+	esac
+	if [ "$ef_key" != "$ef_line" ]; then
+		ef_out=$ef_line
+	elif ef_val=$(printenv -- "$ef_key"); then
+		# A bare KEY: the caller's own value, from the environment (not
+		# from this script's variables); none, and the line sets nothing.
+		ef_out=$ef_key=$ef_val
+	fi
 }
 
 # Detached: the helper writes the container's output to a log of ours.
@@ -248,7 +316,7 @@ image_config() {
 # the back, so values keep every byte (no arrays in POSIX sh, no eval).
 main() {
 	rootfs=default
-	memory=10M cpus=1 cpus_given='' cpuset_given='' set_detach=''
+	memory=10M cpus=1 cpus_given='' cpuset_given='' set_detach='' docker_io=''
 	left=$#
 	while [ "$left" -gt 0 ]; do
 		opt=$1
@@ -256,16 +324,21 @@ main() {
 		--) shift; left=$((left - 1)); break ;;
 		-h | --help) md_help "$0"; exit 0 ;;
 		--version) echo "mdrun.sh (minidocker) $VERSION"; exit 0 ;;
-		-d | --detach | --read-only | --ephemeral) val=''; shift; left=$((left - 1)) ;;
+		# Docker's bundles of its boolean short options, taken apart.
+		-d | -i | -t | -[dit][dit] | -[dit][dit][dit] | \
+		--detach | --interactive | --tty | --rm | --read-only | --ephemeral) val=''; shift; left=$((left - 1)) ;;
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
-		-w | --workdir | --userns | --net | --ip | -v | --volume | --mount)
+		--env-file | -w | --workdir | --userns | --net | --network | --ip | -v | --volume | --mount)
 			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
 			val=$2
 			shift 2
 			left=$((left - 2))
 			;;
+		-p | -P | -a | --publish | --publish-all | --expose | --link | --privileged | \
+		--cap-add | --cap-drop | --security-opt | --device | --gpus | --pid | --ipc | \
+		--uts | --restart | --add-host | --dns | --attach | --entrypoint) unsupported "$opt" ;;
 		-?*) md_usage_error "unknown option: $opt" ;;
 		*) break ;;
 		esac
@@ -281,26 +354,51 @@ main() {
 		--pids-limit) count_arg "$opt" "$val"; set -- "$@" --pids-limit "$val" ;;
 		-n | --name) set -- "$@" --name "$val" ;;
 		-d | --detach) detach_to_log ;;
+		# What minidocker always does: input reaches the container, which
+		# has a terminal when mdrun.sh has one, and is removed at its end.
+		-i | -t | --interactive | --tty) docker_io=$opt ;;
+		--rm) ;;
+		-[dit]*)
+			case $opt in *d*) detach_to_log ;; esac
+			case $opt in *[it]*) docker_io=$opt ;; esac ;;
 		-e | --env) set -- "$@" --env "$val" ;;
+		--env-file)
+			if [ ! -r "$val" ] || [ -d "$val" ]; then
+				md_usage_error "--env-file $val: no such readable file"
+			fi
+			ef_file=$val ef_n=0 ef_cr=$(printf '\r')
+			while IFS= read -r ef_line || [ -n "$ef_line" ]; do
+				ef_n=$((ef_n + 1))
+				env_file_line
+				[ -z "$ef_out" ] || set -- "$@" --env "$ef_out"
+			done < "$val" ;;
 		-w | --workdir) set -- "$@" --workdir "$val" ;;
 		-v | --volume) volume_arg "$val" "$opt"; set -- "$@" --volume "$md_volume" ;;
 		--mount) mount_arg "$val"; set -- "$@" --volume "$md_volume" ;;
 		--read-only) set -- "$@" --layer read-only ;;
 		--ephemeral) set -- "$@" --layer ephemeral ;;
 		--userns) set -- "$@" --userns "$val" ;;
-		--net)
+		--net | --network)
 			case $val in
 			none | bridge) set -- "$@" --net "$val" ;;
-			*) md_usage_error "--net must be bridge or none: $val" ;;
+			host) unsupported "$opt" "$opt host" ;;
+			*) md_usage_error "$opt must be bridge or none: $val" ;;
 			esac ;;
 		--ip)
 			case $val in
 			auto) set -- "$@" --net bridge ;;
 			*) set -- "$@" --ip "$val" ;;
 			esac ;;
+		--publish | --publish-all | --expose | --link | --privileged | --cap-add | \
+		--cap-drop | --security-opt | --device | --gpus | --pid | --ipc | --uts | \
+		--restart | --add-host | --dns | --attach | --entrypoint) unsupported "$opt" ;;
 		*) md_usage_error "unknown option: $opt" ;;
 		esac
 	done
+	# A detached container's input is /dev/null and no terminal is left to
+	# attach to: Docker's -dit shell would end at once here, so say so.
+	[ -z "$set_detach" ] || [ -z "$docker_io" ] ||
+		md_die 2 "-i and -t cannot be used with -d: a detached container's input is /dev/null; start a long-running command with -d, then enter it with mdctl.sh exec -it NAME"
 	if [ -n "$cpuset_given" ]; then
 		[ -z "$cpus_given" ] || md_usage_error "--cpus and --cpuset-cpus cannot be used together"
 		cpus=
