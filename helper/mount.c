@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "mount.h"
 #include "masks.h"
+#include "spawn/init.h"
 #include "util.h"
 
 #include <errno.h>
@@ -182,13 +183,15 @@ static void pivot_into(int root)
 		die_errno("chdir(\"/\")");
 }
 
-void mount_container(int rootfd, int read_only, uid_t owner, gid_t group)
+void mount_container(int rootfd, int read_only, uid_t owner, gid_t group, int with_init)
 {
 	AUTOCLOSE int root = stage_rootfs(rootfd, read_only);
 
 	stage_proc_sys();
 	masks_apply(STAGED("proc"), STAGED("sys")); /* SECURITY.md 46 */
 	stage_dev();
+	if (with_init)
+		init_stage(STAGED("dev")); /* --init: spawn/init.c */
 	enter_mountpoint(root, "proc", 1);
 	mount_here(STAGED("proc"), NULL, MS_MOVE, NULL, "proc");
 	enter_mountpoint(root, "dev", 1);

@@ -8,7 +8,8 @@
  * host's mounts private, bind the rootfs (by fd) at the helper's own
  * root-owned run directory, pivot_root into it and detach the old root;
  * then mount /proc, /dev, /sys and, for a read-only rootfs, tmpfs on /tmp,
- * /run, /var/tmp owned by the caller. Dies on any failure. */
-void mount_container(int rootfd, int read_only, uid_t owner, gid_t group);
+ * /run, /var/tmp owned by the caller; with_init: our init at /dev/mdinit
+ * (spawn/init.h). Dies on any failure. */
+void mount_container(int rootfd, int read_only, uid_t owner, gid_t group, int with_init);
 
 #endif

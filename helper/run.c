@@ -89,6 +89,9 @@ static void enter_user_namespace(const struct run *run, int sock)
 		_exit(MD_EXIT_REFUSED); /* the helper is gone; it said why */
 	sync_expect(sock, SYNC_MAPPED);
 	become_container_root(run->caller->subgid_count > 0);
+	if (run->req->user)
+		become_container_user(run->req->uid, run->req->gid,
+				      run->caller->subgid_count > 0);
 }
 
 /* A bind mount's source must be in our own mount namespace, and the fd the
@@ -127,7 +130,7 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	netif_allow_ping();
 	reopen_rootfs(run);
 	mount_container(run->rootfs.fd, run->rootfs.read_only, run->caller->uid,
-			run->caller->gid);
+			run->caller->gid, req->init);
 	close(run->rootfs.fd);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die_errno("unshare(CLONE_NEWCGROUP)");

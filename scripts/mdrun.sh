@@ -30,6 +30,17 @@
 #                          (mdctl.sh logs NAME), its input is /dev/null
 #   -e, --env KEY=VALUE    set an environment variable (repeatable)
 #   -w, --workdir DIR      directory to start in (default: /)
+#   -u, --user UID[:GID]   run the command as this uid and gid inside
+#                          (numbers; GID default 0; HOME=/ unless uid 0):
+#                          0, or within your /etc/subuid and /etc/subgid
+#                          range, which the container maps to 1..count;
+#                          no supplementary groups, and no capabilities
+#                          unless UID is 0
+#       --init             run a small init of minidocker's as PID 1, with
+#                          the command as its child: it reaps zombies and
+#                          passes every signal it gets to the command's
+#                          process group (a PID 1 ignores those it has no
+#                          handler for; the command then need not)
 #       --userns private|host
 #                          private (default); host: no user namespace, for
 #                          root only and only where the config allows it
@@ -56,6 +67,8 @@
 #   mdrun.sh                              a shell in the default rootfs
 #   mdrun.sh -r default -- ps -ef
 #   mdrun.sh --hostname lab1 -- hostname
+#   mdrun.sh -u 1000:1000 -- id           as uid 1000 (needs a subuid range)
+#   mdrun.sh --init -- /home/loop         Ctrl-C ends it
 #   mdrun.sh -d -n web -- /home/loop      in the background; then
 #                                         mdctl.sh ps, exec, stats, stop
 set -eu
@@ -130,11 +143,11 @@ main() {
 		--) shift; left=$((left - 1)); break ;;
 		-h | --help) md_help "$0"; exit 0 ;;
 		--version) echo "mdrun.sh (minidocker) $VERSION"; exit 0 ;;
-		-d | --detach) val=''; shift; left=$((left - 1)) ;;
+		-d | --detach | --init) val=''; shift; left=$((left - 1)) ;;
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
-		-w | --workdir | --userns | --net | --ip)
+		-w | --workdir | --userns | --net | --ip | -u | --user)
 			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
 			val=$2
 			shift 2
@@ -158,6 +171,8 @@ main() {
 		-e | --env) set -- "$@" --env "$val" ;;
 		-w | --workdir) set -- "$@" --workdir "$val" ;;
 		--userns) set -- "$@" --userns "$val" ;;
+		-u | --user) set -- "$@" --user "$val" ;;
+		--init) set -- "$@" --init ;;
 		--net)
 			case $val in
 			none | bridge) set -- "$@" --net "$val" ;;

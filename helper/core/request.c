@@ -13,7 +13,7 @@ const char request_usage[] =
 	"usage: mdhelper run --rootfs DIR [--hostname NAME] [--name NAME] "
 	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none|bridge] [--ip ADDR] "
 	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
-	"[--pids-limit N] [--detach LOGDIR] -- COMMAND [ARG]...";
+	"[--pids-limit N] [--detach LOGDIR] [--user UID[:GID]] [--init] -- COMMAND [ARG]...";
 
 /* KEY=VALUE with KEY a portable shell identifier. */
 int request_valid_env(const char *s)
@@ -36,6 +36,29 @@ static uint64_t number_option(const char *opt, const char *v, uint64_t max)
 	if (parse_u64(v, max, &n) < 0 || n == 0)
 		die("%s: not a valid number: %s", opt, v);
 	return n;
+}
+
+/* --user UID[:GID]: numbers only (names would mean reading the rootfs's
+ * /etc/passwd, a file of the caller's); GID 0 when not given, as Docker
+ * for a uid without an entry in the image's passwd. Whether the ids are
+ * mapped is ids.c's to say, once the subordinate ranges are read. */
+static void user_option(struct request *req, const char *v)
+{
+	char uid[16];
+	const char *colon = strchr(v, ':');
+	size_t len = colon ? (size_t)(colon - v) : strlen(v);
+	uint64_t u, g = 0;
+
+	if (len >= sizeof uid)
+		die("--user: not a uid[:gid] of numbers: %s", v);
+	memcpy(uid, v, len);
+	uid[len] = '\0';
+	if (parse_u64(uid, 0xfffffffeU, &u) < 0 ||
+	    (colon && parse_u64(colon + 1, 0xfffffffeU, &g) < 0))
+		die("--user: not a uid[:gid] of numbers: %s", v);
+	req->user = v;
+	req->uid = (uid_t)u;
+	req->gid = (gid_t)g;
 }
 
 /* One option and its value; returns how many argv words it used. */
@@ -98,6 +121,8 @@ static int option(struct request *req, const char *opt, const char *v)
 		if (parse_cpulist(v, mask) < 0)
 			die("--cpuset-cpus: not a valid CPU list: %s", v);
 		req->cpuset = v;
+	} else if (!strcmp(opt, "--user")) {
+		user_option(req, v);
 	} else {
 		die("unknown option: %s", opt);
 	}
@@ -114,6 +139,11 @@ void request_parse(struct request *req, int argc, char **argv)
 	while (i < argc && strcmp(argv[i], "--") != 0) {
 		if (strncmp(argv[i], "--", 2) != 0)
 			die("expected an option or --, got: %s", argv[i]);
+		if (!strcmp(argv[i], "--init")) { /* the one option without a value */
+			req->init = 1;
+			i++;
+			continue;
+		}
 		i += option(req, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 	}
 	if (i >= argc || i + 1 == argc)
@@ -124,6 +154,8 @@ void request_parse(struct request *req, int argc, char **argv)
 		die("--memory-swap must be at least --memory");
 	if (req->net_none && req->ip)
 		die("--ip cannot be used with --net none");
+	if (req->user && req->userns_host)
+		die("--user cannot be used with --userns host");
 	if (req->cpus && req->cpuset)
 		die("--cpus and --cpuset-cpus cannot be used together");
 	req->argv = &argv[i + 1];
