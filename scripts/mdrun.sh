@@ -34,8 +34,8 @@
 #                          (numbers; GID default 0; HOME=/ unless uid 0):
 #                          0, or within your /etc/subuid and /etc/subgid
 #                          range, which the container maps to 1..count;
-#                          no supplementary groups, and no capabilities
-#                          unless UID is 0
+#                          no capabilities unless UID is 0, and no
+#                          supplementary groups when you have a subgid range
 #       --init             run a small init of minidocker's as PID 1, with
 #                          the command as its child: it reaps zombies and
 #                          passes every signal it gets to the command's
@@ -57,7 +57,8 @@
 # output pass straight through and mdrun.sh prints nothing of its own.
 # INT, TERM and HUP sent to mdrun.sh (kill, timeout, a closed terminal) go
 # to the container's PID 1; one it has no handler for, which a PID 1 never
-# receives, ends the container with SIGKILL instead.
+# receives, ends the container with SIGKILL instead. With --init, PID 1 is
+# the init, which handles them all and passes them on to the command.
 #
 # Exit status: the command's own; 2 bad usage; 125 refused or failed (one
 # line on stderr says why); 126 command not executable; 127 command not
