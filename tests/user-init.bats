@@ -176,11 +176,17 @@ md() {
 	assert_nothing_left
 }
 
-@test "-d --init: stop sends TERM through the init to the command, and exec joins the container" {
+@test "-d --init: stop sends TERM through the init to the command, and exec (-u too) joins the container" {
 	md -d -n ui-stop --init -- sh -c 'trap "echo got-term; exit 3" TERM; while :; do sleep 0.1; done'
 	run ctl exec ui-stop -- sh -c 'tr "\0" " " </proc/1/cmdline'
 	assert_status 0
 	assert_output_contains "/dev/mdinit -- sh -c"
+	run ctl exec -u 1000:1000 ui-stop -- sh -c 'id -u; id -g; grep ^CapEff: /proc/self/status'
+	assert_status 0
+	assert_output "$(printf '1000\n1000\nCapEff:\t0000000000000000')"
+	run ctl exec -u 65537 ui-stop -- id
+	assert_status 125
+	assert_output "mdhelper: --user 65537: uid 65537 is not mapped in the container: its uids are 0-65536 (0 is you, 1-65536 your range in /etc/subuid)"
 	SECONDS=0
 	run ctl stop -t 30 ui-stop
 	assert_status 0

@@ -42,7 +42,7 @@ static uint64_t number_option(const char *opt, const char *v, uint64_t max)
  * /etc/passwd, a file of the caller's); GID 0 when not given, as Docker
  * for a uid without an entry in the image's passwd. Whether the ids are
  * mapped is ids.c's to say, once the subordinate ranges are read. */
-static void user_option(struct request *req, const char *v)
+void request_user(struct request *req, const char *v)
 {
 	char uid[16];
 	const char *colon = strchr(v, ':');
@@ -122,7 +122,7 @@ static int option(struct request *req, const char *opt, const char *v)
 			die("--cpuset-cpus: not a valid CPU list: %s", v);
 		req->cpuset = v;
 	} else if (!strcmp(opt, "--user")) {
-		user_option(req, v);
+		request_user(req, v);
 	} else {
 		die("unknown option: %s", opt);
 	}

@@ -36,6 +36,9 @@ struct request {
  * exit 125, on anything it does not accept. */
 extern const char request_usage[];
 void request_parse(struct request *req, int argc, char **argv);
+/* --user UID[:GID] into req->user, uid, gid (run and exec); dies when it is
+ * not numbers. */
+void request_user(struct request *req, const char *v);
 /* KEY=VALUE with KEY a portable shell identifier. */
 int request_valid_env(const char *s);
 
