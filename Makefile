@@ -39,6 +39,7 @@ PATHDEFS = -DMD_CONFIG='"$(CONFDIR)/minidocker.conf"' \
 	   -DMD_RUNDIR='"$(RUNDIR)"' \
 	   -DMD_NETSCRIPT='"$(BINDIR)/mdnet.sh"' \
 	   -DMD_MONITOR='"$(LIBEXECDIR)/mdmonitor"' \
+	   -DMD_INIT='"$(LIBEXECDIR)/mdinit"' \
 	   -DMD_CGROUP_NAME='"$(CGROUP_NAME)"' \
 	   -DMD_AUDITLOG='"$(AUDITLOG)"' \
 	   -DMD_VERSION='"$(VERSION)"'
@@ -47,8 +48,9 @@ ifeq ($(SANITIZE),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-HELPER_SRC = $(filter-out helper/monitor/% helper/gen/%,$(wildcard helper/*.c helper/*/*.c))
+HELPER_SRC = $(filter-out helper/monitor/% helper/gen/% helper/init/%,$(wildcard helper/*.c helper/*/*.c))
 # helper/gen/: programs run at build time, never linked into mdhelper.
+# helper/init/: mdinit, the container's PID 1 with --init, a program of its own.
 HELPER_OBJ = $(HELPER_SRC:helper/%.c=$(BUILDDIR)/%.o)
 # A detached container's monitor: static (one per running container, its
 # resident memory counts), and only what waiting and cleaning up need.
@@ -83,7 +85,7 @@ DEPS = build-essential pkg-config libcap-ng-dev libseccomp-dev bats shellcheck c
        qemu-system-x86 qemu-utils sysbench sysstat gnuplot-nox docker.io iptables \
        python3 file stress-ng pyflakes3 man-db groff-base
 
-all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(DEMO_BIN)
+all: $(BUILDDIR)/mdhelper $(BUILDDIR)/mdmonitor $(BUILDDIR)/mdinit $(DEMO_BIN)
 
 # The compiled-in paths are part of each object: rebuild when they change.
 BUILDKEY = $(CONFDIR) $(RUNDIR) $(BINDIR) $(LIBEXECDIR) $(CGROUP_NAME) $(VERSION) $(SANITIZE) $(AUDITLOG)
@@ -111,6 +113,12 @@ $(BUILDDIR)/mdhelper: $(HELPER_OBJ)
 $(BUILDDIR)/mdmonitor: $(MONITOR_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(MONITOR_LINK) -o $@ $(MONITOR_OBJ)
 
+# The init of `mdrun.sh --init` runs inside any rootfs: static, and never
+# sanitized (ASan cannot link static, and it runs as the container's code).
+$(BUILDDIR)/mdinit: helper/init/mdinit.c Makefile
+	@mkdir -p $(BUILDDIR)
+	$(CC) $(HARDEN) $(CFLAGS) -static-pie -Wl,-z,relro,-z,now -o $@ $<
+
 # The demo programs run inside any rootfs, so they are static.
 $(BUILDDIR)/loop: rootfs/loop.c
 	@mkdir -p $(BUILDDIR)
@@ -135,6 +143,9 @@ install: all
 	chmod $(BINMODE) $(DESTDIR)$(LIBEXECDIR)/mdhelper
 	install -m 755 $(BUILDDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/mdmonitor
 	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdmonitor
+	# Root's and not setuid: the helper refuses it otherwise (spawn/init.c).
+	install -m 755 $(BUILDDIR)/mdinit $(DESTDIR)$(LIBEXECDIR)/mdinit
+	chown $(BINOWN):$(BINGRP) $(DESTDIR)$(LIBEXECDIR)/mdinit
 	cp -f $(DEMO_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 scripts/mdlib.sh $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	# mdrootfs.sh's commands, run by it with sh (and python3 for the extractor).
@@ -183,7 +194,8 @@ uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -x $(BINDIR)/mdnet.sh ] && [ -f $(CONFDIR)/minidocker.conf ]; then \
 		$(BINDIR)/mdnet.sh down --config $(CONFDIR)/minidocker.conf || true; \
 	fi
-	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor $(DESTDIR)$(LIBEXECDIR)/loop \
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mdhelper $(DESTDIR)$(LIBEXECDIR)/mdmonitor \
+		$(DESTDIR)$(LIBEXECDIR)/mdinit $(DESTDIR)$(LIBEXECDIR)/loop \
 		$(DESTDIR)$(LIBEXECDIR)/mem $(DESTDIR)$(LIBEXECDIR)/ping $(DESTDIR)$(LIBEXECDIR)/mdlib.sh
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/mdbench/,$(notdir $(MDBENCH_LIB)))
 	rmdir $(DESTDIR)$(LIBEXECDIR)/mdbench 2>/dev/null || true

@@ -234,3 +234,50 @@ void restrict_host_root(void)
 	verify_ids(0, 0, 1);
 	keep_default_caps();
 }
+
+/* One kind of id (uid or gid) against its map: 0 is the caller, 1..count
+ * their subordinate range (write_map). */
+static void check_mapped(const char *opt, unsigned long id, unsigned long count,
+			 const char *kind, const char *file)
+{
+	if (id == 0 || (count && id <= count))
+		return;
+	if (!count)
+		die("--user %s: you have no subordinate %ss in %s, so only %s 0 (you) is "
+		    "mapped in the container; ask your administrator for a range (see INSTALL)",
+		    opt, kind, file, kind);
+	die("--user %s: %s %lu is not mapped in the container: its %ss are 0-%lu "
+	    "(0 is you, 1-%lu your range in %s)", opt, kind, id, kind, count, count, file);
+}
+
+void check_user_mapped(const struct caller *c, const char *opt, uid_t uid, gid_t gid)
+{
+	check_mapped(opt, uid, c->subuid_count, "uid", "/etc/subuid");
+	check_mapped(opt, gid, c->subgid_count, "gid", "/etc/subgid");
+}
+
+/* After a drop to a non-zero uid the kernel has cleared the permitted,
+ * effective and ambient sets (no KEEP_CAPS, NO_SETUID_FIXUP locked off by
+ * lock_securebits): verify it rather than believe it. */
+static void verify_no_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		die_errno("capget");
+	for (int i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			die("capabilities are still held after the drop to --user");
+	/* Ambient is a subset of permitted and inheritable: empty too. */
+}
+
+void become_container_user(uid_t uid, gid_t gid, int groups_dropped)
+{
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		die_errno("cannot become uid %u gid %u of the container", (unsigned)uid,
+			  (unsigned)gid);
+	verify_ids(uid, gid, groups_dropped);
+	if (uid != 0)
+		verify_no_caps();
+}

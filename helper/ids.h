@@ -35,6 +35,15 @@ void write_id_maps(pid_t child, const struct caller *c);
  * (SECURITY.md 19-20, 47). Without setgroups_allowed the supplementary
  * groups the process holds are kept (SECURITY.md 48). */
 void become_container_root(int setgroups_allowed);
+/* --user: are uid and gid mapped in the container (0, or within the
+ * caller's subordinate range as the maps put it, 1..count)? Dies with one
+ * line saying what is mapped when not. */
+void check_user_mapped(const struct caller *c, const char *opt, uid_t uid, gid_t gid);
+/* Child, after become_container_root: drop to uid/gid of the namespace.
+ * A non-zero uid keeps no capability (effective, permitted, inheritable,
+ * ambient: verified); the bounding set stays Docker's default, which
+ * no_new_privs makes unreachable. */
+void become_container_user(uid_t uid, gid_t gid, int groups_dropped);
 /* Child of a root caller with --userns host: stay uid 0 but keep only
  * Docker's default capabilities, bounding set included. */
 void restrict_host_root(void);

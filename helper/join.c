@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 const char join_usage[] =
-	"usage: mdhelper exec [--env KEY=VALUE]... [--workdir DIR] NAME [-- COMMAND [ARG]...]";
+	"usage: mdhelper exec [--env KEY=VALUE]... [--workdir DIR] [--user UID[:GID]] NAME [-- COMMAND [ARG]...]";
 
 /* The namespaces, in the order the child joins them: user last, since
  * once in it we hold no capability over the host-owned others. */
@@ -88,6 +88,8 @@ static void parse(struct request *req, const char **name, int argc, char **argv)
 		else if (!strcmp(argv[i], "--env") && req->nenv < REQ_MAX_ENV &&
 			 request_valid_env(v))
 			req->env[req->nenv++] = v;
+		else if (!strcmp(argv[i], "--user"))
+			request_user(req, v);
 		else
 			die("%s %s: not accepted (%s)", argv[i], v, join_usage);
 	}
@@ -173,7 +175,28 @@ MD_NORETURN static void child_main(struct target *t, const struct request *req,
 		become_container_root(t->setgroups_allowed);
 	else
 		restrict_host_root();
+	if (req->user) /* the kernel refuses an id its maps do not hold */
+		become_container_user(req->uid, req->gid, t->setgroups_allowed);
 	spawn_exec(sock, req, saved, use_pty, -1);
+}
+
+/* --user: not into a --userns host container (its uid 0 is host root);
+ * into one's own, the message run gives for an id the maps do not hold
+ * (their ranges now: the container's maps are checked by the kernel at
+ * the drop anyway, and another user's by nothing else). */
+static void check_exec_user(const struct request *req, const struct target *t,
+			    const struct caller *c)
+{
+	struct caller now = *c;
+
+	if (!req->user)
+		return;
+	if (t->ns[NS_USER] < 0)
+		die("--user cannot be used with a --userns host container");
+	if (t->e.uid == c->uid) {
+		caller_subids(&now);
+		check_user_mapped(&now, req->user, req->uid, req->gid);
+	}
 }
 
 /* On a CPU the container's PID 1 may use (affinity.h). */
@@ -208,6 +231,7 @@ int join_container(const struct caller *c, const struct saved_state *saved, int 
 	memset(&t, 0, sizeof t);
 	open_target(&t, name, c);
 	t.keep_groups = !t.setgroups_allowed && c->uid != 0;
+	check_exec_user(&req, &t, c);
 	req.hostname = t.e.hostname; /* HOSTNAME= of the command's environment */
 	/* Root joining another user's container without a pty would hand it
 	 * its terminal: a process left behind in there could read the

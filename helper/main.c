@@ -146,6 +146,8 @@ static int verb_run(struct verb_ctx *v)
 	policy_check(v->cfg, v->rule, v->caller, &req);
 	limits_compute(&run.limits, v->cfg, v->rule, &req);
 	caller_subids(v->caller);
+	if (req.user)
+		check_user_mapped(v->caller, req.user, req.uid, req.gid);
 	ensure_rundir();
 	rootfs_open(&run.rootfs, req.rootfs, v->caller);
 	if (req.name)

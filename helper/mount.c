@@ -21,6 +21,7 @@
 #include "mount.h"
 #include "binds.h"
 #include "masks.h"
+#include "spawn/init.h"
 #include "util.h"
 
 #include <errno.h>
@@ -176,7 +177,7 @@ static void pivot_into(int root)
 }
 
 void mount_container(int rootfd, struct layer *layer, const struct request *req,
-		     uid_t owner, gid_t group)
+		     uid_t owner, gid_t group, int with_init)
 {
 	AUTOCLOSE int root = stage_rootfs(rootfd, layer);
 	struct binds binds;
@@ -186,6 +187,8 @@ void mount_container(int rootfd, struct layer *layer, const struct request *req,
 	stage_proc_sys();
 	masks_apply(STAGED("proc"), STAGED("sys")); /* SECURITY.md 46 */
 	stage_dev();
+	if (with_init)
+		init_stage(STAGED("dev")); /* --init: spawn/init.c */
 	enter_mountpoint(root, "proc", 1);
 	mount_here(STAGED("proc"), NULL, MS_MOVE, NULL, "proc");
 	enter_mountpoint(root, "dev", 1);

@@ -12,8 +12,9 @@
  * root-owned run directory as the layer plan says, mount /proc, /dev,
  * /sys and, for a read-only rootfs, tmpfs on /tmp, /run, /var/tmp owned by
  * the caller, attach the request's binds, pivot_root into it and detach
- * the old root. Dies on any failure. */
+ * the old root; with_init: our init at /dev/mdinit (spawn/init.h). Dies on
+ * any failure. */
 void mount_container(int rootfd, struct layer *layer, const struct request *req,
-		     uid_t owner, gid_t group);
+		     uid_t owner, gid_t group, int with_init);
 
 #endif

@@ -89,6 +89,9 @@ static void enter_user_namespace(const struct run *run, int sock)
 		_exit(MD_EXIT_REFUSED); /* the helper is gone; it said why */
 	sync_expect(sock, SYNC_MAPPED);
 	become_container_root(run->caller->subgid_count > 0);
+	if (run->req->user)
+		become_container_user(run->req->uid, run->req->gid,
+				      run->caller->subgid_count > 0);
 }
 
 /* A bind mount's source must be in our own mount namespace, and the fd the
@@ -127,7 +130,8 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	netif_loopback_up();
 	netif_allow_ping();
 	reopen_rootfs(run);
-	mount_container(run->rootfs.fd, &run->layer, req, run->caller->uid, run->caller->gid);
+	mount_container(run->rootfs.fd, &run->layer, req, run->caller->uid, run->caller->gid,
+			req->init);
 	if (run->layer.userns >= 0)
 		close(run->layer.userns);
 	close(run->rootfs.fd);

@@ -85,11 +85,11 @@ cmd_ps() {
 	helper ps ${json:+"$json"}
 }
 
-# mdctl.sh exec [-i] [-t] [-e KEY=VALUE]... [-w DIR] NAME [--] [COMMAND [ARG]...]
+# mdctl.sh exec [-i] [-t] [-e KEY=VALUE]... [-w DIR] [-u UID[:GID]] NAME [--] [COMMAND [ARG]...]
 #
 # Runs COMMAND (default /bin/sh) inside the running container NAME: in its
 # PID, mount, UTS, IPC, network, user and cgroup namespaces, in its cgroup
-# (its limits count what you run), as its root user, with a fresh
+# (its limits count what you run), as its root user (or -u's), with a fresh
 # environment (PATH, HOME, TERM and your -e values). It may use those of
 # the container's CPUs that your own affinity allows (taskset works).
 #
@@ -98,6 +98,8 @@ cmd_ps() {
 #                      otherwise input and output pass straight through
 #   -e, --env KEY=VALUE
 #   -w, --workdir DIR  directory to start in, inside the container
+#   -u, --user UID[:GID]
+#                      as that uid and gid of the container, as mdrun.sh -u
 #
 # Exit status: the command's own; 125 no such container, or refused.
 cmd_exec() {
@@ -106,9 +108,9 @@ cmd_exec() {
 		case $1 in
 		-h | --help) verb_help exec; exit 0 ;;
 		-i | -t | -it | -ti | --interactive | --tty) shift; left=$((left - 1)) ;;
-		-e | --env | -w | --workdir)
+		-e | --env | -w | --workdir | -u | --user)
 			[ "$left" -ge 2 ] || md_usage_error "option $1 needs a value"
-			case $1 in -e | --env) ex_opt=--env ;; *) ex_opt=--workdir ;; esac
+			case $1 in -e | --env) ex_opt=--env ;; -u | --user) ex_opt=--user ;; *) ex_opt=--workdir ;; esac
 			set -- "$@" "$ex_opt" "$2"
 			shift 2
 			left=$((left - 2)) ;;

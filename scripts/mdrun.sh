@@ -45,6 +45,17 @@
 #                          (tmpfs) can be written
 #       --ephemeral        a throw-away writable layer over your own rootfs
 #                          too (a system rootfs always gets one)
+#   -u, --user UID[:GID]   run the command as this uid and gid inside
+#                          (numbers; GID default 0; HOME=/ unless uid 0):
+#                          0, or within your /etc/subuid and /etc/subgid
+#                          range, which the container maps to 1..count;
+#                          no capabilities unless UID is 0, and no
+#                          supplementary groups when you have a subgid range
+#       --init             run a small init of minidocker's as PID 1, with
+#                          the command as its child: it reaps zombies and
+#                          passes every signal it gets to the command's
+#                          process group (a PID 1 ignores those it has no
+#                          handler for; the command then need not)
 #       --userns private|host
 #                          private (default); host: no user namespace, for
 #                          root only and only where the config allows it
@@ -80,7 +91,8 @@
 # output pass straight through and mdrun.sh prints nothing of its own.
 # INT, TERM and HUP sent to mdrun.sh (kill, timeout, a closed terminal) go
 # to the container's PID 1; one it has no handler for, which a PID 1 never
-# receives, ends the container with SIGKILL instead.
+# receives, ends the container with SIGKILL instead. With --init, PID 1 is
+# the init, which handles them all and passes them on to the command.
 #
 # Exit status: the command's own; 2 bad usage; 125 refused or failed (one
 # line on stderr says why); 126 command not executable; 127 command not
@@ -90,6 +102,8 @@
 #   mdrun.sh                              a shell in the default rootfs
 #   mdrun.sh -r default -- ps -ef
 #   mdrun.sh --hostname lab1 -- hostname
+#   mdrun.sh -u 1000:1000 -- id           as uid 1000 (needs a subuid range)
+#   mdrun.sh --init -- /home/loop         Ctrl-C ends it
 #   mdrun.sh -d -n web -- /home/loop      in the background; then
 #                                         mdctl.sh ps, exec, stats, stop
 #   mdrun.sh -it --rm -- sh               as typed for docker run: a shell
@@ -326,11 +340,11 @@ main() {
 		--version) echo "mdrun.sh (minidocker) $VERSION"; exit 0 ;;
 		# Docker's bundles of its boolean short options, taken apart.
 		-d | -i | -t | -[dit][dit] | -[dit][dit][dit] | \
-		--detach | --interactive | --tty | --rm | --read-only | --ephemeral) val=''; shift; left=$((left - 1)) ;;
+		--detach | --interactive | --tty | --rm | --init | --read-only | --ephemeral) val=''; shift; left=$((left - 1)) ;;
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
-		--env-file | -w | --workdir | --userns | --net | --network | --ip | -v | --volume | --mount)
+		--env-file | -w | --workdir | --userns | --net | --network | --ip | -v | --volume | --mount | -u | --user)
 			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
 			val=$2
 			shift 2
@@ -378,6 +392,8 @@ main() {
 		--read-only) set -- "$@" --layer read-only ;;
 		--ephemeral) set -- "$@" --layer ephemeral ;;
 		--userns) set -- "$@" --userns "$val" ;;
+		-u | --user) set -- "$@" --user "$val" ;;
+		--init) set -- "$@" --init ;;
 		--net | --network)
 			case $val in
 			none | bridge) set -- "$@" --net "$val" ;;

@@ -16,7 +16,7 @@ const char request_usage[] =
 	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none|bridge] [--ip ADDR] "
 	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
 	"[--pids-limit N] [--detach LOGDIR] [--volume SRC:DST[:ro|:rw]]... "
-	"[--layer auto|read-only|ephemeral] -- COMMAND [ARG]...";
+	"[--layer auto|read-only|ephemeral] [--user UID[:GID]] [--init] -- COMMAND [ARG]...";
 
 /* KEY=VALUE with KEY a portable shell identifier. */
 int request_valid_env(const char *s)
@@ -105,6 +105,29 @@ static enum layer_mode layer_option(const char *v)
 	die("--layer must be auto, read-only or ephemeral: %s", v);
 }
 
+/* --user UID[:GID]: numbers only (names would mean reading the rootfs's
+ * /etc/passwd, a file of the caller's); GID 0 when not given, as Docker
+ * for a uid without an entry in the image's passwd. Whether the ids are
+ * mapped is ids.c's to say, once the subordinate ranges are read. */
+void request_user(struct request *req, const char *v)
+{
+	char uid[16];
+	const char *colon = strchr(v, ':');
+	size_t len = colon ? (size_t)(colon - v) : strlen(v);
+	uint64_t u, g = 0;
+
+	if (len >= sizeof uid)
+		die("--user: not a uid[:gid] of numbers: %s", v);
+	memcpy(uid, v, len);
+	uid[len] = '\0';
+	if (parse_u64(uid, 0xfffffffeU, &u) < 0 ||
+	    (colon && parse_u64(colon + 1, 0xfffffffeU, &g) < 0))
+		die("--user: not a uid[:gid] of numbers: %s", v);
+	req->user = v;
+	req->uid = (uid_t)u;
+	req->gid = (gid_t)g;
+}
+
 /* One option and its value; returns how many argv words it used. */
 static int option(struct request *req, const char *opt, const char *v)
 {
@@ -169,6 +192,8 @@ static int option(struct request *req, const char *opt, const char *v)
 		bind_option(req, v);
 	} else if (!strcmp(opt, "--layer")) {
 		req->layer = layer_option(v);
+	} else if (!strcmp(opt, "--user")) {
+		request_user(req, v);
 	} else {
 		die("unknown option: %s", opt);
 	}
@@ -185,6 +210,11 @@ void request_parse(struct request *req, int argc, char **argv)
 	while (i < argc && strcmp(argv[i], "--") != 0) {
 		if (strncmp(argv[i], "--", 2) != 0)
 			die("expected an option or --, got: %s", argv[i]);
+		if (!strcmp(argv[i], "--init")) { /* the one option without a value */
+			req->init = 1;
+			i++;
+			continue;
+		}
 		i += option(req, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 	}
 	if (i >= argc || i + 1 == argc)
@@ -195,6 +225,8 @@ void request_parse(struct request *req, int argc, char **argv)
 		die("--memory-swap must be at least --memory");
 	if (req->net_none && req->ip)
 		die("--ip cannot be used with --net none");
+	if (req->user && req->userns_host)
+		die("--user cannot be used with --userns host");
 	if (req->cpus && req->cpuset)
 		die("--cpus and --cpuset-cpus cannot be used together");
 	req->argv = &argv[i + 1];

@@ -3,6 +3,7 @@
 #define MD_REQUEST_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define REQ_MAX_ENV 256
 #define REQ_MAX_ARGS 1024
@@ -38,6 +39,10 @@ struct request {
 	uint64_t memory, memory_swap, pids; /* 0: not asked */
 	unsigned cpus;            /* --cpus N; 0: not asked */
 	const char *cpuset;       /* --cpuset-cpus LIST, or NULL */
+	int init;                 /* --init: our init as PID 1 (spawn/init.h) */
+	const char *user;         /* --user UID[:GID] as given, or NULL; */
+	uid_t uid;                /*   inside the container; checked against */
+	gid_t gid;                /*   the maps by ids.c:check_user_mapped */
 	const char *log_dir;      /* --detach LOGDIR: in the background, output to LOGDIR/NAME.log */
 	struct bind_request binds[REQ_MAX_BINDS];
 	int nbinds;
@@ -49,6 +54,9 @@ struct request {
  * exit 125, on anything it does not accept. */
 extern const char request_usage[];
 void request_parse(struct request *req, int argc, char **argv);
+/* --user UID[:GID] into req->user, uid, gid (run and exec); dies when it is
+ * not numbers. */
+void request_user(struct request *req, const char *v);
 /* KEY=VALUE with KEY a portable shell identifier. */
 int request_valid_env(const char *s);
 
