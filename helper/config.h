@@ -3,6 +3,7 @@
  *   permit|deny USER|:GROUP [memory=SIZE] [swap=SIZE] [cpus=LIST] [pids=N]
  *                           [containers=N] [ip=CIDR] [bridge=NAME]
  *                           [rootfs=DIR]... [userns=host] [nested=yes|force]
+ *                           [cpu-quota=CPUS] [io=yes|no]
  *   bridge NAME ADDR/PREFIX
  */
 #ifndef MD_CONFIG_H
@@ -35,6 +36,8 @@ struct rule {
 	char rootfs[CONF_MAX_ROOTFS][256]; /* absolute paths, or "~" */
 	int userns_host;
 	int nested;               /* NESTED_NO, _YES or _FORCE (policy_nested) */
+	uint64_t cpu_quota;       /* cpu-quota=: most CPU time, thousandths of a CPU; 0: no cap */
+	int io;                   /* io=yes: --device-read-bps/--device-write-bps allowed */
 };
 
 enum { NESTED_NO, NESTED_YES, NESTED_FORCE };

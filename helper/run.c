@@ -5,7 +5,7 @@
  *   cgroup join; open the child's netns;
  *   start mdnet.sh attach with it (fd 3)
  *   (the veth pair, eth1 in the child's ns)  CONFIGURE -> hostname, lo up,
- *                                                    ping, mounts, cgroup ns
+ *                                                    ping, cgroup ns, mounts
  *   wait for attach                          NET_READY -> eth1 address, up,
  *                                                    route, unshare(NEWUSER)
  *   write uid/gid maps                   <- USERNS_MADE
@@ -113,9 +113,9 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	const struct request *req = run->req;
 
 	/* This process owns nothing of the parent's: its failures must not
-	 * remove the cgroup, and its cgroup fds go now. */
+	 * remove the cgroup. Its cgroup fds stay only until /sys/fs/cgroup
+	 * is built: this process is root's alone until then (SECURITY.md 24). */
 	util_set_cleanup(NULL);
-	cg_release(&run->cg);
 	/* Root through and through until the drop: a real uid of the caller's
 	 * would let them SIGSTOP this privileged process mid-setup. */
 	if (setresuid(0, 0, 0) < 0)
@@ -126,11 +126,14 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	netif_loopback_up();
 	netif_allow_ping();
 	reopen_rootfs(run);
-	mount_container(run->rootfs.fd, run->rootfs.read_only, run->caller->uid,
-			run->caller->gid);
-	close(run->rootfs.fd);
+	/* The parent put us in our group before CONFIGURE: the namespace is
+	 * rooted there, and so is the cgroup2 mount made in it. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die_errno("unshare(CLONE_NEWCGROUP)");
+	mount_container(run->rootfs.fd, run->rootfs.read_only, run->caller->uid,
+			run->caller->gid, &run->cg);
+	cg_release(&run->cg);
+	close(run->rootfs.fd);
 	if (run->net.enabled) {
 		sync_expect(sock, SYNC_NET_READY); /* mdnet.sh made eth1 */
 		netif_eth1_up(run->net.addr, run->net.prefix, run->net.gateway);

@@ -8,6 +8,7 @@
 #define REQ_MAX_ARGS 1024
 #define REQ_MAX_ARG_LEN (64 * 1024)
 #define REQ_MAX_TOTAL (512 * 1024)
+#define REQ_MAX_IO 16 /* --device-read-bps and --device-write-bps, together */
 
 struct request {
 	const char *rootfs;       /* absolute path, checked by rootfs.c */
@@ -24,6 +25,13 @@ struct request {
 	unsigned cpus;            /* --cpus N; 0: not asked */
 	const char *cpuset;       /* --cpuset-cpus LIST, or NULL */
 	const char *log_dir;      /* --detach LOGDIR: in the background, output to LOGDIR/NAME.log */
+	unsigned cpu_quota;       /* --cpu-quota CPUS, in thousandths of a CPU; 0: not asked */
+	struct req_io {           /* --device-read-bps / --device-write-bps DEV:RATE */
+		char path[256];   /* /dev/..., resolved as the caller by core/limits.c */
+		uint64_t bps;
+		int write;
+	} io[REQ_MAX_IO];
+	int nio;
 	char *const *argv;        /* the command; never empty */
 };
 
