@@ -46,7 +46,6 @@ static const char *const ctl_name[CG_NCTL] = { "memory", "cpuset", "pids", "cpua
 static const char *const v2_name[CG_NCTL] = { "memory", "cpuset", "pids", NULL, "cpu", "io" };
 /* The slots every container uses; CG_CPU and CG_BLKIO only on request. */
 #define CG_BASE ((1u << CG_MEMORY) | (1u << CG_CPUSET) | (1u << CG_PIDS) | (1u << CG_CPUACCT))
-#define CG_ALL ((1u << CG_NCTL) - 1)
 
 /* The files each mode keeps a value in. */
 struct cg_files {
