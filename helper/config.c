@@ -119,11 +119,25 @@ static int nested_option(struct rule *r, const char *v)
 	return 0;
 }
 
+/* cpu-quota=CPUS: a decimal number of CPUs, 0.01 to 1024. */
+static int cpu_quota_option(struct rule *r, const char *v)
+{
+	return parse_milli(v, 1024000, &r->cpu_quota) < 0 || r->cpu_quota < 10 ? -1 : 0;
+}
+
+/* io=yes|no: may containers get I/O limits (--device-read-bps ...)? */
+static int io_option(struct rule *r, const char *v)
+{
+	r->io = strcmp(v, "yes") == 0;
+	return r->io || strcmp(v, "no") == 0 ? 0 : -1;
+}
+
 /* One KEY=VALUE of a rule; *seen guards against saying a key twice. */
 static int rule_option(struct rule *r, const char *key, const char *v, unsigned *seen)
 {
 	static const char *const keys[] = { "memory", "swap", "cpus", "pids",
-		"containers", "ip", "bridge", "rootfs", "userns", "nested", "bind" };
+		"containers", "ip", "bridge", "rootfs", "userns", "nested", "bind",
+		"cpu-quota", "io" };
 	unsigned i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -146,6 +160,8 @@ static int rule_option(struct rule *r, const char *key, const char *v, unsigned 
 	case 8: r->userns_host = 1; return strcmp(v, "host") == 0 ? 0 : -1;
 	case 9: return nested_option(r, v);
 	case 10: return bind_option(r, v);
+	case 11: return cpu_quota_option(r, v);
+	case 12: return io_option(r, v);
 	default: return -2;
 	}
 }

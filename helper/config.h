@@ -3,7 +3,7 @@
  *   permit|deny USER|:GROUP [memory=SIZE] [swap=SIZE] [cpus=LIST] [pids=N]
  *                           [containers=N] [ip=CIDR] [bridge=NAME]
  *                           [rootfs=DIR]... [bind=DIR[:ro]]... [userns=host]
- *                           [nested=yes|force]
+ *                           [nested=yes|force] [cpu-quota=CPUS] [io=yes|no]
  *   bridge NAME ADDR/PREFIX
  */
 #ifndef MD_CONFIG_H
@@ -40,6 +40,8 @@ struct rule {
 	int binds_ro[CONF_MAX_BINDS];      /* 1: read-only binds only (DIR:ro) */
 	int userns_host;
 	int nested;               /* NESTED_NO, _YES or _FORCE (policy_nested) */
+	uint64_t cpu_quota;       /* cpu-quota=: most CPU time, thousandths of a CPU; 0: no cap */
+	int io;                   /* io=yes: --device-read-bps/--device-write-bps allowed */
 };
 
 enum { NESTED_NO, NESTED_YES, NESTED_FORCE };

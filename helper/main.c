@@ -54,6 +54,9 @@ static const char help[] =
 	"  --ip ADDR             this address on the bridge (default: the first free)\n"
 	"  --memory BYTES, --memory-swap BYTES, --cpus N, --cpuset-cpus LIST,\n"
 	"  --pids-limit N        resource limits (cgroups)\n"
+	"  --cpu-quota CPUS      CPU time, in CPUs (0.5: half of one)\n"
+	"  --device-read-bps DEV:RATE, --device-write-bps DEV:RATE\n"
+	"                        I/O limit on a disk, bytes/s (e.g. /dev/vda:10M)\n"
 	"  --detach LOGDIR       run in the background: print the container's name,\n"
 	"                        write its output to LOGDIR/NAME.log (yours)\n"
 	"\n"
@@ -145,6 +148,7 @@ static int verb_run(struct verb_ctx *v)
 	request_parse(&req, v->argc, v->argv);
 	policy_check(v->cfg, v->rule, v->caller, &req);
 	limits_compute(&run.limits, v->cfg, v->rule, &req);
+	limits_devices(&run.limits, &req, v->caller);
 	caller_subids(v->caller);
 	if (req.user)
 		check_user_mapped(v->caller, req.user, req.uid, req.gid);

@@ -16,10 +16,13 @@
  *   masked as runc does (masks.c) before they are moved in; /dev a fresh
  *   tmpfs with only null zero full random urandom tty and a new devpts
  *   instance; the rootfs itself nosuid,nodev (SECURITY.md 33, 46);
- * - pivot_root, then detach the old root, staging included (SECURITY.md 31). */
+ * - pivot_root, then detach the old root, staging included (SECURITY.md 31);
+ * - /sys/fs/cgroup shows the container's own groups, read-only, staged in
+ *   the fresh sysfs before it is moved in (cgroup/view.c; issue 16). */
 #define _GNU_SOURCE
 #include "mount.h"
 #include "binds.h"
+#include "cgroup/view.h"
 #include "masks.h"
 #include "spawn/init.h"
 #include "util.h"
@@ -112,6 +115,23 @@ static void stage_proc_sys(void)
 		die_errno("mounting sysfs");
 }
 
+/* ---- /sys/fs/cgroup: the container's limits, read-only ---- */
+
+/* On the staged sysfs, which nobody else has seen: the caller's rootfs is
+ * not involved. Must run in the container's cgroup namespace (v2 roots
+ * the mount there). */
+static void stage_cgroup(const struct cg *cg)
+{
+	AUTOCLOSE int target = open(STAGED("sys/fs/cgroup"), O_PATH | O_DIRECTORY | O_NOFOLLOW |
+				    O_CLOEXEC);
+
+	if (target < 0)
+		die_errno("open(\"%s\")", STAGED("sys/fs/cgroup"));
+	cg_view_mount(cg, target);
+}
+
+/* ---- */
+
 static void stage_dev(void)
 {
 	static const struct { const char *name; unsigned maj, min; } nodes[] = {
@@ -177,15 +197,15 @@ static void pivot_into(int root)
 }
 
 void mount_container(int rootfd, struct layer *layer, const struct request *req,
-		     uid_t owner, gid_t group, int with_init)
+		     uid_t owner, gid_t group, int with_init, const struct cg *cg)
 {
 	AUTOCLOSE int root = stage_rootfs(rootfd, layer);
 	struct binds binds;
 
 	binds_open(&binds, req, owner, group);
-
 	stage_proc_sys();
 	masks_apply(STAGED("proc"), STAGED("sys")); /* SECURITY.md 46 */
+	stage_cgroup(cg);
 	stage_dev();
 	if (with_init)
 		init_stage(STAGED("dev")); /* --init: spawn/init.c */

@@ -4,6 +4,7 @@
 
 #include "core/request.h"
 #include "layer.h"
+#include "cgroup/cgroup.h"
 
 #include <sys/types.h>
 
@@ -13,8 +14,11 @@
  * /sys and, for a read-only rootfs, tmpfs on /tmp, /run, /var/tmp owned by
  * the caller, attach the request's binds, pivot_root into it and detach
  * the old root; with_init: our init at /dev/mdinit (spawn/init.h). Dies on
- * any failure. */
+ * any failure.
+ * cg: the container's groups, for /sys/fs/cgroup; the caller is already in
+ * them and in its own cgroup namespace. */
 void mount_container(int rootfd, struct layer *layer, const struct request *req,
-		     uid_t owner, gid_t group, int with_init);
+		     uid_t owner, gid_t group, int with_init,
+		     const struct cg *cg);
 
 #endif

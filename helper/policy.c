@@ -121,6 +121,24 @@ static void check_cpus(const struct config *cfg, const struct rule *r,
 				    req->cpuset, cfg->file, r->line);
 }
 
+/* cpu-quota= caps --cpu-quota; io=yes allows I/O limits at all. */
+static void check_cpu_quota_io(const struct config *cfg, const struct rule *r,
+			       const struct request *req)
+{
+	char a[32], b[32];
+
+	if (r->cpu_quota && req->cpu_quota > r->cpu_quota) {
+		format_milli(req->cpu_quota, a, sizeof a);
+		format_milli(r->cpu_quota, b, sizeof b);
+		die("--cpu-quota %s exceeds your limit cpu-quota=%s (%s:%d)", a, b, cfg->file,
+		    r->line);
+	}
+	if (req->nio && !r->io)
+		die("%s is not allowed for you: your rule has no io=yes (%s:%d)",
+		    req->io[0].write ? "--device-write-bps" : "--device-read-bps", cfg->file,
+		    r->line);
+}
+
 void policy_check(const struct config *cfg, const struct rule *r,
 		  const struct caller *c, const struct request *req)
 {
@@ -137,6 +155,7 @@ void policy_check(const struct config *cfg, const struct rule *r,
 		    (unsigned long long)req->pids, (unsigned long long)r->pids,
 		    cfg->file, r->line);
 	check_cpus(cfg, r, req);
+	check_cpu_quota_io(cfg, r, req);
 	if (!policy_rootfs_allowed(r, c, req->rootfs))
 		die("rootfs %s is not in a directory you may use (%s:%d)",
 		    req->rootfs, cfg->file, r->line);
@@ -244,6 +263,20 @@ static void print_cpus(const struct rule *r)
 	printf("\n");
 }
 
+static void print_cpu_quota_io(const struct rule *r)
+{
+	char q[32];
+
+	if (r->cpu_quota) {
+		format_milli(r->cpu_quota, q, sizeof q);
+		printf("%-12s %s CPUs at most (also the default)\n", "cpu-quota", q);
+	} else {
+		printf("%-12s no limit\n", "cpu-quota");
+	}
+	printf("%-12s %s\n", "io", r->io ? "allowed (--device-read-bps, --device-write-bps)"
+					 : "not allowed (a rule's io=yes allows them)");
+}
+
 static void print_ip(uint32_t a)
 {
 	printf("%u.%u.%u.%u", a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255);
@@ -259,6 +292,7 @@ void policy_print(const struct config *cfg, const struct rule *r, const struct c
 	else
 		printf("%-12s not allowed\n", "memory-swap");
 	print_cpus(r);
+	print_cpu_quota_io(r);
 	if (r->pids)
 		printf("%-12s %llu\n", "pids", (unsigned long long)r->pids);
 	else

@@ -5,7 +5,7 @@
  *   cgroup join; open the child's netns;
  *   start mdnet.sh attach with it (fd 3)
  *   (the veth pair, eth1 in the child's ns)  CONFIGURE -> hostname, lo up,
- *                                                    ping, mounts, cgroup ns
+ *                                                    ping, cgroup ns, mounts
  *   wait for attach                          NET_READY -> eth1 address, up,
  *                                                    route, unshare(NEWUSER)
  *   write uid/gid maps                   <- USERNS_MADE
@@ -116,10 +116,10 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	const struct request *req = run->req;
 
 	/* This process owns nothing of the parent's: its failures must not
-	 * remove the cgroup, and its cgroup fds go now. */
+	 * remove the cgroup. Its cgroup fds stay only until /sys/fs/cgroup
+	 * is built: this process is root's alone until then (SECURITY.md 24). */
 	util_set_cleanup(NULL);
 	cg_enter_self(&run->cg); /* v1; on v2 the parent puts us there */
-	cg_release(&run->cg);
 	/* Root through and through until the drop: a real uid of the caller's
 	 * would let them SIGSTOP this privileged process mid-setup. */
 	if (setresuid(0, 0, 0) < 0)
@@ -130,13 +130,17 @@ MD_NORETURN static void child_main(struct run *run, int sock)
 	netif_loopback_up();
 	netif_allow_ping();
 	reopen_rootfs(run);
+	/* In our group already (on v1 we entered it first thing; on v2 we were
+	 * born or put there before CONFIGURE): the namespace is rooted there,
+	 * and so is the cgroup2 mount made in it. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die_errno("unshare(CLONE_NEWCGROUP)");
 	mount_container(run->rootfs.fd, &run->layer, req, run->caller->uid, run->caller->gid,
-			req->init);
+			req->init, &run->cg);
+	cg_release(&run->cg);
 	if (run->layer.userns >= 0)
 		close(run->layer.userns);
 	close(run->rootfs.fd);
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		die_errno("unshare(CLONE_NEWCGROUP)");
 	if (run->net.enabled) {
 		sync_expect(sock, SYNC_NET_READY); /* mdnet.sh made eth1 */
 		netif_eth1_up(run->net.addr, run->net.prefix, run->net.gateway);

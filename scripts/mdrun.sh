@@ -22,6 +22,12 @@
 #                          rule allows on this machine
 #       --cpuset-cpus LIST run on these CPUs, e.g. 0-1,3
 #       --pids-limit N     most processes inside (default: your rule's pids=)
+#       --cpu-quota CPUS   CPU time, as a number of CPUs: 0.5 is half of one
+#                          (default: your rule's cpu-quota=, else none)
+#       --device-read-bps DEV:RATE, --device-write-bps DEV:RATE
+#                          read or write at most RATE bytes/s (k, M, G) on
+#                          the disk DEV, e.g. /dev/vda:10M (repeatable;
+#                          needs io=yes in your rule)
 #   -n, --name NAME        the container's name: a-z, 0-9, _ . - (default:
 #                          the first free md-USER-N); see mdctl.sh ps
 #   -d, --detach           run in the background: print the container's
@@ -344,7 +350,8 @@ main() {
 		--*=*) val=${opt#*=}; opt=${opt%%=*}; shift; left=$((left - 1)) ;;
 		-r | --rootfs | -H | --hostname | -m | --memory | --memory-swap | \
 		-c | --cpus | --cpuset-cpus | --pids-limit | -n | --name | -e | --env | \
-		--env-file | -w | --workdir | --userns | --net | --network | --ip | -v | --volume | --mount | -u | --user)
+		--env-file | -w | --workdir | --userns | --net | --network | --ip | -v | --volume | --mount | -u | --user | \
+		--cpu-quota | --device-read-bps | --device-write-bps)
 			[ "$left" -ge 2 ] || md_usage_error "option $opt needs a value"
 			val=$2
 			shift 2
@@ -366,6 +373,9 @@ main() {
 			cpus=$val cpus_given=1 ;;
 		--cpuset-cpus) cpuset_given=1; set -- "$@" --cpuset-cpus "$val" ;;
 		--pids-limit) count_arg "$opt" "$val"; set -- "$@" --pids-limit "$val" ;;
+		--cpu-quota) set -- "$@" --cpu-quota "$val" ;;
+		--device-read-bps) set -- "$@" --device-read-bps "$val" ;;
+		--device-write-bps) set -- "$@" --device-write-bps "$val" ;;
 		-n | --name) set -- "$@" --name "$val" ;;
 		-d | --detach) detach_to_log ;;
 		# What minidocker always does: input reaches the container, which

@@ -76,6 +76,33 @@ static void test_sizes(void)
 	CHECK(strcmp(buf, "100") == 0);
 }
 
+/* CPU quotas, in thousandths of a CPU (issue 16). */
+static void test_milli(void)
+{
+	static const char *const bad[] = { "", ".5", "1.", "0.0001", "-1", "1e3", "1,5", "2x",
+					   "0x10", "1.2.3", " 1", "1025", NULL };
+	uint64_t v;
+	char buf[32];
+
+	CHECK(parse_milli("0.5", 1024000, &v) == 0 && v == 500);
+	CHECK(parse_milli("2", 1024000, &v) == 0 && v == 2000);
+	CHECK(parse_milli("2.0", 1024000, &v) == 0 && v == 2000);
+	CHECK(parse_milli("0.01", 1024000, &v) == 0 && v == 10);
+	CHECK(parse_milli("1.125", 1024000, &v) == 0 && v == 1125);
+	CHECK(parse_milli("1024", 1024000, &v) == 0 && v == 1024000);
+	CHECK(parse_milli("1024.001", 1024000, &v) < 0);
+	for (const char *const *s = bad; *s; s++)
+		CHECK(parse_milli(*s, 1024000, &v) < 0);
+	format_milli(500, buf, sizeof buf);
+	CHECK(strcmp(buf, "0.5") == 0);
+	format_milli(2000, buf, sizeof buf);
+	CHECK(strcmp(buf, "2") == 0);
+	format_milli(1125, buf, sizeof buf);
+	CHECK(strcmp(buf, "1.125") == 0);
+	format_milli(10, buf, sizeof buf);
+	CHECK(strcmp(buf, "0.01") == 0);
+}
+
 static void test_cpulists(void)
 {
 	uint64_t m[16];
@@ -196,6 +223,14 @@ static void test_config(void)
 	CHECK(error_is("permit a bind=rel\n", "test.conf:1: bad bind: rel"));
 	CHECK(error_is("permit a bind=/srv/x:rw\n", "test.conf:1: bad bind: /srv/x:rw"));
 	CHECK(error_is("permit a bind=/srv/x/\n", "test.conf:1: bad bind: /srv/x/"));
+	CHECK(parses("permit a cpu-quota=1.5 io=yes\npermit b io=no\npermit c\n", &cfg));
+	CHECK(cfg.rules[0].cpu_quota == 1500 && cfg.rules[0].io && !cfg.rules[1].io &&
+	      !cfg.rules[2].io && cfg.rules[2].cpu_quota == 0);
+	config_free(&cfg);
+	CHECK(error_is("permit alice cpu-quota=0\n", "test.conf:1: bad cpu-quota: 0"));
+	CHECK(error_is("permit alice cpu-quota=1e3\n", "test.conf:1: bad cpu-quota: 1e3"));
+	CHECK(error_is("permit alice io=1\n", "test.conf:1: bad io: 1"));
+	CHECK(error_is("permit alice io=yes io=no\n", "test.conf:1: io given twice"));
 	CHECK(error_is("bridge md0\n", "test.conf:1: expected: bridge NAME ADDR/PREFIX"));
 	{
 		struct config c2;
@@ -227,6 +262,7 @@ int main(void)
 {
 	test_numbers();
 	test_sizes();
+	test_milli();
 	test_cpulists();
 	test_names();
 	test_addresses();

@@ -39,7 +39,13 @@
 #define CG_MAX_CPUS 1024 /* as parse.c's CPU lists */
 #define RMDIR_PATIENCE_MS 1000
 
-static const char *const ctl_name[CG_NCTL] = { "memory", "cpuset", "pids", "cpuacct" };
+static const char *const ctl_name[CG_NCTL] = { "memory", "cpuset", "pids", "cpuacct", "cpu",
+						 "blkio" };
+/* v2's controller of each slot, for cgroup.subtree_control: NULL where v2
+ * needs none (CPU time is counted in every group). */
+static const char *const v2_name[CG_NCTL] = { "memory", "cpuset", "pids", NULL, "cpu", "io" };
+/* The slots every container uses; CG_CPU and CG_BLKIO only on request. */
+#define CG_BASE ((1u << CG_MEMORY) | (1u << CG_CPUSET) | (1u << CG_PIDS) | (1u << CG_CPUACCT))
 
 /* The files each mode keeps a value in. */
 struct cg_files {
@@ -132,14 +138,16 @@ static int nslots(enum cg_mode mode)
 
 static int slot(const struct cg *cg, enum cg_ctl c)
 {
-	return cg->mode == CG_V2 ? 0 : (int)c;
+	return cg->mode == CG_V2 ? 0 : cg->slot_of[c];
 }
 
-/* "/sys/fs/cgroup[/ctl]/MD_CGROUP_NAME[/id]", for messages. */
-static void group_path(char *buf, size_t size, enum cg_mode mode, int s, const char *id)
+/* "/sys/fs/cgroup[/hierarchy]/MD_CGROUP_NAME[/id]", for messages. */
+static void group_path(char *buf, size_t size, const struct cg *cg, int s, const char *id)
 {
-	snprintf(buf, size, "%s%s%s/%s%s%s", CG_ROOT, mode == CG_V2 ? "" : "/",
-		 mode == CG_V2 ? "" : ctl_name[s], MD_CGROUP_NAME,
+	const char *hier = cg->hier[s][0] ? cg->hier[s] : ctl_name[s];
+
+	snprintf(buf, size, "%s%s%s/%s%s%s", CG_ROOT, cg->mode == CG_V2 ? "" : "/",
+		 cg->mode == CG_V2 ? "" : hier, MD_CGROUP_NAME,
 		 id ? "/" : "", id ? id : "");
 }
 
@@ -190,23 +198,58 @@ static int open_hier(int root, enum cg_mode mode, enum cg_ctl c)
 	return fd;
 }
 
-/* v1's cpuacct, optional: its own hierarchy here, co-mounted with cpu as
- * "cpu,cpuacct" on Ubuntu (where "cpuacct" is a symlink: never followed).
- * Returns -1 when the machine has none. */
-static int open_cpuacct(int root)
+/* v1's optional hierarchies: cpuacct and cpu have one each on some hosts
+ * (this CI machine), share "cpu,cpuacct" on Debian and Ubuntu (where "cpu"
+ * and "cpuacct" are symlinks: never followed). Returns -1 when the machine
+ * has none; *name is the directory found. */
+static int open_optional(int root, enum cg_ctl c, const char **name)
 {
-	static const char *const names[] = { "cpuacct", "cpu,cpuacct" };
+	static const char *const names[CG_NCTL][2] = {
+		[CG_CPUACCT] = { "cpuacct", "cpu,cpuacct" },
+		[CG_CPU] = { "cpu", "cpu,cpuacct" },
+		[CG_BLKIO] = { "blkio", NULL },
+	};
 
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+	for (size_t i = 0; i < 2 && names[c][i]; i++) {
 		struct statfs sf;
-		int fd = openat(root, names[i], CG_DIR_FLAGS);
+		int fd = openat(root, names[c][i], CG_DIR_FLAGS);
 
-		if (fd >= 0 && fstatfs(fd, &sf) == 0 && (long)sf.f_type == CGROUP_SUPER_MAGIC)
+		if (fd >= 0 && fstatfs(fd, &sf) == 0 && (long)sf.f_type == CGROUP_SUPER_MAGIC) {
+			*name = names[c][i];
 			return fd;
+		}
 		if (fd >= 0)
 			close(fd);
 	}
 	return -1;
+}
+
+/* The hierarchy of slot s, its directory name kept in cg->hier[s]; -1
+ * where the machine has no such optional hierarchy, or where s shares an
+ * earlier slot's ("cpu,cpuacct": cg->slot_of[s] then names that slot, so
+ * that one group is made, written and removed once). */
+static int open_slot(int root, struct cg *cg, int s)
+{
+	const char *name = ctl_name[s];
+	int fd;
+
+	if (cg->mode == CG_V2)
+		return s == 0 ? open_hier(root, CG_V2, CG_MEMORY) : -1;
+	if (s < CG_CPUACCT)
+		fd = open_hier(root, CG_V1, (enum cg_ctl)s);
+	else
+		fd = open_optional(root, (enum cg_ctl)s, &name);
+	if (fd < 0)
+		return -1;
+	for (int t = 0; t < s; t++) {
+		if (strcmp(cg->hier[t], name) == 0) {
+			cg->slot_of[s] = t;
+			close(fd);
+			return -1;
+		}
+	}
+	xsnprintf(cg->hier[s], sizeof cg->hier[s], "%s", name);
+	return fd;
 }
 
 /* SECURITY.md 28: a parent group someone else owns or may write could hand
@@ -383,7 +426,7 @@ static void put(struct cg *cg, enum cg_ctl c, const char *file, const char *valu
 
 	if (write_file_at(cg->fd[s], file, value) < 0) {
 		char path[256];
-		group_path(path, sizeof path, cg->mode, s, cg->id);
+		group_path(path, sizeof path, cg, s, cg->id);
 		fail_errno("cgroup: write %s to %s/%s", value, path, file);
 	}
 }
@@ -400,7 +443,7 @@ static void put_ull(struct cg *cg, enum cg_ctl c, const char *file, unsigned lon
 
 /* v2 has no memory.* files in the root: look in MD_CGROUP_NAME, which
  * cg_create sets up the same way; on v1 the hierarchy root has them. */
-static void setup_parents(struct cg *cg, int root);
+static void setup_parents(struct cg *cg, int root, unsigned want);
 
 /* fstatat, not faccessat: access checks use the real uid of a setuid
  * program, and only existence matters here. */
@@ -425,7 +468,7 @@ int cg_swap_supported(void)
 	} else {
 		struct cg probe = { .mode = CG_V2 };
 		char name[128];
-		setup_parents(&probe, root);
+		setup_parents(&probe, root, CG_BASE);
 		close(probe.parent_fd[0]);
 		xsnprintf(name, sizeof name, "%s/%s", MD_CGROUP_NAME, files_v2.swap_limit);
 		swap_known = exists_at(hier, name);
@@ -453,28 +496,49 @@ static void check_limits(const struct cg_limits *lim)
 			fail("cgroup: malformed CPU list (only digits, ',' and '-' are allowed)");
 		fail("cgroup: malformed CPU list \"%s\"", lim->cpus);
 	}
+	if (lim->cpu_quota && (lim->cpu_quota < CG_QUOTA_MIN || lim->cpu_quota > CG_QUOTA_MAX))
+		fail("cgroup: a CPU quota must be between 0.01 and 1024 CPUs");
+	if (lim->nio < 0 || lim->nio > CG_IO_MAX)
+		fail("cgroup: too many I/O limits (at most %d devices)", CG_IO_MAX);
 	if (lim->memory_swap > lim->memory && !cg_swap_supported())
 		fail("cgroup: this kernel does not account swap (no %s): a swap limit cannot be set",
 		     cg_detect() == CG_V2 ? files_v2.swap_limit : files_v1.swap_limit);
 }
 
-/* v2: controllers are enabled top-down; writes only what is missing. */
-static void enable_controllers(int dirfd, const char *path)
+/* v2: controllers are enabled top-down; writes only what is missing. A
+ * controller the machine lacks is named before any write fails on it. */
+static void enable_controllers(int dirfd, const char *path, unsigned want)
 {
-	char have[512];
+	char have[512], exists[512];
 	int c;
 
-	if (read_file_at(dirfd, "cgroup.subtree_control", have, sizeof have) < 0)
+	if (read_file_at(dirfd, "cgroup.subtree_control", have, sizeof have) < 0 ||
+	    read_file_at(dirfd, "cgroup.controllers", exists, sizeof exists) < 0)
 		fail_errno("cgroup: read %s/cgroup.subtree_control", path);
-	for (c = 0; c < CG_CPUACCT; c++) { /* v2 counts CPU time without a controller */
+	for (c = 0; c < CG_NCTL; c++) {
 		char op[16];
-		if (has_word(have, ctl_name[c]))
+		if (!v2_name[c] || !(want & (1u << c)) || has_word(have, v2_name[c]))
 			continue;
-		xsnprintf(op, sizeof op, "+%s", ctl_name[c]);
+		if (!has_word(exists, v2_name[c]))
+			fail("cgroup: this machine's cgroup2 at %s has no %s controller", path,
+			     v2_name[c]);
+		xsnprintf(op, sizeof op, "+%s", v2_name[c]);
 		if (write_file_at(dirfd, "cgroup.subtree_control", op) < 0)
 			fail_errno("cgroup: enable the %s controller in %s/cgroup.subtree_control",
-				   ctl_name[c], path);
+				   v2_name[c], path);
 	}
+}
+
+/* What each optional slot is wanted for, for the message when the machine
+ * lacks its hierarchy. */
+static void require_optional(int s)
+{
+	if (s == CG_CPU)
+		fail("cgroup: a CPU quota needs the cpu controller, and %s has no cpu hierarchy",
+		     CG_ROOT);
+	if (s == CG_BLKIO)
+		fail("cgroup: I/O limits need the blkio controller, and %s has no blkio hierarchy",
+		     CG_ROOT);
 }
 
 /* v1: a new cpuset group starts with no CPUs and no memory nodes, and no
@@ -497,22 +561,24 @@ static void copy_from(int from, int to, const char *file, const char *path, int 
 		fail_errno("cgroup: write %s/%s", path, file);
 }
 
-/* MD_CGROUP_NAME in every hierarchy: made if missing, opened, checked. */
-static void setup_parents(struct cg *cg, int root)
+/* MD_CGROUP_NAME in every hierarchy it wants: made if missing, opened,
+ * checked. */
+static void setup_parents(struct cg *cg, int root, unsigned want)
 {
 	int s;
 
 	for (s = 0; s < nslots(cg->mode); s++) {
-		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
-						     : open_hier(root, cg->mode, (enum cg_ctl)s);
+		AUTOCLOSE int hier = (want & (1u << s)) ? open_slot(root, cg, s) : -1;
 		char path[256];
 
+		if (hier < 0 && (want & (1u << s)) && cg->slot_of[s] == s)
+			require_optional(s); /* no cpuacct is fine: stats show no CPU time */
 		if (hier < 0)
-			continue; /* no cpuacct: stats show no CPU time */
+			continue;
 
-		group_path(path, sizeof path, cg->mode, s, NULL);
+		group_path(path, sizeof path, cg, s, NULL);
 		if (cg->mode == CG_V2)
-			enable_controllers(hier, CG_ROOT);
+			enable_controllers(hier, CG_ROOT, want);
 		if (mkdirat(hier, MD_CGROUP_NAME, 0755) < 0 && errno != EEXIST)
 			fail_errno("cgroup: mkdir(\"%s\")", path);
 		cg->parent_fd[s] = openat(hier, MD_CGROUP_NAME, CG_DIR_FLAGS);
@@ -520,7 +586,7 @@ static void setup_parents(struct cg *cg, int root)
 			fail_errno("cgroup: open(\"%s\")", path);
 		check_root_owned(cg->parent_fd[s], path);
 		if (cg->mode == CG_V2)
-			enable_controllers(cg->parent_fd[s], path);
+			enable_controllers(cg->parent_fd[s], path, want);
 		if (cg->mode == CG_V1 && s == CG_CPUSET) {
 			copy_from(hier, cg->parent_fd[s], "cpuset.mems", path, 1);
 			copy_from(hier, cg->parent_fd[s], "cpuset.cpus", path, 1);
@@ -539,7 +605,7 @@ static void make_groups(struct cg *cg)
 
 		if (cg->parent_fd[s] < 0)
 			continue;
-		group_path(path, sizeof path, cg->mode, s, cg->id);
+		group_path(path, sizeof path, cg, s, cg->id);
 		if (mkdirat(cg->parent_fd[s], cg->id, 0755) < 0) {
 			if (errno != EEXIST)
 				fail_errno("cgroup: mkdir(\"%s\")", path);
@@ -583,7 +649,7 @@ static void write_cpuset(struct cg *cg, const struct cg_limits *lim)
 	struct cpus set, parent;
 
 	if (cg->mode == CG_V1) {
-		group_path(path, sizeof path, cg->mode, s, cg->id);
+		group_path(path, sizeof path, cg, s, cg->id);
 		copy_from(cg->parent_fd[s], cg->fd[s], "cpuset.mems", path, 0);
 	}
 	if (!lim->cpus[0]) {
@@ -619,14 +685,64 @@ static void write_memory(struct cg *cg, const struct cg_limits *lim)
 	}
 }
 
+/* v1: the period first, so that the quota is a share of a known one. */
+static void write_cpu_quota(struct cg *cg, const struct cg_limits *lim)
+{
+	unsigned long long quota_us = (unsigned long long)lim->cpu_quota *
+				      (CG_QUOTA_PERIOD_US / 1000);
+	char value[64];
+
+	if (!lim->cpu_quota)
+		return;
+	if (cg->mode == CG_V2) {
+		xsnprintf(value, sizeof value, "%llu %u", quota_us, CG_QUOTA_PERIOD_US);
+		put(cg, CG_CPU, "cpu.max", value);
+		return;
+	}
+	put_ull(cg, CG_CPU, "cpu.cfs_period_us", CG_QUOTA_PERIOD_US);
+	put_ull(cg, CG_CPU, "cpu.cfs_quota_us", quota_us);
+}
+
+/* v1: one "MAJ:MIN BYTES" line per device and direction; v2: one io.max
+ * line per device with the directions it limits. */
+static void write_io(struct cg *cg, const struct cg_limits *lim)
+{
+	char value[128];
+
+	for (int i = 0; i < lim->nio; i++) {
+		const struct cg_io *d = &lim->io[i];
+		char r[40] = "", w[40] = "";
+
+		if (cg->mode == CG_V2) {
+			if (d->rbps)
+				xsnprintf(r, sizeof r, " rbps=%llu", d->rbps);
+			if (d->wbps)
+				xsnprintf(w, sizeof w, " wbps=%llu", d->wbps);
+			xsnprintf(value, sizeof value, "%u:%u%s%s", d->major, d->minor, r, w);
+			put(cg, CG_BLKIO, "io.max", value);
+			continue;
+		}
+		if (d->rbps) {
+			xsnprintf(value, sizeof value, "%u:%u %llu", d->major, d->minor, d->rbps);
+			put(cg, CG_BLKIO, "blkio.throttle.read_bps_device", value);
+		}
+		if (d->wbps) {
+			xsnprintf(value, sizeof value, "%u:%u %llu", d->major, d->minor, d->wbps);
+			put(cg, CG_BLKIO, "blkio.throttle.write_bps_device", value);
+		}
+	}
+}
+
 static void init_cg(struct cg *cg, enum cg_mode mode, const char *id)
 {
 	int s;
 
 	memset(cg, 0, sizeof *cg);
 	cg->mode = mode;
-	for (s = 0; s < CG_NCTL; s++)
+	for (s = 0; s < CG_NCTL; s++) {
 		cg->parent_fd[s] = cg->fd[s] = -1;
+		cg->slot_of[s] = s;
+	}
 	snprintf(cg->id, sizeof cg->id, "%s", id);
 }
 
@@ -639,13 +755,16 @@ void cg_create(struct cg *cg, const char *id, const struct cg_limits *lim)
 	init_cg(cg, cg_detect(), id);
 	check_limits(lim);
 	root = open_root();
-	setup_parents(cg, root);
+	setup_parents(cg, root, CG_BASE | (lim->cpu_quota ? 1u << CG_CPU : 0) |
+				(lim->nio ? 1u << CG_BLKIO : 0));
 	half_made = cg;
 	make_groups(cg);
 	write_cpuset(cg, lim);
 	write_memory(cg, lim);
 	if (lim->pids)
 		put_ull(cg, CG_PIDS, "pids.max", lim->pids);
+	write_cpu_quota(cg, lim);
+	write_io(cg, lim);
 	half_made = NULL;
 }
 
@@ -667,7 +786,7 @@ void cg_enter_self(struct cg *cg)
 			continue;
 		if (write_file_at(cg->fd[s], "tasks", "0") < 0) {
 			char path[256];
-			group_path(path, sizeof path, cg->mode, s, cg->id);
+			group_path(path, sizeof path, cg, s, cg->id);
 			die_errno("cgroup: entering %s/tasks", path);
 		}
 	}
@@ -687,7 +806,7 @@ void cg_enter_child(struct cg *cg, pid_t pid)
 	xsnprintf(value, sizeof value, "%ld", (long)pid);
 	if (cg->fd[0] >= 0 && write_file_at(cg->fd[0], "cgroup.procs", value) < 0) {
 		char path[256];
-		group_path(path, sizeof path, cg->mode, 0, cg->id);
+		group_path(path, sizeof path, cg, 0, cg->id);
 		die_errno("cgroup: add process %ld to %s/cgroup.procs", (long)pid, path);
 	}
 }
@@ -754,7 +873,7 @@ static int remove_groups(struct cg *cg)
 		    rmdir_retry(cg->parent_fd[s], cg->id) < 0) {
 			char path[256];
 			int saved = errno;
-			group_path(path, sizeof path, cg->mode, s, cg->id);
+			group_path(path, sizeof path, cg, s, cg->id);
 			warnx_("cgroup: cannot remove %s: %s", path, strerror(saved));
 			all = 0;
 		}
@@ -784,6 +903,21 @@ void cg_release(struct cg *cg)
 	}
 }
 
+/* open_slot for what must not die (gc, the monitor, exec, stats): a
+ * missing hierarchy is simply skipped. */
+static int open_slot_quietly(int root, struct cg *cg, int s)
+{
+	const char *name = cg->mode == CG_V2 ? "." : ctl_name[s];
+
+	if (cg->mode == CG_V2 || s < CG_CPUACCT) {
+		if (cg->mode == CG_V2 && s > 0)
+			return -1;
+		xsnprintf(cg->hier[s], sizeof cg->hier[s], "%s", cg->mode == CG_V2 ? "" : name);
+		return openat(root, name, CG_DIR_FLAGS);
+	}
+	return open_slot(root, cg, s); /* dies on nothing: the optional ones only look */
+}
+
 int cg_destroy_by_id(const char *id)
 {
 	AUTOCLOSE int root = -1;
@@ -801,8 +935,7 @@ int cg_destroy_by_id(const char *id)
 		return 0;
 	}
 	for (s = 0; s < nslots(cg.mode); s++) {
-		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
-			: openat(root, cg.mode == CG_V2 ? "." : ctl_name[s], CG_DIR_FLAGS);
+		AUTOCLOSE int hier = open_slot_quietly(root, &cg, s);
 		if (hier < 0)
 			continue;
 		cg.parent_fd[s] = openat(hier, MD_CGROUP_NAME, CG_DIR_FLAGS);
@@ -825,8 +958,7 @@ int cg_open_by_id(struct cg *cg, const char *id)
 	if (root < 0)
 		return -1;
 	for (s = 0; s < nslots(cg->mode); s++) {
-		AUTOCLOSE int hier = s == CG_CPUACCT ? open_cpuacct(root)
-			: openat(root, cg->mode == CG_V2 ? "." : ctl_name[s], CG_DIR_FLAGS);
+		AUTOCLOSE int hier = open_slot_quietly(root, cg, s);
 		AUTOCLOSE int parent = -1;
 		if (hier < 0 || (parent = openat(hier, MD_CGROUP_NAME, CG_DIR_FLAGS)) < 0)
 			continue;

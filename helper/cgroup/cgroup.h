@@ -1,11 +1,15 @@
 /* cgroup.h: one cgroup per container, on cgroup v1 or v2, with memory, swap,
- * cpuset and pids limits; OOM kills counted; removed when the container ends.
+ * cpuset and pids limits, and on request a CPU quota and I/O limits; OOM
+ * kills counted; removed when the container ends.
  *
  * Layout: a parent group MD_CGROUP_NAME (fixed at build time) holding one
  * child per container id.
- *   v1: /sys/fs/cgroup/{memory,cpuset,pids}/MD_CGROUP_NAME/ID
+ *   v1: /sys/fs/cgroup/{memory,cpuset,pids,cpuacct}/MD_CGROUP_NAME/ID, and
+ *       cpu (or cpu,cpuacct) and blkio only for a container with a CPU
+ *       quota or I/O limits
  *   v2: /sys/fs/cgroup/MD_CGROUP_NAME/ID, +memory +cpuset +pids enabled in
- *       the root's and MD_CGROUP_NAME's cgroup.subtree_control; no process
+ *       the root's and MD_CGROUP_NAME's cgroup.subtree_control (+cpu, +io
+ *       once a container asks for a quota or I/O limits); no process
  *       is ever placed in MD_CGROUP_NAME itself (no-internal-processes rule).
  * Every group and file stays root-owned: nothing is delegated. */
 #ifndef MD_CGROUP_H
@@ -18,6 +22,11 @@
 #error "MD_CGROUP_NAME must be defined at build time (the Makefile does)"
 #endif
 
+#define CG_IO_MAX 16 /* devices with I/O limits per container */
+#define CG_QUOTA_PERIOD_US 100000 /* the CFS period a quota is a share of (the kernel's default) */
+#define CG_QUOTA_MIN 10           /* 0.01 CPU: 1 ms per period, the kernel's least quota */
+#define CG_QUOTA_MAX 1024000      /* 1024 CPUs */
+
 enum cg_mode { CG_V1 = 1, CG_V2 = 2 }; /* hybrid hosts count as CG_V1: the controllers are on v1 */
 
 struct cg_limits {
@@ -25,13 +34,22 @@ struct cg_limits {
 	unsigned long long memory_swap; /* memory+swap bytes (docker's --memory-swap); 0 = no swap beyond memory */
 	char cpus[256];                 /* cpuset list e.g. "0-1,3"; "" = all the parent allows */
 	unsigned long long pids;        /* 0 = no limit */
+	unsigned cpu_quota;             /* CPU time in thousandths of a CPU (500 = half a CPU); 0 = no quota */
+	struct cg_io {                  /* I/O limits of one block device (a whole disk) */
+		unsigned major, minor;
+		unsigned long long rbps, wbps; /* bytes per second; 0 = no limit */
+	} io[CG_IO_MAX];
+	int nio;
 };
 
 /* The hierarchies a container's group lives in: v1 has one per controller,
  * v2 uses slot CG_MEMORY for its single group. */
-enum cg_ctl { CG_MEMORY, CG_CPUSET, CG_PIDS, CG_CPUACCT, CG_NCTL };
+enum cg_ctl { CG_MEMORY, CG_CPUSET, CG_PIDS, CG_CPUACCT, CG_CPU, CG_BLKIO, CG_NCTL };
 /* CG_CPUACCT is v1 only and optional (for mdctl.sh stats): skipped where
- * the machine has no cpuacct hierarchy; v2 counts CPU time in every group. */
+ * the machine has no cpuacct hierarchy; v2 counts CPU time in every group.
+ * CG_CPU and CG_BLKIO (v1; v2's cpu and io controllers) are used only by a
+ * container with a CPU quota or I/O limits. Where cpu and cpuacct share
+ * one hierarchy ("cpu,cpuacct"), CG_CPU is CG_CPUACCT's group (slot_of). */
 
 #define CG_ID_MAX 63
 
@@ -40,6 +58,8 @@ struct cg {
 	int parent_fd[CG_NCTL]; /* MD_CGROUP_NAME in each hierarchy, O_PATH; -1 unused */
 	int fd[CG_NCTL];        /* the container's group, O_PATH; -1 unused */
 	int made[CG_NCTL];      /* 1 while we own a group there that must be removed */
+	int slot_of[CG_NCTL];   /* v1: the slot whose group serves controller c (itself, or a co-mounted one) */
+	char hier[CG_NCTL][16]; /* v1: the hierarchy's directory below /sys/fs/cgroup ("cpu,cpuacct"); "" unused */
 	char id[CG_ID_MAX + 1];
 };
 
@@ -70,6 +90,10 @@ int cg_destroy_by_id(const char *id);        /* for gc: remove a leftover group 
  *   must be root's). On v1 it copies the root's cpuset.cpus/mems into
  *   MD_CGROUP_NAME each time, so the parent follows the machine's CPUs;
  *   administrators restrict CPUs with cpus= in the config, not here.
+ *   It refuses a CPU quota outside CG_QUOTA_MIN..CG_QUOTA_MAX, more than
+ *   CG_IO_MAX I/O limits, and a quota or I/O limit where the machine has
+ *   no cpu or blkio/io controller; the kernel refuses a device that is not
+ *   a whole disk (the caller resolves and checks devices first).
  *   With no swap requested it sets v1 memsw = memory (or memory.swappiness
  *   = 0 when memsw is absent), v2 memory.swap.max = 0.
  * - cg_enter die()s if a write to cgroup.procs fails; it does not remove

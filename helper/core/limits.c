@@ -4,11 +4,18 @@
  * limit (a container without --memory still gets the rule's memory= cap);
  * a pids limit is always set; nothing is clipped silently (SECURITY.md 11:
  * policy.c has already refused what exceeds the rule). */
+#define _GNU_SOURCE
 #include "core/limits.h"
 #include "core/parse.h"
+#include "core/privilege.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 /* Without pids= in the rule, a container still cannot fork-bomb the host. */
 #define DEFAULT_PIDS 512
@@ -59,4 +66,73 @@ void limits_compute(struct cg_limits *lim, const struct config *cfg,
 		lim->memory_swap = req->memory_swap;
 	}
 	choose_cpus(lim, cfg, r, req);
+	/* Like memory=: the rule's cap holds without a request. */
+	lim->cpu_quota = req->cpu_quota ? req->cpu_quota : (unsigned)r->cpu_quota;
+}
+
+/* stat as the caller: the path is theirs to choose, so it is looked up with
+ * their rights (SECURITY.md 16-17: no open, nothing they could not reach;
+ * "not found" and "permission denied" read the same). A symlink is
+ * followed as stat(1) would for them (/dev/disk/by-id/...): only the
+ * numbers are used, and a limit binds nothing but their own container. */
+static int stat_as_caller(const char *path, const struct caller *c, struct stat *st)
+{
+	int rc;
+
+	setfsgid(c->gid);
+	setfsuid(c->uid);
+	rc = stat(path, st);
+	setfsuid(0);
+	setfsgid(0);
+	if (setfsuid((uid_t)-1) != 0)
+		die("cannot restore fsuid");
+	privilege_dumpable_off(); /* reset by each fsuid change (SECURITY.md 40) */
+	return rc;
+}
+
+/* The kernel takes I/O limits for whole disks only: a partition would be
+ * refused at the write to the cgroup, with a less helpful message. */
+static int is_partition(const struct stat *st)
+{
+	char path[96];
+	struct stat p;
+
+	xsnprintf(path, sizeof path, "/sys/dev/block/%u:%u/partition", major(st->st_rdev),
+		  minor(st->st_rdev));
+	return stat(path, &p) == 0;
+}
+
+static struct cg_io *io_entry(struct cg_limits *lim, const struct stat *st)
+{
+	int i;
+
+	for (i = 0; i < lim->nio; i++)
+		if (lim->io[i].major == major(st->st_rdev) && lim->io[i].minor == minor(st->st_rdev))
+			return &lim->io[i];
+	if (lim->nio == CG_IO_MAX)
+		die("too many devices with I/O limits (at most %d)", CG_IO_MAX);
+	lim->nio++;
+	lim->io[i].major = major(st->st_rdev);
+	lim->io[i].minor = minor(st->st_rdev);
+	return &lim->io[i];
+}
+
+void limits_devices(struct cg_limits *lim, const struct request *req, const struct caller *c)
+{
+	for (int i = 0; i < req->nio; i++) {
+		const struct req_io *io = &req->io[i];
+		const char *opt = io->write ? "--device-write-bps" : "--device-read-bps";
+		struct cg_io *e;
+		struct stat st;
+
+		if (stat_as_caller(io->path, c, &st) < 0)
+			die("%s %s: not found or not accessible", opt, io->path);
+		if (!S_ISBLK(st.st_mode))
+			die("%s %s: not a block device", opt, io->path);
+		if (is_partition(&st))
+			die("%s %s: a partition; I/O limits apply to a whole disk (name its disk)",
+			    opt, io->path);
+		e = io_entry(lim, &st);
+		*(io->write ? &e->wbps : &e->rbps) = io->bps;
+	}
 }

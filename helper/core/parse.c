@@ -62,6 +62,48 @@ void format_size(uint64_t bytes, char *buf, size_t size)
 	snprintf(buf, size, "%llu", (unsigned long long)bytes);
 }
 
+int parse_milli(const char *s, uint64_t max, uint64_t *out)
+{
+	char whole[16];
+	const char *dot = s ? strchr(s, '.') : NULL;
+	size_t n = dot ? (size_t)(dot - s) : (s ? strlen(s) : 0);
+	uint64_t v, frac = 0;
+
+	if (!s || n == 0 || n >= sizeof whole)
+		return -1;
+	memcpy(whole, s, n);
+	whole[n] = '\0';
+	if (parse_u64(whole, max / 1000, &v) < 0)
+		return -1;
+	v *= 1000;
+	if (dot) {
+		size_t i, digits = strlen(dot + 1);
+		if (digits == 0 || digits > 3)
+			return -1;
+		for (i = 0; i < 3; i++) {
+			char ch = i < digits ? dot[1 + i] : '0';
+			if (ch < '0' || ch > '9')
+				return -1;
+			frac = frac * 10 + (uint64_t)(ch - '0');
+		}
+	}
+	if (v + frac > max)
+		return -1;
+	*out = v + frac;
+	return 0;
+}
+
+void format_milli(uint64_t milli, char *buf, size_t size)
+{
+	char frac[8];
+	size_t n;
+
+	snprintf(frac, sizeof frac, "%03u", (unsigned)(milli % 1000));
+	for (n = 3; n > 0 && frac[n - 1] == '0'; n--)
+		frac[n - 1] = '\0';
+	snprintf(buf, size, "%llu%s%s", (unsigned long long)(milli / 1000), n ? "." : "", frac);
+}
+
 /* One number of a CPU list; advances *s past it. */
 static int cpu_number(const char **s, unsigned *cpu)
 {

@@ -15,6 +15,11 @@ int parse_u64(const char *s, uint64_t max, uint64_t *out);
 int parse_size(const char *s, uint64_t *out);
 /* Print bytes back the way a person wrote them: 512M, 2G, 1536K, 100. */
 void format_size(uint64_t bytes, char *buf, size_t size);
+/* A decimal number of thousandths ("0.5" is 500, "2" 2000): digits, then
+ * at most three after one '.', value <= max thousandths (CPU quotas). */
+int parse_milli(const char *s, uint64_t max, uint64_t *out);
+/* And back, with no trailing zeros: 500 is "0.5", 2000 "2". */
+void format_milli(uint64_t milli, char *buf, size_t size);
 
 /* A CPU list as in cpuset files: "0-3,6", ascending ranges, CPUs < 1024. */
 int parse_cpulist(const char *s, uint64_t mask[16]);

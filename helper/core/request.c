@@ -16,7 +16,9 @@ const char request_usage[] =
 	"[--workdir DIR] [--env KEY=VALUE]... [--userns private|host] [--net none|bridge] [--ip ADDR] "
 	"[--memory BYTES] [--memory-swap BYTES] [--cpus N] [--cpuset-cpus LIST] "
 	"[--pids-limit N] [--detach LOGDIR] [--volume SRC:DST[:ro|:rw]]... "
-	"[--layer auto|read-only|ephemeral] [--user UID[:GID]] [--init] -- COMMAND [ARG]...";
+	"[--layer auto|read-only|ephemeral] [--user UID[:GID]] [--init] "
+	"[--cpu-quota CPUS] [--device-read-bps DEV:RATE]... [--device-write-bps DEV:RATE]... "
+	"-- COMMAND [ARG]...";
 
 /* KEY=VALUE with KEY a portable shell identifier. */
 int request_valid_env(const char *s)
@@ -128,6 +130,56 @@ void request_user(struct request *req, const char *v)
 	req->gid = (gid_t)g;
 }
 
+/* --cpu-quota CPUS: a decimal number of CPUs, e.g. 0.5 or 2. */
+static unsigned cpu_quota_option(const char *v)
+{
+	uint64_t milli;
+
+	if (parse_milli(v, 1024000, &milli) < 0 || milli < 10)
+		die("--cpu-quota: not a number of CPUs from 0.01 to 1024: %s (e.g. 0.5 or 2)", v);
+	return (unsigned)milli;
+}
+
+/* A rate as Docker writes it: digits with an optional k, m or g (powers of
+ * 1024), optionally followed by b ("10M", "1mb", "512k"). */
+static int parse_rate(const char *s, uint64_t *out)
+{
+	char copy[32];
+	size_t n = strlen(s);
+
+	if (n >= sizeof copy)
+		return -1;
+	memcpy(copy, s, n + 1);
+	if (n >= 2 && strchr("bB", copy[n - 1]) && strchr("kKmMgG", copy[n - 2]))
+		copy[n - 1] = '\0';
+	return parse_size(copy, out) < 0 || *out == 0 ? -1 : 0;
+}
+
+/* --device-read-bps / --device-write-bps DEV:RATE, Docker's syntax. DEV is
+ * split at the last ':' (a /dev/disk/by-path name holds some) and must be
+ * a path under /dev; core/limits.c resolves it, as the caller. */
+static void io_option(struct request *req, const char *opt, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	struct req_io *io;
+
+	if (req->nio == REQ_MAX_IO)
+		die("too many --device-read-bps and --device-write-bps options (at most %d)",
+		    REQ_MAX_IO);
+	io = &req->io[req->nio];
+	if (!colon || (size_t)(colon - v) >= sizeof io->path)
+		die("%s: expected DEVICE:RATE, e.g. /dev/vda:10M: %s", opt, v);
+	xsnprintf(io->path, sizeof io->path, "%.*s", (int)(colon - v), v);
+	if (strncmp(io->path, "/dev/", 5) != 0 || !valid_abs_path(io->path))
+		die("%s: the device must be a path under /dev without . or .. components: %s", opt,
+		    io->path);
+	if (parse_rate(colon + 1, &io->bps) < 0)
+		die("%s: not a rate: %s (bytes per second with an optional k, M or G, e.g. 10M)",
+		    opt, colon + 1);
+	io->write = !strcmp(opt, "--device-write-bps");
+	req->nio++;
+}
+
 /* One option and its value; returns how many argv words it used. */
 static int option(struct request *req, const char *opt, const char *v)
 {
@@ -183,6 +235,10 @@ static int option(struct request *req, const char *opt, const char *v)
 		req->pids = number_option(opt, v, 4194304);
 	} else if (!strcmp(opt, "--cpus")) {
 		req->cpus = (unsigned)number_option(opt, v, 1024);
+	} else if (!strcmp(opt, "--cpu-quota")) {
+		req->cpu_quota = cpu_quota_option(v);
+	} else if (!strcmp(opt, "--device-read-bps") || !strcmp(opt, "--device-write-bps")) {
+		io_option(req, opt, v);
 	} else if (!strcmp(opt, "--cpuset-cpus")) {
 		uint64_t mask[16];
 		if (parse_cpulist(v, mask) < 0)

@@ -24,6 +24,7 @@ enum layer_mode {
 	LAYER_READ_ONLY,          /* nothing writable but the tmpfs scratch dirs */
 	LAYER_EPHEMERAL,          /* a throw-away layer over any rootfs */
 };
+#define REQ_MAX_IO 16 /* --device-read-bps and --device-write-bps, together */
 
 struct request {
 	const char *rootfs;       /* absolute path, checked by rootfs.c */
@@ -47,6 +48,13 @@ struct request {
 	struct bind_request binds[REQ_MAX_BINDS];
 	int nbinds;
 	enum layer_mode layer;
+	unsigned cpu_quota;       /* --cpu-quota CPUS, in thousandths of a CPU; 0: not asked */
+	struct req_io {           /* --device-read-bps / --device-write-bps DEV:RATE */
+		char path[256];   /* /dev/..., resolved as the caller by core/limits.c */
+		uint64_t bps;
+		int write;
+	} io[REQ_MAX_IO];
+	int nio;
 	char *const *argv;        /* the command; never empty */
 };
 

@@ -14,8 +14,8 @@
 #      1; KVM only if a probe boot gets through, else TCG);
 #   5. in the guest, v2-run.sh runs `make install`, makes the test users,
 #      logs them in through PAM (runuser -l, pam_systemd) and runs each
-#      SUITE (default, in this order: limits ctl net run security user-init: last, so
-#      it only uses budget the others left) with MDT_INSTALLED=1
+#      SUITE (default, in this order: limits cglimits ctl net run security
+#      user-init binds: the last ones use what budget the others left) with MDT_INSTALLED=1
 #      MDT_LOGIN=1 against the installed minidocker, then powers off;
 #   6. the TAP lines come on the serial console as they run; the results are
 #      read back from the guest's disk into --out DIR (report.tap: all
@@ -234,7 +234,7 @@ main() {
 		*) break ;;
 		esac
 	done
-	suites=${*:-limits ctl net run security user-init}
+	suites=${*:-limits cglimits ctl net run security user-init binds}
 	for s in $suites; do
 		[ -f "$TOP/tests/$s.bats" ] || md_usage_error "no suite tests/$s.bats"
 	done
