@@ -19,6 +19,20 @@
 #include <string.h>
 #include <unistd.h>
 
+/* "No such group" from NSS can also mean "could not look": glibc reports
+ * the last source's answer, and with `group: files systemd` an unreadable
+ * /etc/group ends as systemd's "not found" (errno 0). So a group found
+ * nowhere counts as absent only if the files source could be read. */
+static int group_database_unreadable(void)
+{
+	int fd = open("/etc/group", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
 /* A group that does not exist matches nobody (SECURITY.md 7); a lookup
  * that fails (NSS down, out of fds) refuses everybody: a `deny :GROUP`
  * must not silently stop denying. */
@@ -32,6 +46,8 @@ static int rule_matches(const struct config *cfg, const struct rule *r, const st
 	g = getgrnam(r->subject);
 	if (!g && errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF &&
 	    errno != EPERM)
+		die_errno("cannot look up group %s (%s:%d)", r->subject, cfg->file, r->line);
+	if (!g && group_database_unreadable())
 		die_errno("cannot look up group %s (%s:%d)", r->subject, cfg->file, r->line);
 	return g && caller_in_group(c, g->gr_gid);
 }
@@ -195,7 +211,13 @@ static void print_nested(const struct rule *r)
 {
 	const char *refused = host_refuses_userns();
 
-	if (refused)
+	/* max_user_namespaces=0 refuses root too: no container can start
+	 * (INSTALL); the other knobs spare root, who makes the namespace. */
+	if (refused && strncmp(refused, "user.max_user_namespaces", 24) == 0)
+		printf("%-12s refuses unprivileged user namespaces (%s): nobody, root "
+		       "included, can make one, so no container starts until it is raised\n",
+		       "host", refused);
+	else if (refused)
 		printf("%-12s refuses unprivileged user namespaces (%s): containers still start "
 		       "(mdhelper makes their user namespace as root), but none can be made "
 		       "inside them unless a rule says nested=force\n", "host", refused);
