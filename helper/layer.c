@@ -132,7 +132,7 @@ static int mount_overlay(struct layer *l, int rootfd, const char *target, const 
 	xsnprintf(lower, sizeof lower, "%s/lower", stage);
 	xsnprintf(upper, sizeof upper, "%s/upper", stage);
 	xsnprintf(upper_root, sizeof upper_root, "%s/upper/root", stage);
-	xsnprintf(work, sizeof work, "%s/upper/work", stage);
+	xsnprintf(work, sizeof work, "%s/upper/scratch", stage);
 	xsnprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper_root, work);
 	if (mkdir(lower, 0700) < 0 || mkdir(upper, 0700) < 0)
 		return -1;

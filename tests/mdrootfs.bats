@@ -1211,18 +1211,18 @@ nat_or_skip() {
 	if grep -E '^(W|E): ' <<<"$output"; then return 1; fi
 }
 
-@test "apt-get in a container on a system Debian rootfs fails: it is shared and read-only" {
+@test "apt-get in a container on a system Debian rootfs with --read-only fails: it is shared and read-only" {
 	debian_or_skip
 	run "$MDT_BIN/$RF" --system debian sysdeb
 	assert_status 0
 	apt_conf
 	# apt opens its lock files for writing first; they belong to the real
 	# root, who is nobody in the student's user namespace.
-	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" mdrun.sh -r sysdeb -m max -- apt-get install -y $APT_PKG
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" mdrun.sh -r sysdeb --read-only -m max -- apt-get install -y $APT_PKG
 	assert_status 100
 	assert_output "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)
 E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?"
-	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" mdrun.sh -r sysdeb -- touch /usr/bin/x
+	run as_user env MD_SYSTEM_ROOTFS="$SYSDIR" mdrun.sh -r sysdeb --read-only -- touch /usr/bin/x
 	assert_output "touch: cannot touch '/usr/bin/x': Read-only file system"
 }
 

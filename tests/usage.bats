@@ -211,10 +211,20 @@ man_page() {
 		page=$(man_page "$tool")
 		help=$(as_user "$tool" --help)
 		[ -n "$help" ]
-		# mdctl.sh's commands each have their own --help.
+		# mdctl.sh's, mdrootfs.sh's and mdvm.sh's commands each have their own --help.
 		if [ "$tool" = mdctl.sh ]; then
 			for c in ps exec stats stop kill logs gc check; do
 				help+=$'\n'$(as_user mdctl.sh "$c" --help)
+			done
+		fi
+		if [ "$tool" = mdrootfs.sh ]; then
+			for c in busybox cp debian du import import-image list path rm; do
+				help+=$'\n'$(as_user mdrootfs.sh "$c" --help)
+			done
+		fi
+		if [ "$tool" = mdvm.sh ]; then
+			for c in tiny run boot boottime create install build; do
+				help+=$'\n'$(as_user mdvm.sh "$c" --help)
 			done
 		fi
 		diff -u --label "$tool --help" --label "$page" \
